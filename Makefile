@@ -1,0 +1,98 @@
+# EasySKS backend. `make run` / `make test` are the README's quick start.
+# Library flags come from pkg-config; nothing is vendored.
+
+SHELL       := /bin/bash
+CC          ?= cc
+BUILD       ?= build
+SANITIZE    ?=
+PKGS        := libpq libcjson libcurl libcrypto fcgi
+PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wmissing-prototypes \
+            -Wstrict-prototypes -Wno-format-nonliteral
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Ilib -MMD -MP $(PKG_CFLAGS)
+LDFLAGS  += -pie -Wl,-z,relro,-z,now
+ifneq ($(SANITIZE),)
+  BUILD   := build-san
+  CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
+  LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS   := $(wildcard lib/*.c)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_A      := $(BUILD)/libeasysks.a
+FCGI_SRCS  := $(filter-out app/migrate_main.c,$(wildcard app/*.c))
+FCGI_OBJS  := $(FCGI_SRCS:%.c=$(BUILD)/%.o)
+MIG_OBJS   := $(BUILD)/app/migrate_main.o
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BINS       := $(BUILD)/easysks-fcgi $(BUILD)/easysks-migrate
+
+.PHONY: all deps run stop test unit integration bench dist tf-check shellcheck \
+        nginx-check fmt clean staging-local
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/easysks-fcgi: $(FCGI_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/easysks-migrate: $(MIG_OBJS) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Installs missing Debian packages and the pinned npm test tooling (idempotent).
+deps:
+	@deploy/install-deps.sh
+
+run: deps all
+	@deploy/local-stack.sh start
+
+stop:
+	@deploy/local-stack.sh stop
+
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+test: deps all $(UNIT_BINS)
+	@tests/run-all.sh
+
+integration: deps all
+	@tests/integration/run.sh
+
+bench: deps all
+	@deploy/bench.sh
+
+tf-check:
+	@node tests/tf/check.mjs terraform && bash tests/tf/selftest.sh
+
+shellcheck:
+	@shellcheck -x $$(git ls-files '*.sh' 'deploy/*' | grep -vE '\.(md|json|yaml|yml|tftpl|conf|service|template|timer)$$' | sort -u)
+
+fmt:
+	clang-format -i lib/*.[ch] app/*.[ch] tests/unit/*.[ch]
+
+dist: all
+	@deploy/dist.sh
+
+staging-local: deps all
+	@deploy/staging-local.sh
+
+clean:
+	rm -rf build build-san dist
+
+-include $(LIB_OBJS:.o=.d) $(FCGI_OBJS:.o=.d) $(MIG_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
