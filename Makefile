@@ -7,13 +7,16 @@ BUILD       ?= build
 SANITIZE    ?=
 PKGS        := libpq libcjson libcurl libcrypto fcgi
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# The readiness check refuses a schema older than the newest migration shipped.
+SCHEMA_VERSION := $(shell ls sql/migrations 2>/dev/null | sed -n 's/^\([0-9]\{4\}\)_.*\.sql$$/\1/p' | sort | tail -n1 | sed 's/^0*//')
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wmissing-prototypes \
             -Wstrict-prototypes -Wno-format-nonliteral
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Ilib -MMD -MP $(PKG_CFLAGS)
+APP_CFLAGS := -DEASYSKS_SCHEMA_VERSION=$(or $(SCHEMA_VERSION),0)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 ifneq ($(SANITIZE),)
   BUILD   := build-san
@@ -40,6 +43,13 @@ all: $(BINS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/app/%.o: app/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(APP_CFLAGS) -c -o $@ $<
+
+# Rebuild the readiness check when a migration is added.
+$(BUILD)/app/h_health.o: $(wildcard sql/migrations/*.sql)
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@

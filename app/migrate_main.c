@@ -1,0 +1,121 @@
+/*
+ * easysks-migrate - apply and inspect schema migrations.
+ *
+ *   easysks-migrate [--dir DIR] up [--dry-run]
+ *   easysks-migrate [--dir DIR] status
+ *   easysks-migrate [--dir DIR] verify
+ *
+ * Connects with MIGRATE_DATABASE_URL (the schema owner), falling back to
+ * DATABASE_URL; both accept _FILE. Directory default: EASYSKS_MIGRATIONS_DIR
+ * or ./sql/migrations. Exit codes: 0 ok, 1 error or drift, 3 status found
+ * pending migrations.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "migrate.h"
+
+static char *read_setting(const char *name)
+{
+    char fname[64];
+    const char *v = getenv(name), *path;
+    static char buf[8192];
+    FILE *f;
+    size_t n;
+
+    snprintf(fname, sizeof(fname), "%s_FILE", name);
+    path = getenv(fname);
+    if (path != NULL && *path != '\0') {
+        f = fopen(path, "re");
+        if (f == NULL) {
+            fprintf(stderr, "easysks-migrate: %s: cannot open %s: %s\n", fname, path,
+                    strerror(errno));
+            exit(1);
+        }
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            n--;
+        buf[n] = '\0';
+        return buf;
+    }
+    return v != NULL && *v != '\0' ? (char *)v : NULL;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: easysks-migrate [--dir DIR] up [--dry-run] | status | verify\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = getenv("EASYSKS_MIGRATIONS_DIR"), *cmd = NULL, *url;
+    int dry_run = 0, rc = 1;
+    struct migration_set set = {0};
+    struct err e = {0};
+    char redacted[512];
+    PGconn *conn = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else if (strcmp(argv[i], "--dry-run") == 0)
+            dry_run = 1;
+        else if (cmd == NULL && argv[i][0] != '-')
+            cmd = argv[i];
+        else
+            return usage();
+    }
+    if (cmd == NULL || (strcmp(cmd, "up") != 0 && strcmp(cmd, "status") != 0 &&
+                        strcmp(cmd, "verify") != 0))
+        return usage();
+    if (dir == NULL || *dir == '\0')
+        dir = "sql/migrations";
+
+    log_set_process("migrate");
+    url = read_setting("MIGRATE_DATABASE_URL");
+    if (url == NULL)
+        url = read_setting("DATABASE_URL");
+    if (url == NULL) {
+        fprintf(stderr, "easysks-migrate: MIGRATE_DATABASE_URL or DATABASE_URL is required\n");
+        return 1;
+    }
+    if (migrate_scan(dir, &set, &e) < 0) {
+        fprintf(stderr, "easysks-migrate: %s\n", e.msg);
+        return 1;
+    }
+
+    {
+        const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+        const char *vals[] = {"10", "easysks-migrate", url, NULL};
+        conn = PQconnectdbParams(keys, vals, 1);
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        log_redact_url(url, redacted, sizeof(redacted));
+        fprintf(stderr, "easysks-migrate: cannot connect to %s: %s", redacted,
+                PQerrorMessage(conn));
+        goto out;
+    }
+    /* Server notices (e.g. "relation already exists, skipping") are noise here. */
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+
+    if (strcmp(cmd, "up") == 0) {
+        rc = migrate_up(conn, &set, dry_run, stdout, &e) < 0 ? 1 : 0;
+    } else if (strcmp(cmd, "status") == 0) {
+        int s = migrate_status(conn, &set, stdout, &e);
+        rc = s < 0 ? 1 : s == 1 ? 3 : 0;
+    } else {
+        rc = migrate_verify(conn, &set, stdout, &e) < 0 ? 1 : 0;
+    }
+    if (rc == 1)
+        fprintf(stderr, "easysks-migrate: %s\n", e.msg);
+out:
+    PQfinish(conn);
+    migrate_set_cleanup(&set);
+    return rc;
+}

@@ -1,0 +1,36 @@
+/*
+ * scoreboard.h - shared memory between the master and its workers.
+ *
+ * One slot per worker, written only by that worker (state, request start,
+ * counters) and read by the master (deadline enforcement, status). Mapped
+ * MAP_SHARED|MAP_ANONYMOUS before forking; all fields are lock-free atomics.
+ */
+#ifndef EASYSKS_SCOREBOARD_H
+#define EASYSKS_SCOREBOARD_H
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+enum slot_state { SLOT_FREE = 0, SLOT_STARTING, SLOT_IDLE, SLOT_BUSY, SLOT_EXITING };
+
+struct slot {
+    _Atomic int state;
+    _Atomic pid_t pid;
+    _Atomic long long busy_since_ms; /* CLOCK_MONOTONIC, valid while BUSY */
+    _Atomic unsigned long requests;  /* served by this worker */
+};
+
+struct scoreboard {
+    _Atomic unsigned long accepted;      /* requests served by all workers ever */
+    _Atomic unsigned long killed;        /* workers killed past the request deadline */
+    _Atomic unsigned long respawned;     /* unexpected worker exits */
+    struct slot slots[CONFIG_MAX_WORKERS * 2]; /* room for a full pool being replaced */
+};
+
+#define SCOREBOARD_SLOTS ((int)(sizeof(((struct scoreboard *)0)->slots) / sizeof(struct slot)))
+
+long long scoreboard_now_ms(void);
+
+#endif

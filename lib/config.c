@@ -1,0 +1,250 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECRET_FILE_MAX 65536
+
+static const char *const env_names[] = {"dev", "staging", "prod"};
+
+const char *config_env_name(enum config_env env) { return env_names[env]; }
+
+__attribute__((format(printf, 3, 4))) static int fail(char *errbuf, size_t errlen,
+                                                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static int read_secret_file(const char *name, const char *path, char **out, char *errbuf,
+                            size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    char *buf;
+    size_t n;
+
+    if (f == NULL)
+        return fail(errbuf, errlen, "%s_FILE: cannot open %s: %s", name, path, strerror(errno));
+    buf = malloc(SECRET_FILE_MAX + 1);
+    if (buf == NULL)
+        abort();
+    n = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+    fclose(f);
+    if (n > SECRET_FILE_MAX) {
+        free(buf);
+        return fail(errbuf, errlen, "%s_FILE: %s is larger than %d bytes", name, path,
+                    SECRET_FILE_MAX);
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* NAME or NAME_FILE; *out stays NULL when neither is set (or NAME is empty). */
+static int get_value(const char *name, char **out, char *errbuf, size_t errlen)
+{
+    char fname[128];
+    const char *v = getenv(name), *fpath;
+
+    snprintf(fname, sizeof(fname), "%s_FILE", name);
+    fpath = getenv(fname);
+    *out = NULL;
+    if (v != NULL && *v != '\0' && fpath != NULL && *fpath != '\0')
+        return fail(errbuf, errlen, "%s: set either %s or %s_FILE, not both", name, name, name);
+    if (fpath != NULL && *fpath != '\0')
+        return read_secret_file(name, fpath, out, errbuf, errlen);
+    if (v != NULL && *v != '\0')
+        *out = xstrdup(v);
+    return 0;
+}
+
+static int get_int(const char *name, int def, int min, int max, int *out, char *errbuf,
+                   size_t errlen)
+{
+    const char *v = getenv(name);
+    char *end;
+    long n;
+
+    if (v == NULL || *v == '\0') {
+        *out = def;
+        return 0;
+    }
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0' || n < min || n > max)
+        return fail(errbuf, errlen, "%s: must be an integer from %d to %d (got \"%.40s\")", name,
+                    min, max, v);
+    *out = (int)n;
+    return 0;
+}
+
+static int get_choice(const char *name, const char *def, const char *const *choices, size_t n,
+                      int *out, char *errbuf, size_t errlen)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        v = def;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v, choices[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    return fail(errbuf, errlen, "%s: must be one of %s%s%s%s%s (got \"%.40s\")", name, choices[0],
+                n > 1 ? ", " : "", n > 1 ? choices[1] : "", n > 2 ? ", " : "",
+                n > 2 ? choices[2] : "", v);
+}
+
+static int is_http_url(const char *s, int allow_plain_http)
+{
+    if (strncmp(s, "https://", 8) == 0)
+        return s[8] != '\0';
+    return allow_plain_http && strncmp(s, "http://", 7) == 0 && s[7] != '\0';
+}
+
+int config_load(struct config *c, char *errbuf, size_t errlen)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    static const char *const uses[] = {"access", "id"};
+    char *listen = NULL, *v = NULL;
+    int env = 0, level = 0, use = 0, body = 0;
+
+    memset(c, 0, sizeof(*c));
+    errbuf[0] = '\0';
+
+    if (get_choice("EASYSKS_ENV", "prod", env_names, 3, &env, errbuf, errlen) < 0 ||
+        get_choice("LOG_LEVEL", "info", levels, 4, &level, errbuf, errlen) < 0)
+        goto fail;
+    c->env = (enum config_env)env;
+    c->log_level = (enum log_level)level;
+
+    if (get_value("DATABASE_URL", &c->database_url, errbuf, errlen) < 0)
+        goto fail;
+    if (c->database_url == NULL) {
+        fail(errbuf, errlen, "DATABASE_URL: required (a libpq connection string or URI)");
+        goto fail;
+    }
+
+    listen = getenv("EASYSKS_LISTEN");
+    if (listen == NULL || *listen == '\0')
+        listen = "unix:/run/easysks/easysks.sock";
+    if (strncmp(listen, "unix:/", 6) != 0 || strlen(listen + 5) >= 108) {
+        fail(errbuf, errlen, "EASYSKS_LISTEN: must be unix:/absolute/path (max 107 bytes) (got \"%.60s\")",
+             listen);
+        goto fail;
+    }
+    c->listen_path = xstrdup(listen + 5);
+
+    v = getenv("EASYSKS_SOCKET_GROUP");
+    c->socket_group = v != NULL && *v != '\0' ? xstrdup(v) : NULL;
+    v = getenv("EASYSKS_SOCKET_MODE");
+    c->socket_mode = 0660;
+    if (v != NULL && *v != '\0') {
+        char *end;
+        unsigned long m = strtoul(v, &end, 8);
+        if (*end != '\0' || m > 0777 || (m & 0007) != 0) {
+            fail(errbuf, errlen, "EASYSKS_SOCKET_MODE: must be octal with no access for others, e.g. 0660 (got \"%.20s\")", v);
+            goto fail;
+        }
+        c->socket_mode = (unsigned)m;
+    }
+
+    if (get_int("EASYSKS_WORKERS", 4, 1, CONFIG_MAX_WORKERS, &c->workers, errbuf, errlen) < 0 ||
+        get_int("EASYSKS_MAX_REQUESTS", 10000, 0, INT_MAX, &c->max_requests, errbuf, errlen) < 0 ||
+        get_int("EASYSKS_REQUEST_TIMEOUT", 30, 1, 3600, &c->request_timeout_s, errbuf, errlen) < 0 ||
+        get_int("EASYSKS_GRACEFUL_TIMEOUT", 30, 1, 3600, &c->graceful_timeout_s, errbuf, errlen) < 0 ||
+        get_int("EASYSKS_DB_STATEMENT_TIMEOUT_MS", 5000, 10, 600000, &c->db_statement_timeout_ms, errbuf, errlen) < 0 ||
+        get_int("EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, &c->health_timeout_ms, errbuf, errlen) < 0 ||
+        get_int("AUTH_LEEWAY_SECONDS", 30, 0, 300, &c->auth_leeway_s, errbuf, errlen) < 0)
+        goto fail;
+    if (get_int("EASYSKS_MAX_BODY", 1048576, 1024, 64 * 1048576, &body, errbuf, errlen) < 0)
+        goto fail;
+    c->max_body_bytes = (size_t)body;
+
+    if (get_value("AUTH_ISSUER", &c->auth_issuer, errbuf, errlen) < 0 ||
+        get_value("AUTH_JWKS_URL", &c->auth_jwks_url, errbuf, errlen) < 0 ||
+        get_value("AUTH_CLIENT_IDS", &c->auth_client_ids, errbuf, errlen) < 0)
+        goto fail;
+    if (get_choice("AUTH_TOKEN_USE", "access", uses, 2, &use, errbuf, errlen) < 0)
+        goto fail;
+    c->auth_token_use = xstrdup(uses[use]);
+    if (c->auth_issuer != NULL) {
+        if (!is_http_url(c->auth_issuer, c->env == ENV_DEV)) {
+            fail(errbuf, errlen, "AUTH_ISSUER: must be an https:// URL%s", c->env == ENV_DEV ? " (or http:// in dev)" : "");
+            goto fail;
+        }
+        if (c->auth_jwks_url == NULL) {
+            size_t n = strlen(c->auth_issuer) + sizeof("/.well-known/jwks.json");
+            c->auth_jwks_url = malloc(n);
+            if (c->auth_jwks_url == NULL)
+                abort();
+            snprintf(c->auth_jwks_url, n, "%s/.well-known/jwks.json", c->auth_issuer);
+        }
+        if (!is_http_url(c->auth_jwks_url, c->env == ENV_DEV)) {
+            fail(errbuf, errlen, "AUTH_JWKS_URL: must be an https:// URL%s", c->env == ENV_DEV ? " (or http:// in dev)" : "");
+            goto fail;
+        }
+        if (c->auth_client_ids == NULL) {
+            fail(errbuf, errlen, "AUTH_CLIENT_IDS: required when AUTH_ISSUER is set");
+            goto fail;
+        }
+    } else if (c->env != ENV_DEV) {
+        fail(errbuf, errlen, "AUTH_ISSUER: required outside EASYSKS_ENV=dev");
+        goto fail;
+    }
+
+    if (get_value("STRIPE_API_KEY", &c->stripe_api_key, errbuf, errlen) < 0 ||
+        get_value("STRIPE_API_BASE", &c->stripe_api_base, errbuf, errlen) < 0 ||
+        get_value("STRIPE_PRICE_ID", &c->stripe_price_id, errbuf, errlen) < 0 ||
+        get_value("STRIPE_WEBHOOK_SECRETS", &c->stripe_webhook_secrets, errbuf, errlen) < 0 ||
+        get_value("OPENAI_API_KEY", &c->openai_api_key, errbuf, errlen) < 0 ||
+        get_value("OPENAI_API_BASE", &c->openai_api_base, errbuf, errlen) < 0)
+        goto fail;
+    if (c->stripe_api_base == NULL)
+        c->stripe_api_base = xstrdup("https://api.stripe.com");
+    if (c->openai_api_base == NULL)
+        c->openai_api_base = xstrdup("https://api.openai.com");
+    if (!is_http_url(c->stripe_api_base, c->env == ENV_DEV)) {
+        fail(errbuf, errlen, "STRIPE_API_BASE: must be an https:// URL");
+        goto fail;
+    }
+    if (!is_http_url(c->openai_api_base, c->env == ENV_DEV)) {
+        fail(errbuf, errlen, "OPENAI_API_BASE: must be an https:// URL");
+        goto fail;
+    }
+    return 0;
+
+fail:
+    config_cleanup(c);
+    return -1;
+}
+
+void config_cleanup(struct config *c)
+{
+    char **strs[] = {&c->database_url,    &c->listen_path,     &c->socket_group,
+                     &c->auth_issuer,     &c->auth_jwks_url,   &c->auth_client_ids,
+                     &c->auth_token_use,  &c->stripe_api_key,  &c->stripe_api_base,
+                     &c->stripe_price_id, &c->stripe_webhook_secrets, &c->openai_api_key,
+                     &c->openai_api_base};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+}

@@ -1,0 +1,64 @@
+/*
+ * config.h - process configuration, read only from the environment.
+ *
+ * Every secret-bearing setting NAME may instead be given as NAME_FILE, the
+ * path of a file holding the value (trailing newline stripped); setting both
+ * is an error. config_load() validates everything and, on failure, writes
+ * one line naming the bad setting into the caller's buffer. The same call
+ * serves startup and SIGHUP reloads (a failed reload keeps the old config).
+ */
+#ifndef EASYSKS_CONFIG_H
+#define EASYSKS_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+enum config_env { ENV_DEV = 0, ENV_STAGING, ENV_PROD };
+
+struct config {
+    enum config_env env;
+    enum log_level log_level;
+
+    char *database_url;          /* DATABASE_URL(_FILE), required */
+    char *listen_path;           /* EASYSKS_LISTEN "unix:/path" -> "/path" */
+    char *socket_group;          /* EASYSKS_SOCKET_GROUP, NULL = process group */
+    unsigned socket_mode;        /* EASYSKS_SOCKET_MODE, octal, default 0660 */
+    int workers;                 /* EASYSKS_WORKERS, 1..EASYSKS_MAX_WORKERS */
+    int max_requests;            /* EASYSKS_MAX_REQUESTS, recycle budget, 0 = none */
+    int request_timeout_s;       /* EASYSKS_REQUEST_TIMEOUT, worker killed past it */
+    int graceful_timeout_s;      /* EASYSKS_GRACEFUL_TIMEOUT, stop/reload grace */
+    size_t max_body_bytes;       /* EASYSKS_MAX_BODY */
+    int db_statement_timeout_ms; /* EASYSKS_DB_STATEMENT_TIMEOUT_MS */
+    int health_timeout_ms;       /* EASYSKS_HEALTH_TIMEOUT_MS */
+
+    /* Auth (Cognito); issuer NULL means auth is not configured: every
+     * authenticated route then answers 503 auth_unconfigured. */
+    char *auth_issuer;
+    char *auth_jwks_url;
+    char *auth_client_ids;
+    char *auth_token_use;
+    int auth_leeway_s;
+
+    /* Optional integrations; NULL when unset. */
+    char *stripe_api_key;
+    char *stripe_api_base;
+    char *stripe_price_id;
+    char *stripe_webhook_secrets;
+    char *openai_api_key;
+    char *openai_api_base;
+};
+
+#define CONFIG_MAX_WORKERS 128
+
+/* Fill `c` from the environment. Returns 0, or -1 with a one-line message
+ * ("EASYSKS_WORKERS: must be an integer from 1 to 128 (got \"x\")") in errbuf.
+ * On failure `c` is left cleaned up. */
+int config_load(struct config *c, char *errbuf, size_t errlen);
+
+/* Release the strings; `c` may be zeroed or loaded. */
+void config_cleanup(struct config *c);
+
+const char *config_env_name(enum config_env env);
+
+#endif

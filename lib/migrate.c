@@ -1,0 +1,399 @@
+#include "migrate.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
+
+
+#define MIGRATION_MAX_BYTES (8 * 1024 * 1024)
+
+static const char create_table_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY,"
+    " name text NOT NULL,"
+    " checksum text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now(),"
+    " duration_ms integer NOT NULL)";
+
+void migrate_sha256_hex(const void *buf, size_t len, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+
+    if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+        abort();
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    out[64] = '\0';
+}
+
+static char *read_file(const char *path, size_t *len, struct err *e)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+
+    if (f == NULL) {
+        err_set(e, 500, "migration_unreadable", "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    buf = malloc(MIGRATION_MAX_BYTES + 1);
+    if (buf == NULL)
+        abort();
+    n = fread(buf, 1, MIGRATION_MAX_BYTES + 1, f);
+    fclose(f);
+    if (n > MIGRATION_MAX_BYTES) {
+        free(buf);
+        err_set(e, 500, "migration_too_large", "%s is larger than 8 MiB", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int by_version(const void *a, const void *b)
+{
+    const struct migration *x = a, *y = b;
+    return (x->version > y->version) - (x->version < y->version);
+}
+
+int migrate_scan(const char *dir, struct migration_set *set, struct err *e)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int cap = 0;
+
+    set->items = NULL;
+    set->count = 0;
+    if (d == NULL)
+        return err_set(e, 500, "migrations_missing", "cannot open %s: %s", dir, strerror(errno));
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        size_t len = strlen(n);
+        struct migration *m;
+        char *body;
+        size_t blen;
+
+        if (len < 10 || !isdigit((unsigned char)n[0]) || !isdigit((unsigned char)n[1]) ||
+            !isdigit((unsigned char)n[2]) || !isdigit((unsigned char)n[3]) || n[4] != '_' ||
+            strcmp(n + len - 4, ".sql") != 0)
+            continue;
+        if (len >= sizeof(m->name)) {
+            closedir(d);
+            migrate_set_cleanup(set);
+            return err_set(e, 500, "migration_name", "migration file name too long: %s", n);
+        }
+        if (set->count == cap) {
+            cap = cap == 0 ? 16 : cap * 2;
+            set->items = realloc(set->items, (size_t)cap * sizeof(*set->items));
+            if (set->items == NULL)
+                abort();
+        }
+        m = &set->items[set->count];
+        memset(m, 0, sizeof(*m));
+        m->version = atoi(n);
+        snprintf(m->name, sizeof(m->name), "%s", n);
+        snprintf(m->path, sizeof(m->path), "%s/%s", dir, n);
+        body = read_file(m->path, &blen, e);
+        if (body == NULL) {
+            closedir(d);
+            migrate_set_cleanup(set);
+            return -1;
+        }
+        migrate_sha256_hex(body, blen, m->checksum);
+        m->no_transaction = strncmp(body, "-- migrate:no-transaction", 25) == 0;
+        free(body);
+        set->count++;
+    }
+    closedir(d);
+    qsort(set->items, (size_t)set->count, sizeof(*set->items), by_version);
+    for (int i = 1; i < set->count; i++) {
+        if (set->items[i].version == set->items[i - 1].version) {
+            err_set(e, 500, "migration_duplicate", "two migrations share version %04d: %s and %s",
+                    set->items[i].version, set->items[i - 1].name, set->items[i].name);
+            migrate_set_cleanup(set);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void migrate_set_cleanup(struct migration_set *set)
+{
+    free(set->items);
+    set->items = NULL;
+    set->count = 0;
+}
+
+static int exec_ok(PGconn *conn, const char *sql, struct err *e)
+{
+    PGresult *r = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        err_set(e, 500, "migration_sql", "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+struct applied {
+    int version;
+    char name[128];
+    char checksum[65];
+};
+
+/* Load the recorded migrations. The table may not exist yet (fresh database). */
+static int load_applied(PGconn *conn, struct applied **out, int *count, struct err *e)
+{
+    PGresult *r;
+    int n;
+
+    *out = NULL;
+    *count = 0;
+    r = PQexec(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err_set(e, 500, "migration_sql", "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    n = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!n)
+        return 0;
+    r = PQexec(conn, "SELECT version, name, checksum FROM schema_migrations ORDER BY version");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err_set(e, 500, "migration_sql", "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    n = PQntuples(r);
+    *out = calloc((size_t)n + 1, sizeof(**out));
+    if (*out == NULL)
+        abort();
+    for (int i = 0; i < n; i++) {
+        (*out)[i].version = atoi(PQgetvalue(r, i, 0));
+        snprintf((*out)[i].name, sizeof((*out)[i].name), "%s", PQgetvalue(r, i, 1));
+        snprintf((*out)[i].checksum, sizeof((*out)[i].checksum), "%s", PQgetvalue(r, i, 2));
+    }
+    *count = n;
+    PQclear(r);
+    return 0;
+}
+
+static const struct migration *find_file(const struct migration_set *set, int version)
+{
+    for (int i = 0; i < set->count; i++)
+        if (set->items[i].version == version)
+            return &set->items[i];
+    return NULL;
+}
+
+static int is_applied(const struct applied *a, int n, int version)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i].version == version)
+            return 1;
+    return 0;
+}
+
+/* Drift check: every recorded migration must still exist with its checksum. */
+static int check_drift(const struct applied *a, int n, const struct migration_set *set, FILE *out,
+                       struct err *e)
+{
+    for (int i = 0; i < n; i++) {
+        const struct migration *m = find_file(set, a[i].version);
+        if (m == NULL) {
+            if (out != NULL)
+                fprintf(out, "MISSING  %04d %s (applied, file not found)\n", a[i].version, a[i].name);
+            return err_set(e, 500, "migration_missing",
+                           "migration %04d (%s) is applied but its file is missing", a[i].version,
+                           a[i].name);
+        }
+        if (strcmp(m->checksum, a[i].checksum) != 0) {
+            if (out != NULL)
+                fprintf(out, "DRIFT    %04d %s (checksum changed after it was applied)\n",
+                        m->version, m->name);
+            return err_set(e, 500, "migration_drift",
+                           "migration %s was changed after it was applied (recorded sha256 %.12s…, "
+                           "file %.12s…); add a new migration instead of editing an applied one",
+                           m->name, a[i].checksum, m->checksum);
+        }
+    }
+    return 0;
+}
+
+int migrate_status(PGconn *conn, const struct migration_set *set, FILE *out, struct err *e)
+{
+    struct applied *a;
+    int n, pending = 0, rc;
+
+    if (load_applied(conn, &a, &n, e) < 0)
+        return -1;
+    for (int i = 0; i < set->count; i++) {
+        const struct migration *m = &set->items[i];
+        int done = is_applied(a, n, m->version);
+        pending += !done;
+        fprintf(out, "%-8s %04d %s\n", done ? "applied" : "pending", m->version, m->name);
+    }
+    rc = check_drift(a, n, set, out, e);
+    free(a);
+    if (rc < 0)
+        return -1;
+    return pending > 0 ? 1 : 0;
+}
+
+int migrate_verify(PGconn *conn, const struct migration_set *set, FILE *out, struct err *e)
+{
+    struct applied *a;
+    int n, rc;
+
+    if (load_applied(conn, &a, &n, e) < 0)
+        return -1;
+    rc = check_drift(a, n, set, out, e);
+    free(a);
+    if (rc == 0 && out != NULL)
+        fprintf(out, "ok: %d applied migration(s) match their files\n", n);
+    return rc;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int apply_one(PGconn *conn, const struct migration *m, FILE *out, struct err *e)
+{
+    static const char record_sql[] =
+        "INSERT INTO schema_migrations (version, name, checksum, duration_ms) "
+        "VALUES ($1::integer, $2, $3, $4::integer)";
+    char version[16], duration[16], *body;
+    size_t blen;
+    long long t0 = mono_ms();
+    const char *params[4];
+    PGresult *r;
+
+    body = read_file(m->path, &blen, e);
+    if (body == NULL)
+        return -1;
+    /* Re-check the bytes we are about to run are the bytes we scanned. */
+    char sum[65];
+    migrate_sha256_hex(body, blen, sum);
+    if (strcmp(sum, m->checksum) != 0) {
+        free(body);
+        return err_set(e, 500, "migration_changed", "%s changed while migrating", m->name);
+    }
+
+    if (!m->no_transaction && exec_ok(conn, "BEGIN", e) < 0)
+        goto fail;
+    /* DDL must not queue behind long transactions holding locks forever. */
+    if (exec_ok(conn, "SET lock_timeout = '10s'", e) < 0)
+        goto rollback;
+    if (exec_ok(conn, body, e) < 0) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%s", e->msg);
+        err_set(e, 500, "migration_failed", "%s failed: %s", m->name, msg);
+        goto rollback;
+    }
+    snprintf(version, sizeof(version), "%d", m->version);
+    snprintf(duration, sizeof(duration), "%lld", mono_ms() - t0);
+    params[0] = version;
+    params[1] = m->name;
+    params[2] = m->checksum;
+    params[3] = duration;
+    r = PQexecParams(conn, record_sql, 4, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        err_set(e, 500, "migration_sql", "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        goto rollback;
+    }
+    PQclear(r);
+    if (!m->no_transaction && exec_ok(conn, "COMMIT", e) < 0)
+        goto fail;
+    exec_ok(conn, "RESET lock_timeout", e);
+    free(body);
+    fprintf(out, "applied  %04d %s (%s ms)\n", m->version, m->name, duration);
+    return 0;
+
+rollback:
+    if (!m->no_transaction) {
+        PGresult *rb = PQexec(conn, "ROLLBACK");
+        PQclear(rb);
+    }
+fail:
+    free(body);
+    return -1;
+}
+
+int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, FILE *out,
+               struct err *e)
+{
+    struct applied *a = NULL;
+    int n = 0, applied = 0, rc = -1;
+    char key[32];
+    const char *params[1];
+    PGresult *r;
+
+    snprintf(key, sizeof(key), "%lld", MIGRATE_LOCK_KEY);
+    params[0] = key;
+    /* Session-level lock: held across the per-file transactions. Another
+     * runner blocks here until we are done, then sees nothing pending. */
+    r = PQexecParams(conn, "SELECT pg_advisory_lock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err_set(e, 500, "migration_lock", "cannot take the migration lock: %s",
+                PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+
+    if (exec_ok(conn, create_table_sql, e) < 0 || load_applied(conn, &a, &n, e) < 0 ||
+        check_drift(a, n, set, out, e) < 0)
+        goto out;
+    for (int i = 0; i < set->count; i++) {
+        const struct migration *m = &set->items[i];
+        if (is_applied(a, n, m->version))
+            continue;
+        if (dry_run) {
+            fprintf(out, "would apply %04d %s\n", m->version, m->name);
+            applied++;
+            continue;
+        }
+        if (apply_one(conn, m, out, e) < 0)
+            goto out;
+        applied++;
+    }
+    if (applied == 0)
+        fprintf(out, "nothing to do: %d migration(s) applied\n", n);
+    rc = applied;
+out:
+    free(a);
+    r = PQexecParams(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
+    PQclear(r);
+    return rc;
+}
+
+int migrate_current_version(PGconn *conn, struct err *e)
+{
+    PGresult *r = PQexec(conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    int v;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        err_set(e, 500, "migration_sql", "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    v = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}

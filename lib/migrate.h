@@ -1,0 +1,60 @@
+/*
+ * migrate.h - schema migrations from sql/migrations/NNNN_name.sql.
+ *
+ * Files are applied in version order, each in its own transaction, while
+ * the runner holds a session-level PostgreSQL advisory lock (two hosts
+ * deploying at once: one applies, the other waits, then finds nothing to
+ * do). Each applied file is recorded in schema_migrations with its SHA-256;
+ * a recorded file whose checksum changed (drift), or a recorded version whose
+ * file is gone, stops every command with a clear error.
+ *
+ * The runner talks to PostgreSQL with the *owner* role; the app role never
+ * runs DDL.
+ */
+#ifndef EASYSKS_MIGRATE_H
+#define EASYSKS_MIGRATE_H
+
+#include <stdio.h>
+#include <libpq-fe.h>
+
+#include "err.h"
+
+#define MIGRATE_LOCK_KEY 7301885173520931LL /* pg_advisory_lock key, fixed */
+
+struct migration {
+    int version;
+    char name[128];     /* file name without directory */
+    char path[4096];
+    char checksum[65];  /* hex SHA-256 of the file bytes */
+    int no_transaction; /* first line "-- migrate:no-transaction" */
+};
+
+struct migration_set {
+    struct migration *items;
+    int count;
+};
+
+/* Read and checksum every NNNN_*.sql file in `dir`, sorted by version.
+ * Duplicate versions or unreadable files are errors. */
+int migrate_scan(const char *dir, struct migration_set *set, struct err *e);
+void migrate_set_cleanup(struct migration_set *set);
+
+/* Hex SHA-256 of a buffer into out[65]. */
+void migrate_sha256_hex(const void *buf, size_t len, char out[65]);
+
+/* Print applied/pending state to `out`. 0 when in sync (nothing pending, no
+ * drift), 1 when migrations are pending, -1 on drift or error. */
+int migrate_status(PGconn *conn, const struct migration_set *set, FILE *out, struct err *e);
+
+/* Verify only: -1 on drift, a missing file, or error; 0 otherwise. */
+int migrate_verify(PGconn *conn, const struct migration_set *set, FILE *out, struct err *e);
+
+/* Apply pending migrations under the advisory lock. `dry_run` lists what
+ * would run without applying. Returns the number applied, or -1. */
+int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, FILE *out,
+               struct err *e);
+
+/* The highest applied version, 0 when none, -1 on error. */
+int migrate_current_version(PGconn *conn, struct err *e);
+
+#endif
