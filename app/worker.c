@@ -119,6 +119,13 @@ static void serve(struct worker *w, FCGX_Request *fr)
     r.request_id = make_request_id(&r);
     log_set_request_id(r.request_id);
 
+    /* Refuse oversized bodies before routing, whatever the endpoint. */
+    const char *cl = request_param(&r, "CONTENT_LENGTH");
+    if (cl != NULL && *cl != '\0' && strtoull(cl, NULL, 10) > w->cfg->max_body_bytes) {
+        request_fail(&r, 413, "payload_too_large", "request body is too large", NULL);
+        goto done;
+    }
+
     switch (router_match(app_routes, &r, &route, allow, sizeof(allow))) {
     case ROUTER_NOT_FOUND:
         request_fail(&r, 404, "not_found", "no such endpoint", NULL);
@@ -132,6 +139,7 @@ static void serve(struct worker *w, FCGX_Request *fr)
             route->handler(&r);
         break;
     }
+done:
     if (!r.responded)
         request_fail(&r, 500, "internal_error", "the handler sent no response", NULL);
 

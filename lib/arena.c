@@ -94,15 +94,19 @@ char *arena_strdup(struct arena *a, const char *s)
 
 char *arena_sprintf(struct arena *a, const char *fmt, ...)
 {
+    char small[256];
     va_list ap;
     int n;
     char *p;
 
+    /* Most strings fit the stack buffer: format once, copy once. */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
     if (n < 0)
         abort();
+    if ((size_t)n < sizeof(small))
+        return arena_strndup(a, small, (size_t)n);
     p = arena_alloc(a, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);

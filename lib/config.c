@@ -119,6 +119,84 @@ static int is_http_url(const char *s, int allow_plain_http)
     return allow_plain_http && strncmp(s, "http://", 7) == 0 && s[7] != '\0';
 }
 
+/* Names the config file has set, with the value each had before (NULL when
+ * unset), so that a line removed from the file stops applying on reload. */
+struct file_var {
+    char *name;
+    char *original;
+};
+static struct file_var *file_vars;
+static size_t nfile_vars;
+
+static void restore_file_vars(void)
+{
+    for (size_t i = 0; i < nfile_vars; i++) {
+        if (file_vars[i].original != NULL)
+            setenv(file_vars[i].name, file_vars[i].original, 1);
+        else
+            unsetenv(file_vars[i].name);
+    }
+}
+
+static void remember_file_var(const char *name)
+{
+    const char *cur;
+
+    for (size_t i = 0; i < nfile_vars; i++)
+        if (strcmp(file_vars[i].name, name) == 0)
+            return;
+    file_vars = realloc(file_vars, (nfile_vars + 1) * sizeof(*file_vars));
+    if (file_vars == NULL)
+        abort();
+    cur = getenv(name);
+    file_vars[nfile_vars].name = xstrdup(name);
+    file_vars[nfile_vars].original = cur != NULL ? xstrdup(cur) : NULL;
+    nfile_vars++;
+}
+
+/* KEY=VALUE lines (comments, blank lines, optional single or double quotes
+ * around the value) exported into the process environment. */
+static int apply_env_file(const char *path, char *errbuf, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    char line[8192];
+    int lineno = 0;
+
+    if (f == NULL)
+        return fail(errbuf, errlen, "EASYSKS_CONFIG_FILE: cannot open %s: %s", path,
+                    strerror(errno));
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *p = line, *eq, *v, *end;
+        lineno++;
+        p[strcspn(p, "\r\n")] = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0' || *p == '#')
+            continue;
+        if (strncmp(p, "export ", 7) == 0)
+            p += 7;
+        eq = strchr(p, '=');
+        if (eq == NULL || eq == p || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t)(eq - p)) {
+            fclose(f);
+            return fail(errbuf, errlen, "EASYSKS_CONFIG_FILE: %s:%d: expected NAME=value", path,
+                        lineno);
+        }
+        *eq = '\0';
+        v = eq + 1;
+        end = v + strlen(v);
+        if (end - v >= 2 && (*v == '"' || *v == '\'') && end[-1] == *v) {
+            v++;
+            end[-1] = '\0';
+        }
+        if (strcmp(p, "EASYSKS_CONFIG_FILE") != 0) {
+            remember_file_var(p);
+            setenv(p, v, 1);
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
 int config_load(struct config *c, char *errbuf, size_t errlen)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error"};
@@ -128,6 +206,13 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
 
     memset(c, 0, sizeof(*c));
     errbuf[0] = '\0';
+
+    /* The file (re-read on every load, i.e. on SIGHUP) wins over the
+     * environment the process was started with. */
+    restore_file_vars();
+    v = getenv("EASYSKS_CONFIG_FILE");
+    if (v != NULL && *v != '\0' && apply_env_file(v, errbuf, errlen) < 0)
+        return -1;
 
     if (get_choice("EASYSKS_ENV", "prod", env_names, 3, &env, errbuf, errlen) < 0 ||
         get_choice("LOG_LEVEL", "info", levels, 4, &level, errbuf, errlen) < 0)

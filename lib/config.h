@@ -6,6 +6,12 @@
  * is an error. config_load() validates everything and, on failure, writes
  * one line naming the bad setting into the caller's buffer. The same call
  * serves startup and SIGHUP reloads (a failed reload keeps the old config).
+ *
+ * A process's environment cannot change from outside, so for reloads the
+ * optional EASYSKS_CONFIG_FILE (KEY=VALUE lines, as systemd's
+ * EnvironmentFile) is read first on every load and its values are exported
+ * over the inherited ones. NAME_FILE secrets are re-read on every load too,
+ * which is how a rotated secret reaches a running pool.
  */
 #ifndef EASYSKS_CONFIG_H
 #define EASYSKS_CONFIG_H

@@ -100,8 +100,12 @@ int migrate_scan(const char *dir, struct migration_set *set, struct err *e)
         m = &set->items[set->count];
         memset(m, 0, sizeof(*m));
         m->version = atoi(n);
-        snprintf(m->name, sizeof(m->name), "%s", n);
-        snprintf(m->path, sizeof(m->path), "%s/%s", dir, n);
+        memcpy(m->name, n, len + 1); /* len < sizeof(m->name), checked above */
+        if ((size_t)snprintf(m->path, sizeof(m->path), "%s/%s", dir, n) >= sizeof(m->path)) {
+            closedir(d);
+            migrate_set_cleanup(set);
+            return err_set(e, 500, "migration_name", "migration path too long: %s/%s", dir, n);
+        }
         body = read_file(m->path, &blen, e);
         if (body == NULL) {
             closedir(d);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The pool and the database: outages, recovery, least privilege.
+# shellcheck disable=SC2154
+
+test_db_down_answers_503_and_recovers() {
+    pg_stop "$IT/pg" fast
+    req GET /api/health
+    expect_status 503
+    expect_json status unavailable
+    expect_json database db_unavailable
+    # Failing fast while the database is away: no request waits on it.
+    req GET /api/health
+    expect_status 503
+    pg_start "$IT/pg"
+    local i
+    for ((i = 0; i < 100; i++)); do
+        req GET /api/health
+        [ "$STATUS" = 200 ] && break
+        sleep 0.1
+    done
+    expect_status 200
+    expect_json database ok
+}
+
+test_db_app_role_cannot_run_ddl() {
+    local out
+    out=$(psql "$DATABASE_URL" -Atq -c "CREATE TABLE intruder (i int)" 2>&1) && fail "app role created a table"
+    grep -q 'permission denied' <<<"$out" || fail "unexpected: $out"
+    out=$(psql "$DATABASE_URL" -Atq -c "DROP TABLE users" 2>&1) && fail "app role dropped a table"
+    grep -q 'must be owner' <<<"$out" || fail "unexpected: $out"
+    psql "$DATABASE_URL" -Atq -c "SELECT count(*) FROM users" >/dev/null || fail "app role cannot read users"
+}
+
+test_db_password_never_reaches_the_logs() {
+    ! grep -q 'secret-in-url' "$IT"/log/*.log || fail "a password was logged"
+    local out
+    out=$(MIGRATE_DATABASE_URL= DATABASE_URL='postgresql://easysks_web:secret-in-url@127.0.0.1:1/easysks' \
+        EASYSKS_CONFIG_FILE= timeout 5 "$EASYSKS_ROOT/build/easysks-migrate" status 2>&1) && fail "status succeeded against a closed port"
+    grep -q 'secret-in-url' <<<"$out" && fail "password printed: $out"
+    grep -q 'easysks_web:\*\*\*@' <<<"$out" || fail "no redacted URL in: $out"
+}

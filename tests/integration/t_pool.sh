@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# The worker pool under operator signals, crashes and deadlines.
+# shellcheck disable=SC2154
+
+N=${EASYSKS_WORKERS:-3}
+
+# Wait until the pool has exactly $1 workers, none of them in the list $2.
+wait_pool() {
+    local want=$1 old=${2:-} i pids
+    for ((i = 0; i < 150; i++)); do
+        pids=$(worker_pids)
+        if [ "$(wc -w <<<"$pids")" -eq "$want" ]; then
+            local stale=0 p
+            for p in $old; do
+                grep -qx "$p" <<<"$pids" && stale=1
+            done
+            [ "$stale" -eq 0 ] && return 0
+        fi
+        sleep 0.1
+    done
+    fail "pool did not settle at $want workers (now: $(worker_pids | tr '\n' ' '), old: $old)"
+}
+
+set_pool_config() { printf '%s\n' "$@" >"$EASYSKS_CONFIG_FILE"; }
+
+# Hold an ACCESS EXCLUSIVE lock on schema_migrations for $1 seconds, so that
+# /api/health blocks in the database; the lock is taken when this returns.
+hold_health_lock() {
+    psql_owner -c "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($1); COMMIT;" >/dev/null 2>&1 &
+    echo $! >"$IT/lock.pid"
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [ "$(psql_owner -c "SELECT count(*) FROM pg_locks WHERE relation = 'schema_migrations'::regclass AND mode = 'AccessExclusiveLock' AND granted")" = 1 ] && return 0
+        sleep 0.1
+    done
+    fail "could not take the table lock"
+}
+
+test_pool_socket_is_private() {
+    [ "$(stat -c %a "$EASYSKS_SOCKET")" = 660 ] || fail "socket mode $(stat -c %a "$EASYSKS_SOCKET")"
+}
+
+test_pool_refuses_a_second_pool_on_the_same_socket() {
+    local out
+    if out=$("$EASYSKS_ROOT/build/easysks-fcgi" 2>&1); then
+        fail "second pool started"
+    fi
+    grep -q "in use by another running pool" <<<"$out" || fail "unexpected: $out"
+    req GET /api/health
+    expect_status 200
+}
+
+test_pool_config_error_names_the_setting() {
+    local out rc=0
+    out=$(EASYSKS_WORKERS=0 EASYSKS_CONFIG_FILE= "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) || rc=$?
+    [ "$rc" = 78 ] || fail "exit $rc"
+    grep -q '^easysks-fcgi: configuration error: EASYSKS_WORKERS: must be an integer from 1 to' <<<"$out" || fail "message: $out"
+    out=$(EASYSKS_CONFIG_FILE= DATABASE_URL= "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) && fail "started without DATABASE_URL"
+    grep -q 'DATABASE_URL: required' <<<"$out" || fail "message: $out"
+}
+
+test_pool_killed_worker_is_respawned() {
+    local victim
+    wait_pool "$N"
+    victim=$(worker_pids | head -n1)
+    kill -KILL "$victim"
+    wait_pool "$N" "$victim"
+    grep -q '"msg":"worker died unexpectedly; respawning"' "$IT/log/pool.log" || fail "crash not logged"
+    req GET /api/health
+    expect_status 200
+}
+
+test_pool_ttin_and_ttou_resize_at_runtime() {
+    wait_pool "$N"
+    kill -TTIN "$(pool_pid)"
+    wait_pool $((N + 1))
+    kill -TTOU "$(pool_pid)"
+    kill -TTOU "$(pool_pid)"
+    wait_pool $((N - 1))
+    kill -TTIN "$(pool_pid)"
+    wait_pool "$N"
+    req GET /api/health
+    expect_status 200
+}
+
+test_pool_hup_rereads_the_config_file() {
+    local old
+    old=$(worker_pids)
+    set_pool_config "EASYSKS_WORKERS=$((N + 1))"
+    kill -HUP "$(pool_pid)"
+    wait_pool $((N + 1)) "$old"
+    set_pool_config ""
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N"
+}
+
+test_pool_hup_with_invalid_config_keeps_serving() {
+    local old
+    old=$(worker_pids)
+    set_pool_config "EASYSKS_WORKERS=lots"
+    kill -HUP "$(pool_pid)"
+    sleep 0.5
+    set_pool_config ""
+    grep -q 'reload refused: invalid configuration' "$IT/log/pool.log" || fail "refusal not logged"
+    [ "$(worker_pids)" = "$old" ] || fail "workers were replaced by a refused reload"
+    req GET /api/health
+    expect_status 200
+}
+
+test_pool_hup_under_load_drops_no_request() {
+    local old result
+    wait_pool "$N"
+    old=$(worker_pids)
+    node "$EASYSKS_ROOT/tests/tools/load.mjs" --url "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/health" \
+        --concurrency 8 --duration-ms 4000 >"$IT/load.json" &
+    local load=$!
+    sleep 0.7
+    kill -HUP "$(pool_pid)"
+    sleep 1.2
+    kill -HUP "$(pool_pid)" # a second reload while the first may still be rolling
+    wait "$load"
+    result=$(cat "$IT/load.json")
+    echo "load: $result"
+    node -e 'const r=JSON.parse(process.argv[1]); const bad=r.total-(r.statuses["200"]||0); if(r.total<50||bad!==0) process.exit(1)' "$result" ||
+        fail "requests failed during reload: $result"
+    wait_pool "$N" "$old"
+}
+
+test_pool_recycles_a_worker_after_its_request_budget() {
+    local old i
+    old=$(worker_pids)
+    set_pool_config "EASYSKS_MAX_REQUESTS=5"
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N" "$old"
+    old=$(worker_pids)
+    for ((i = 0; i < 30; i++)); do
+        req GET /api/health
+        expect_status 200
+    done
+    grep -q 'request budget reached, recycling' "$IT/log/pool.log" || fail "no recycling logged"
+    set_pool_config ""
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N" "$old"
+}
+
+test_pool_kills_a_worker_stuck_past_the_deadline() {
+    local old
+    set_pool_config "EASYSKS_REQUEST_TIMEOUT=1"
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N" "$old"
+    hold_health_lock 4
+    req GET /api/health
+    # nginx sees the connection die and answers with the API's JSON 503.
+    expect_error 503 upstream_unavailable
+    wait "$(cat "$IT/lock.pid")"
+    grep -q 'worker killed: request exceeded EASYSKS_REQUEST_TIMEOUT' "$IT/log/pool.log" || fail "kill not logged"
+    set_pool_config ""
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N"
+    req GET /api/health
+    expect_status 200
+}
+
+# Runs last among the pool tests (name order): it stops the pool and starts it again.
+test_pool_zz_graceful_stop_finishes_the_request_in_flight() {
+    local master curl_pid code
+    wait_pool "$N"
+    master=$(pool_pid)
+    hold_health_lock 2
+    curl -ks -o "$IT/inflight.body" -w '%{http_code}' --max-time 20 \
+        "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/health" >"$IT/inflight.code" &
+    curl_pid=$!
+    sleep 0.5
+    kill -TERM "$master"
+    sleep 0.3
+    # New requests are refused at once (socket gone), not queued.
+    req GET /api/health
+    expect_error 503 upstream_unavailable
+    wait "$curl_pid"
+    code=$(cat "$IT/inflight.code")
+    [ "$code" = 200 ] || fail "in-flight request got $code: $(cat "$IT/inflight.body")"
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$master" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$master" 2>/dev/null && fail "master still running"
+    [ -e "$EASYSKS_SOCKET" ] && fail "socket left behind"
+    grep -q '"msg":"pool stopped"' "$IT/log/pool.log" || fail "stop not logged"
+    rm -f "$IT/run/pool.pid"
+    pool_start "$IT" || fail "pool did not start again"
+    wait_pool "$N"
+}
