@@ -1,0 +1,182 @@
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+
+static int curl_ready;
+
+struct body_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+    int too_large;
+};
+
+int http_sysinit(struct err *e)
+{
+    if (curl_ready)
+        return 0;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return err_set(e, 500, "http_init_failed", "HTTP client initialisation failed");
+    curl_ready = 1;
+    return 0;
+}
+
+void http_response_cleanup(struct http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    free(resp->body);
+    resp->body = NULL;
+    resp->len = 0;
+    resp->status = 0;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct body_buf *b = userdata;
+    size_t n = size * nmemb;
+
+    /* Enforce the cap before allocating: returning a short count makes
+     * libcurl abort the transfer with CURLE_WRITE_ERROR. */
+    if (n > b->max - b->len) {
+        b->too_large = 1;
+        return 0;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap == 0 ? 4096 : b->cap;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        if (cap > b->max + 1)
+            cap = b->max + 1;
+        b->data = realloc(b->data, cap);
+        if (b->data == NULL)
+            abort(); /* out of memory: the master respawns the worker */
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+static int perform(const struct http_request *req, const char *content_type, const char *body,
+                   size_t body_len, struct http_response *resp, struct err *e)
+{
+    CURL *h = NULL;
+    struct curl_slist *hdrs = NULL;
+    struct body_buf buf = {0};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char url_safe[512];
+    char ctype[256];
+    CURLcode rc;
+    int ret = -1;
+
+    memset(resp, 0, sizeof(*resp));
+    if (req == NULL || req->url == NULL || req->url[0] == '\0')
+        return err_set(e, 500, "http_bad_request", "no URL configured");
+    if (!curl_ready && http_sysinit(e) != 0)
+        return -1;
+
+    buf.max = req->max_response != 0 ? req->max_response : HTTP_DEFAULT_MAX_RESPONSE;
+    log_redact_url(req->url, url_safe, sizeof(url_safe));
+
+    h = curl_easy_init();
+    if (h == NULL)
+        abort(); /* libcurl only fails here when out of memory */
+
+    if (req->headers != NULL) {
+        for (const char *const *p = req->headers; *p != NULL; p++) {
+            struct curl_slist *n = curl_slist_append(hdrs, *p);
+            if (n == NULL)
+                abort();
+            hdrs = n;
+        }
+    }
+    if (content_type != NULL) {
+        struct curl_slist *n;
+        snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+        n = curl_slist_append(hdrs, ctype);
+        if (n == NULL)
+            abort();
+        hdrs = n;
+    }
+
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     req->connect_timeout_ms > 0 ? req->connect_timeout_ms
+                                                 : HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     req->timeout_ms > 0 ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, req->allow_http ? "https,http" : "https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    /* Lets libcurl refuse early when the peer announces a larger body; the
+     * write callback still enforces the cap for chunked responses. */
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)buf.max);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "easysks");
+    if (hdrs != NULL)
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    if (body != NULL) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    }
+
+    rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) {
+        const char *detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+        log_warn("outbound http failed", "url", url_safe, "error", detail, NULL);
+        if (buf.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+            err_set(e, 502, "upstream_too_large", "upstream response too large");
+        else if (rc == CURLE_OPERATION_TIMEDOUT)
+            err_set(e, 504, "upstream_timeout", "upstream service timed out");
+        else if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+            err_set(e, 500, "http_protocol_refused", "upstream URL scheme not allowed");
+        else
+            err_set(e, 502, "upstream_error", "upstream service unavailable");
+        goto out;
+    }
+
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (buf.data == NULL) {
+        buf.data = malloc(1);
+        if (buf.data == NULL)
+            abort();
+        buf.data[0] = '\0';
+    }
+    resp->body = buf.data;
+    resp->len = buf.len;
+    buf.data = NULL;
+    ret = 0;
+
+out:
+    free(buf.data);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(h);
+    return ret;
+}
+
+int http_get(const struct http_request *req, struct http_response *resp, struct err *e)
+{
+    return perform(req, NULL, NULL, 0, resp, e);
+}
+
+int http_post(const struct http_request *req, const char *content_type, const char *body,
+              size_t len, struct http_response *resp, struct err *e)
+{
+    /* An empty body still has to be a POST: pass "" rather than NULL. */
+    return perform(req, content_type, body != NULL ? body : "", len, resp, e);
+}
