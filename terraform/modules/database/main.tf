@@ -1,0 +1,92 @@
+# PostgreSQL 15 on RDS in the private subnets: encrypted, TLS enforced, the
+# master password owned by RDS in Secrets Manager (never in Terraform state).
+
+resource "aws_db_subnet_group" "this" {
+  name        = var.identifier
+  description = "Private subnets of ${var.identifier}"
+  subnet_ids  = var.subnet_ids
+}
+
+resource "aws_db_parameter_group" "this" {
+  name_prefix = "${var.identifier}-"
+  family      = "postgres15"
+  description = "EasySKS PostgreSQL 15"
+
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+
+  parameter {
+    name  = "log_min_duration_statement"
+    value = tostring(var.log_min_duration_statement_ms)
+  }
+
+  parameter {
+    name  = "log_connections"
+    value = "1"
+  }
+
+  parameter {
+    name  = "log_disconnections"
+    value = "1"
+  }
+
+  parameter {
+    name  = "log_lock_waits"
+    value = "1"
+  }
+
+  # An audit trail of schema changes (migrations, manual fixes).
+  parameter {
+    name  = "log_statement"
+    value = "ddl"
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+# Created here (rather than by RDS on first export) so it has a retention.
+resource "aws_cloudwatch_log_group" "postgresql" {
+  name              = "/aws/rds/instance/${var.identifier}/postgresql"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_db_instance" "this" {
+  identifier     = var.identifier
+  engine         = "postgres"
+  engine_version = var.engine_version
+  instance_class = var.instance_class
+
+  db_name                     = var.db_name
+  username                    = var.master_username
+  manage_master_user_password = true
+
+  allocated_storage     = var.allocated_storage
+  max_allocated_storage = var.max_allocated_storage
+  storage_type          = "gp3"
+  storage_encrypted     = true
+
+  db_subnet_group_name   = aws_db_subnet_group.this.name
+  vpc_security_group_ids = [var.security_group_id]
+  parameter_group_name   = aws_db_parameter_group.this.name
+  publicly_accessible    = false
+  multi_az               = var.multi_az
+
+  backup_retention_period    = var.backup_retention_period
+  backup_window              = "02:00-03:00"
+  maintenance_window         = "sun:03:30-sun:04:30"
+  auto_minor_version_upgrade = true
+  copy_tags_to_snapshot      = true
+  deletion_protection        = var.deletion_protection
+  skip_final_snapshot        = !var.deletion_protection
+  final_snapshot_identifier  = "${var.identifier}-final"
+
+  performance_insights_enabled          = var.performance_insights_enabled
+  performance_insights_retention_period = var.performance_insights_enabled ? 7 : null
+  enabled_cloudwatch_logs_exports       = ["postgresql"]
+
+  depends_on = [aws_cloudwatch_log_group.postgresql]
+}
