@@ -38,12 +38,13 @@ int main(int argc, char **argv)
     log_set_process("master");
     if (config_load(&cfg, errbuf, sizeof(errbuf)) < 0) {
         fprintf(stderr, "easysks-fcgi: configuration error: %s\n", errbuf);
-        return 78; /* EX_CONFIG: systemd does not restart-loop on it with RestartPreventExitStatus */
+        return 78; /* EX_CONFIG: systemd does not restart-loop on it with RestartPreventExitStatus
+                    */
     }
     log_set_level(cfg.log_level);
     if (check_only) {
-        printf("configuration ok (env=%s, workers=%d, listen=unix:%s)\n",
-               config_env_name(cfg.env), cfg.workers, cfg.listen_path);
+        printf("configuration ok (env=%s, workers=%d, listen=unix:%s)\n", config_env_name(cfg.env),
+               cfg.workers, cfg.listen_path);
         config_cleanup(&cfg);
         return 0;
     }

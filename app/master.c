@@ -24,9 +24,9 @@
 #define QUICK_EXIT_MS 2000 /* a worker dying sooner than this counts as a crash loop */
 
 struct child {
-    pid_t pid;            /* 0 = slot free */
-    unsigned generation;  /* config generation the worker was started with */
-    int retiring;         /* told to quit (reload, shrink, stop) */
+    pid_t pid;           /* 0 = slot free */
+    unsigned generation; /* config generation the worker was started with */
+    int retiring;        /* told to quit (reload, shrink, stop) */
     long long started_ms;
 };
 
@@ -35,7 +35,7 @@ struct master {
     int listen_fd;
     struct scoreboard *board;
     struct child children[SCOREBOARD_SLOTS];
-    int target;           /* wanted number of active workers */
+    int target; /* wanted number of active workers */
     unsigned generation;
     int stopping;
     long long stop_deadline_ms;
@@ -345,8 +345,8 @@ static void reload(struct master *m)
     char errbuf[512], n[16];
 
     if (config_load(&next, errbuf, sizeof(errbuf)) < 0) {
-        log_error("reload refused: invalid configuration; keeping the running one", "error",
-                  errbuf, NULL);
+        log_error("reload refused: invalid configuration; keeping the running one", "error", errbuf,
+                  NULL);
         return;
     }
     if (strcmp(next.listen_path, m->cfg->listen_path) != 0)
@@ -389,8 +389,8 @@ int master_run(struct config *cfg, int listen_fd, const char *pidfile)
     m.cfg = cfg;
     m.listen_fd = listen_fd;
     m.target = cfg->workers;
-    m.board = mmap(NULL, sizeof(*m.board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
+    m.board =
+        mmap(NULL, sizeof(*m.board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (m.board == MAP_FAILED) {
         log_error("cannot map the scoreboard", "error", strerror(errno), NULL);
         return 1;

@@ -71,8 +71,8 @@ int main(int argc, char **argv)
         else
             return usage();
     }
-    if (cmd == NULL || (strcmp(cmd, "up") != 0 && strcmp(cmd, "status") != 0 &&
-                        strcmp(cmd, "verify") != 0))
+    if (cmd == NULL ||
+        (strcmp(cmd, "up") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "verify") != 0))
         return usage();
     if (dir == NULL || *dir == '\0')
         dir = "sql/migrations";

@@ -63,7 +63,8 @@ static void send_headers(struct request *r, int status, const char *content_type
                      extra_headers != NULL ? extra_headers : "");
     else
         n = snprintf(head, sizeof(head), "Status: %d %s\r\nCache-Control: no-store\r\n%s\r\n",
-                     status, http_status_reason(status), extra_headers != NULL ? extra_headers : "");
+                     status, http_status_reason(status),
+                     extra_headers != NULL ? extra_headers : "");
     if (n < 0 || (size_t)n >= sizeof(head))
         abort(); /* extra headers are ours, never client data */
     FCGX_PutStr(head, n, r->fcgi->out);

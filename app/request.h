@@ -25,14 +25,14 @@ struct request {
     struct worker *worker;
     struct arena *arena;
     const char *method;
-    const char *path;        /* PATH_INFO, "/" when empty */
-    const char *query;       /* QUERY_STRING, "" when empty */
-    const char *request_id;  /* REQUEST_ID from nginx, or generated */
+    const char *path;                       /* PATH_INFO, "/" when empty */
+    const char *query;                      /* QUERY_STRING, "" when empty */
+    const char *request_id;                 /* REQUEST_ID from nginx, or generated */
     const char *params[REQUEST_MAX_PARAMS]; /* {name} segments captured by the router */
     int nparams;
-    char *body;              /* NUL-terminated copy, NULL until request_read_body */
+    char *body; /* NUL-terminated copy, NULL until request_read_body */
     size_t body_len;
-    int status;              /* status written, 0 until a response is sent */
+    int status; /* status written, 0 until a response is sent */
     int responded;
 };
 

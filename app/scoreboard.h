@@ -23,9 +23,9 @@ struct slot {
 };
 
 struct scoreboard {
-    _Atomic unsigned long accepted;      /* requests served by all workers ever */
-    _Atomic unsigned long killed;        /* workers killed past the request deadline */
-    _Atomic unsigned long respawned;     /* unexpected worker exits */
+    _Atomic unsigned long accepted;            /* requests served by all workers ever */
+    _Atomic unsigned long killed;              /* workers killed past the request deadline */
+    _Atomic unsigned long respawned;           /* unexpected worker exits */
     struct slot slots[CONFIG_MAX_WORKERS * 2]; /* room for a full pool being replaced */
 };
 

@@ -82,7 +82,8 @@ static const char *make_request_id(struct request *r)
     static const char hex[] = "0123456789abcdef";
     char *out;
 
-    if (id != NULL && *id != '\0' && strlen(id) <= 64 && strspn(id, "0123456789abcdefABCDEF-") == strlen(id))
+    if (id != NULL && *id != '\0' && strlen(id) <= 64 &&
+        strspn(id, "0123456789abcdefABCDEF-") == strlen(id))
         return id;
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         abort();
@@ -149,8 +150,7 @@ done:
               NULL);
 }
 
-void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *board,
-                 int slot_index)
+void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *board, int slot_index)
 {
     struct worker w;
     FCGX_Request fr;

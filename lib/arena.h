@@ -15,7 +15,7 @@
 struct arena_block;
 
 struct arena {
-    struct arena_block *head;  /* current block; older blocks follow */
+    struct arena_block *head; /* current block; older blocks follow */
     size_t first_size;
 };
 

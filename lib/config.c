@@ -11,10 +11,13 @@
 
 static const char *const env_names[] = {"dev", "staging", "prod"};
 
-const char *config_env_name(enum config_env env) { return env_names[env]; }
+const char *config_env_name(enum config_env env)
+{
+    return env_names[env];
+}
 
-__attribute__((format(printf, 3, 4))) static int fail(char *errbuf, size_t errlen,
-                                                       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *errbuf, size_t errlen, const char *fmt,
+                                                      ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -176,7 +179,8 @@ static int apply_env_file(const char *path, char *errbuf, size_t errlen)
         if (strncmp(p, "export ", 7) == 0)
             p += 7;
         eq = strchr(p, '=');
-        if (eq == NULL || eq == p || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t)(eq - p)) {
+        if (eq == NULL || eq == p ||
+            strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t)(eq - p)) {
             fclose(f);
             return fail(errbuf, errlen, "EASYSKS_CONFIG_FILE: %s:%d: expected NAME=value", path,
                         lineno);
@@ -231,8 +235,8 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
     if (listen == NULL || *listen == '\0')
         listen = "unix:/run/easysks/easysks.sock";
     if (strncmp(listen, "unix:/", 6) != 0 || strlen(listen + 5) >= 108) {
-        fail(errbuf, errlen, "EASYSKS_LISTEN: must be unix:/absolute/path (max 107 bytes) (got \"%.60s\")",
-             listen);
+        fail(errbuf, errlen,
+             "EASYSKS_LISTEN: must be unix:/absolute/path (max 107 bytes) (got \"%.60s\")", listen);
         goto fail;
     }
     c->listen_path = xstrdup(listen + 5);
@@ -245,7 +249,10 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         char *end;
         unsigned long m = strtoul(v, &end, 8);
         if (*end != '\0' || m > 0777 || (m & 0007) != 0) {
-            fail(errbuf, errlen, "EASYSKS_SOCKET_MODE: must be octal with no access for others, e.g. 0660 (got \"%.20s\")", v);
+            fail(errbuf, errlen,
+                 "EASYSKS_SOCKET_MODE: must be octal with no access for others, e.g. 0660 (got "
+                 "\"%.20s\")",
+                 v);
             goto fail;
         }
         c->socket_mode = (unsigned)m;
@@ -253,10 +260,14 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
 
     if (get_int("EASYSKS_WORKERS", 4, 1, CONFIG_MAX_WORKERS, &c->workers, errbuf, errlen) < 0 ||
         get_int("EASYSKS_MAX_REQUESTS", 10000, 0, INT_MAX, &c->max_requests, errbuf, errlen) < 0 ||
-        get_int("EASYSKS_REQUEST_TIMEOUT", 30, 1, 3600, &c->request_timeout_s, errbuf, errlen) < 0 ||
-        get_int("EASYSKS_GRACEFUL_TIMEOUT", 30, 1, 3600, &c->graceful_timeout_s, errbuf, errlen) < 0 ||
-        get_int("EASYSKS_DB_STATEMENT_TIMEOUT_MS", 5000, 10, 600000, &c->db_statement_timeout_ms, errbuf, errlen) < 0 ||
-        get_int("EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, &c->health_timeout_ms, errbuf, errlen) < 0 ||
+        get_int("EASYSKS_REQUEST_TIMEOUT", 30, 1, 3600, &c->request_timeout_s, errbuf, errlen) <
+            0 ||
+        get_int("EASYSKS_GRACEFUL_TIMEOUT", 30, 1, 3600, &c->graceful_timeout_s, errbuf, errlen) <
+            0 ||
+        get_int("EASYSKS_DB_STATEMENT_TIMEOUT_MS", 5000, 10, 600000, &c->db_statement_timeout_ms,
+                errbuf, errlen) < 0 ||
+        get_int("EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, &c->health_timeout_ms, errbuf,
+                errlen) < 0 ||
         get_int("AUTH_LEEWAY_SECONDS", 30, 0, 300, &c->auth_leeway_s, errbuf, errlen) < 0)
         goto fail;
     if (get_int("EASYSKS_MAX_BODY", 1048576, 1024, 64 * 1048576, &body, errbuf, errlen) < 0)
@@ -272,7 +283,8 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
     c->auth_token_use = xstrdup(uses[use]);
     if (c->auth_issuer != NULL) {
         if (!is_http_url(c->auth_issuer, c->env == ENV_DEV)) {
-            fail(errbuf, errlen, "AUTH_ISSUER: must be an https:// URL%s", c->env == ENV_DEV ? " (or http:// in dev)" : "");
+            fail(errbuf, errlen, "AUTH_ISSUER: must be an https:// URL%s",
+                 c->env == ENV_DEV ? " (or http:// in dev)" : "");
             goto fail;
         }
         if (c->auth_jwks_url == NULL) {
@@ -283,7 +295,8 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
             snprintf(c->auth_jwks_url, n, "%s/.well-known/jwks.json", c->auth_issuer);
         }
         if (!is_http_url(c->auth_jwks_url, c->env == ENV_DEV)) {
-            fail(errbuf, errlen, "AUTH_JWKS_URL: must be an https:// URL%s", c->env == ENV_DEV ? " (or http:// in dev)" : "");
+            fail(errbuf, errlen, "AUTH_JWKS_URL: must be an https:// URL%s",
+                 c->env == ENV_DEV ? " (or http:// in dev)" : "");
             goto fail;
         }
         if (c->auth_client_ids == NULL) {
@@ -323,11 +336,11 @@ fail:
 
 void config_cleanup(struct config *c)
 {
-    char **strs[] = {&c->database_url,    &c->listen_path,     &c->socket_group,
-                     &c->auth_issuer,     &c->auth_jwks_url,   &c->auth_client_ids,
-                     &c->auth_token_use,  &c->stripe_api_key,  &c->stripe_api_base,
-                     &c->stripe_price_id, &c->stripe_webhook_secrets, &c->openai_api_key,
-                     &c->openai_api_base};
+    char **strs[] = {
+        &c->database_url,    &c->listen_path,     &c->socket_group,           &c->auth_issuer,
+        &c->auth_jwks_url,   &c->auth_client_ids, &c->auth_token_use,         &c->stripe_api_key,
+        &c->stripe_api_base, &c->stripe_price_id, &c->stripe_webhook_secrets, &c->openai_api_key,
+        &c->openai_api_base};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -235,7 +235,8 @@ int db_ensure(struct db *db, struct err *e)
         connection_failed(db, msg);
         return err_set(e, 503, "db_unavailable", "the database is unavailable");
     }
-    res = finish_query(db, "set statement_timeout", db->statement_timeout_ms + DB_DEADLINE_MARGIN_MS, e);
+    res = finish_query(db, "set statement_timeout",
+                       db->statement_timeout_ms + DB_DEADLINE_MARGIN_MS, e);
     if (res == NULL)
         return -1;
     PQclear(res);
@@ -286,7 +287,10 @@ send_failed:
     return NULL;
 }
 
-const char *db_last_sqlstate(const struct db *db) { return db->sqlstate; }
+const char *db_last_sqlstate(const struct db *db)
+{
+    return db->sqlstate;
+}
 
 static int simple(struct db *db, const char *sql, struct err *e)
 {
@@ -307,8 +311,14 @@ static int simple(struct db *db, const char *sql, struct err *e)
     return 0;
 }
 
-int db_begin(struct db *db, struct err *e) { return simple(db, "BEGIN", e); }
-int db_commit(struct db *db, struct err *e) { return simple(db, "COMMIT", e); }
+int db_begin(struct db *db, struct err *e)
+{
+    return simple(db, "BEGIN", e);
+}
+int db_commit(struct db *db, struct err *e)
+{
+    return simple(db, "COMMIT", e);
+}
 
 int db_rollback(struct db *db)
 {

@@ -10,9 +10,9 @@
 #define EASYSKS_ERR_H
 
 struct err {
-    int status;        /* HTTP status this failure maps to (e.g. 401, 503) */
-    const char *code;  /* stable error code, static storage */
-    char msg[256];     /* client-safe detail */
+    int status;       /* HTTP status this failure maps to (e.g. 401, 503) */
+    const char *code; /* stable error code, static storage */
+    char msg[256];    /* client-safe detail */
 };
 
 /* Fill `e` (may be NULL: then nothing happens). Always returns -1 so callers

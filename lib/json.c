@@ -85,14 +85,13 @@ int json_get_int(const cJSON *obj, const char *key, int required, long long min,
         return err_set(e, 422, "validation_error", "field '%s' must be an integer", key);
     d = item->valuedouble;
     if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max)
-        return err_set(e, 422, "validation_error", "field '%s' must be an integer from %lld to %lld",
-                       key, min, max);
+        return err_set(e, 422, "validation_error",
+                       "field '%s' must be an integer from %lld to %lld", key, min, max);
     *out = (long long)d;
     return 0;
 }
 
-int json_get_bool(const cJSON *obj, const char *key, int required, int def, int *out,
-                  struct err *e)
+int json_get_bool(const cJSON *obj, const char *key, int required, int def, int *out, struct err *e)
 {
     int missing;
     const cJSON *item = lookup(obj, key, required, e, &missing);
@@ -106,9 +105,15 @@ int json_get_bool(const cJSON *obj, const char *key, int required, int def, int 
     return 0;
 }
 
-char *json_print(const cJSON *item) { return check(cJSON_PrintUnformatted(item)); }
+char *json_print(const cJSON *item)
+{
+    return check(cJSON_PrintUnformatted(item));
+}
 
-cJSON *json_new_object(void) { return check(cJSON_CreateObject()); }
+cJSON *json_new_object(void)
+{
+    return check(cJSON_CreateObject());
+}
 
 cJSON *json_add_object(cJSON *parent, const char *key)
 {

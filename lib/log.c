@@ -27,8 +27,14 @@ int log_level_parse(const char *s, enum log_level *out)
     return -1;
 }
 
-void log_set_level(enum log_level level) { min_level = level; }
-void log_set_process(const char *name) { process_name = name; }
+void log_set_level(enum log_level level)
+{
+    min_level = level;
+}
+void log_set_process(const char *name)
+{
+    process_name = name;
+}
 
 void log_set_request_id(const char *id)
 {
@@ -39,7 +45,10 @@ void log_set_request_id(const char *id)
     snprintf(request_id, sizeof(request_id), "%s", id);
 }
 
-const char *log_request_id(void) { return request_id; }
+const char *log_request_id(void)
+{
+    return request_id;
+}
 
 /* Append `s` JSON-escaped; returns the new length (never past cap - 1). */
 static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
@@ -49,11 +58,26 @@ static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
     for (; *s != '\0' && len + 7 < cap; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
-        case '"':  buf[len++] = '\\'; buf[len++] = '"'; break;
-        case '\\': buf[len++] = '\\'; buf[len++] = '\\'; break;
-        case '\n': buf[len++] = '\\'; buf[len++] = 'n'; break;
-        case '\r': buf[len++] = '\\'; buf[len++] = 'r'; break;
-        case '\t': buf[len++] = '\\'; buf[len++] = 't'; break;
+        case '"':
+            buf[len++] = '\\';
+            buf[len++] = '"';
+            break;
+        case '\\':
+            buf[len++] = '\\';
+            buf[len++] = '\\';
+            break;
+        case '\n':
+            buf[len++] = '\\';
+            buf[len++] = 'n';
+            break;
+        case '\r':
+            buf[len++] = '\\';
+            buf[len++] = 'r';
+            break;
+        case '\t':
+            buf[len++] = '\\';
+            buf[len++] = 't';
+            break;
         default:
             if (c < 0x20) {
                 memcpy(buf + len, "\\u00", 4);

@@ -8,16 +8,14 @@
 #include <time.h>
 #include <openssl/evp.h>
 
-
 #define MIGRATION_MAX_BYTES (8 * 1024 * 1024)
 
-static const char create_table_sql[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " checksum text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now(),"
-    " duration_ms integer NOT NULL)";
+static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                       " version integer PRIMARY KEY,"
+                                       " name text NOT NULL,"
+                                       " checksum text NOT NULL,"
+                                       " applied_at timestamptz NOT NULL DEFAULT now(),"
+                                       " duration_ms integer NOT NULL)";
 
 void migrate_sha256_hex(const void *buf, size_t len, char out[65])
 {
@@ -218,7 +216,8 @@ static int check_drift(const struct applied *a, int n, const struct migration_se
         const struct migration *m = find_file(set, a[i].version);
         if (m == NULL) {
             if (out != NULL)
-                fprintf(out, "MISSING  %04d %s (applied, file not found)\n", a[i].version, a[i].name);
+                fprintf(out, "MISSING  %04d %s (applied, file not found)\n", a[i].version,
+                        a[i].name);
             return err_set(e, 500, "migration_missing",
                            "migration %04d (%s) is applied but its file is missing", a[i].version,
                            a[i].name);
@@ -340,8 +339,7 @@ fail:
     return -1;
 }
 
-int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, FILE *out,
-               struct err *e)
+int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, FILE *out, struct err *e)
 {
     struct applied *a = NULL;
     int n = 0, applied = 0, rc = -1;

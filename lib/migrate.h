@@ -23,7 +23,7 @@
 
 struct migration {
     int version;
-    char name[128];     /* file name without directory */
+    char name[128]; /* file name without directory */
     char path[4096];
     char checksum[65];  /* hex SHA-256 of the file bytes */
     int no_transaction; /* first line "-- migrate:no-transaction" */

@@ -83,7 +83,7 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
     [ -n "$filter" ] && [[ $t != *$filter* ]] && continue
     n=$((n + 1))
     : >"$IT/log/marker"
-    start_lines=$(cat "$IT/log/pool.log" 2>/dev/null | wc -l)
+    start_lines=$(wc -l <"$IT/log/pool.log" 2>/dev/null || echo 0)
     if (set -u; "$t") >"$IT/test.out" 2>&1; then
         passed=$((passed + 1))
         echo "ok $n - ${t#test_}"

@@ -52,10 +52,10 @@ test_pool_refuses_a_second_pool_on_the_same_socket() {
 
 test_pool_config_error_names_the_setting() {
     local out rc=0
-    out=$(EASYSKS_WORKERS=0 EASYSKS_CONFIG_FILE= "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) || rc=$?
+    out=$(EASYSKS_WORKERS=0 EASYSKS_CONFIG_FILE='' "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) || rc=$?
     [ "$rc" = 78 ] || fail "exit $rc"
     grep -q '^easysks-fcgi: configuration error: EASYSKS_WORKERS: must be an integer from 1 to' <<<"$out" || fail "message: $out"
-    out=$(EASYSKS_CONFIG_FILE= DATABASE_URL= "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) && fail "started without DATABASE_URL"
+    out=$(EASYSKS_CONFIG_FILE='' DATABASE_URL='' "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) && fail "started without DATABASE_URL"
     grep -q 'DATABASE_URL: required' <<<"$out" || fail "message: $out"
 }
 

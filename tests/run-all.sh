@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make test`: every suite, each printing "N passed, M failed"; the counts are
+# added up into the final line. A failing suite does not stop the others.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+total_passed=0 total_failed=0 failed_suites=()
+
+suite() {
+    local name=$1 log
+    shift
+    log=$(mktemp)
+    echo "=== $name"
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    local line p f
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n1)
+    p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"${line:-0 passed}")
+    f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"${line:-0 passed, 0 failed}")
+    if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+        f=1
+    fi
+    total_passed=$((total_passed + ${p:-0}))
+    total_failed=$((total_failed + ${f:-0}))
+    [ "$rc" -ne 0 ] && failed_suites+=("$name")
+    rm -f "$log"
+}
+
+unit_bins=$(find build/tests -maxdepth 1 -type f -name 'test_*' | sort)
+# shellcheck disable=SC2086
+suite unit tests/run-unit.sh $unit_bins
+suite lint tests/lint.sh
+suite integration tests/integration/run.sh
+suite terraform make -s tf-check
+if [ -x deploy/staging-local.sh ]; then
+    suite deploy-checks tests/deploy/check.sh
+    suite staging-local deploy/staging-local.sh
+fi
+
+echo
+if [ "${#failed_suites[@]}" -gt 0 ]; then
+    echo "failed suites: ${failed_suites[*]}"
+fi
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ] && [ "${#failed_suites[@]}" -eq 0 ]
