@@ -10,5 +10,7 @@
 extern const struct route app_routes[];
 
 int handle_health(struct request *r);
+int handle_me(struct request *r);
+int handle_auth_check(struct request *r);
 
 #endif

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "err.h"
 
 struct worker;
@@ -32,6 +33,11 @@ struct request {
     int nparams;
     char *body; /* NUL-terminated copy, NULL until request_read_body */
     size_t body_len;
+    struct auth_identity identity; /* filled for authenticated routes */
+    struct {
+        const char *id; /* users.id as text */
+        int premium;    /* premium plan active now */
+    } user;
     int status; /* status written, 0 until a response is sent */
     int responded;
 };

@@ -196,6 +196,7 @@ void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *boa
         db_request_done(w.db);
         arena_reset(&w.arena);
         log_set_request_id(NULL);
+        log_set_user(NULL);
         w.served++;
         atomic_fetch_add(&w.slot->requests, 1);
         atomic_fetch_add(&board->accepted, 1);

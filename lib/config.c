@@ -268,7 +268,7 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
                 errbuf, errlen) < 0 ||
         get_int("EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, &c->health_timeout_ms, errbuf,
                 errlen) < 0 ||
-        get_int("AUTH_LEEWAY_SECONDS", 30, 0, 300, &c->auth_leeway_s, errbuf, errlen) < 0)
+        get_int("AUTH_LEEWAY_SECONDS", 5, 0, 120, &c->auth_leeway_s, errbuf, errlen) < 0)
         goto fail;
     if (get_int("EASYSKS_MAX_BODY", 1048576, 1024, 64 * 1048576, &body, errbuf, errlen) < 0)
         goto fail;

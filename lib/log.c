@@ -13,6 +13,8 @@
 static enum log_level min_level = LOG_INFO;
 static const char *process_name = "easysks";
 static char request_id[65];
+static char user_sub[129];
+static char user_sub[129];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -48,6 +50,11 @@ void log_set_request_id(const char *id)
 const char *log_request_id(void)
 {
     return request_id;
+}
+
+void log_set_user(const char *sub)
+{
+    snprintf(user_sub, sizeof(user_sub), "%s", sub != NULL ? sub : "");
 }
 
 /* Append `s` JSON-escaped; returns the new length (never past cap - 1). */
@@ -139,6 +146,10 @@ void log_write(enum log_level level, const char *msg, ...)
     len = append_raw(buf, len, sizeof(buf), pid);
     if (request_id[0] != '\0')
         len = append_field(buf, len, sizeof(buf), "request_id", request_id);
+    if (user_sub[0] != '\0')
+        len = append_field(buf, len, sizeof(buf), "user", user_sub);
+    if (user_sub[0] != '\0')
+        len = append_field(buf, len, sizeof(buf), "user", user_sub);
 
     va_start(ap, msg);
     for (;;) {

@@ -26,6 +26,9 @@ void log_set_process(const char *name);
 /* Request id for subsequent lines; NULL clears it. Copied (max 64 bytes). */
 void log_set_request_id(const char *request_id);
 const char *log_request_id(void);
+/* Cognito subject of the authenticated caller for subsequent lines (a
+ * pseudonymous id, never a token); NULL clears it. */
+void log_set_user(const char *sub);
 
 void log_write(enum log_level level, const char *msg, ...) __attribute__((sentinel));
 

@@ -43,7 +43,7 @@ check "nginx -t (local defaults)" nginx_t env
 check "nginx -t (host layout: 443/80 on all addresses, www-data)" nginx_t env EASYSKS_BIND=0.0.0.0 \
     EASYSKS_HTTPS_PORT=443 EASYSKS_HTTP_PORT=80 NGINX_USER_DIRECTIVE="user www-data;"
 check "nginx -t (dev with the cognito-local route)" nginx_t env EASYSKS_ENV=dev \
-    COGNITO_LOCAL_UPSTREAM=http://127.0.0.1:9229
+    COGNITO_LOCAL_UPSTREAM=127.0.0.1:9229
 
 fmt_drift() {
     local f bad=0
