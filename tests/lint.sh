@@ -2,7 +2,7 @@
 # Static checks: shellcheck on every shell script, nginx -t on the rendered
 # configuration (local defaults and the host layout), clang-format drift.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=deploy/lib.sh
 . deploy/lib.sh
 
@@ -16,7 +16,7 @@ check() {
     else
         failed=$((failed + 1))
         echo "not ok - $name"
-        sed 's/^/#   /' <<<"$out" | head -n 30
+        printf '%s\n' "$out" | head -n 30 | sed 's/^/#   /'
     fi
 }
 

@@ -2,7 +2,7 @@
 # `make test`: every suite, each printing "N passed, M failed"; the counts are
 # added up into the final line. A failing suite does not stop the others.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 total_passed=0 total_failed=0 failed_suites=()
 

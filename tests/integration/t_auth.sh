@@ -29,7 +29,7 @@ cognito_login() { # USER PASSWORD -> access token
 test_auth_cognito_local_login_reaches_api_me() {
     local token sub
     token=$(cognito_login demo@easysks.local 'Demo-Passw0rd!')
-    [ -n "$token" ] && [ "$token" != null ] || fail "login failed"
+    if [ -z "$token" ] || [ "$token" = null ]; then fail "login failed"; fi
     me "Bearer $token"
     expect_status 200
     sub=$(node -e 'console.log(JSON.parse(Buffer.from(process.argv[1].split(".")[1],"base64url")).sub)' "$token")
@@ -147,7 +147,7 @@ test_auth_jwks_outage_keeps_cached_keys() {
     c2=$(json code)
     curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=0" >/dev/null
     [ "$s1" = 200 ] || fail "cached key refused during the outage: $s1"
-    [ "$s2" = 401 ] && [ "$c2" = unknown_key ] || fail "unknown kid during the outage: $s2 $c2"
+    if [ "$s2" != 401 ] || [ "$c2" != unknown_key ]; then fail "unknown kid during the outage: $s2 $c2"; fi
 }
 
 test_auth_jwks_stall_does_not_hang_requests() {
