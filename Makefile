@@ -85,7 +85,7 @@ integration: deps all
 	@tests/integration/run.sh
 
 bench: deps all
-	@deploy/bench.sh
+	@tests/bench.sh
 
 tf-check:
 	@node tests/tf/check.mjs terraform && bash tests/tf/selftest.sh

@@ -11,7 +11,7 @@ packages=(
     build-essential pkg-config
     libfcgi-dev libpq-dev libcjson-dev libjwt-dev libcurl4-openssl-dev libssl-dev
     nginx-light postgresql postgresql-contrib openssl gettext-base curl ca-certificates
-    nodejs npm shellcheck wrk awscli cloud-init systemd procps iproute2 psmisc jq python3
+    shellcheck wrk awscli cloud-init systemd procps iproute2 psmisc jq python3
 )
 
 missing=()
@@ -20,6 +20,10 @@ for p in "${packages[@]}"; do
         missing+=("$p")
     fi
 done
+# Node.js may come from elsewhere than Debian (with its own npm): only ask
+# for Debian's packages when the commands are missing.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "install-deps: installing ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then

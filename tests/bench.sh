@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make bench`: wrk against a throwaway stack on loopback, in one run:
+#   1. nginx's static /health          (TLS + nginx alone)
+#   2. /api/health through the pool    (FastCGI + one PostgreSQL query)
+#   3. /api/me with a bearer token     (+ token cache hit + user upsert)
+# Prints requests/s and latency percentiles for each and the ratios against
+# (1). Not part of `make test`: figures on shared machines are noisy, so
+# compare ratios from one run, never absolute numbers across runs.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/integration/lib.sh
+. "$here/integration/lib.sh"
+# shellcheck source=tests/integration/stack.sh
+. "$here/integration/stack.sh"
+
+DURATION=${BENCH_DURATION:-10s}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-2}
+export EASYSKS_WORKERS=${BENCH_WORKERS:-4} LOG_LEVEL=warn
+
+stack_setup || exit 1
+
+token=$(node "$EASYSKS_ROOT/tests/tools/mint-token.mjs" --key "$SIGNING/test-key-1.pem" \
+    --kid test-key-1 --iss "$AUTH_ISSUER" --client-id test-client --sub bench-user --exp-offset 3600)
+
+base=https://127.0.0.1:$EASYSKS_HTTPS_PORT
+run() { # KEY LABEL URL [wrk args]
+    local name=$1 label=$2 url=$3
+    shift 3
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" >"$IT/wrk.$name" 2>&1
+    local rps p50 p99 non2xx
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$IT/wrk.$name")
+    p50=$(awk '$1 == "50%" {print $2}' "$IT/wrk.$name")
+    p99=$(awk '$1 == "99%" {print $2}' "$IT/wrk.$name")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' "$IT/wrk.$name")
+    printf '%-34s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$label" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    echo "$rps" >"$IT/rps.$name"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "pool: $EASYSKS_WORKERS workers; nginx: worker_processes auto; wrk: $THREADS threads, $CONNECTIONS connections, $DURATION each"
+echo
+run static "nginx /health (static)" "$base/health"
+run health "pool /api/health (db query)" "$base/api/health"
+run me "pool /api/me (token + upsert)" "$base/api/me" -H "Authorization: Bearer $token"
+echo
+s=$(cat "$IT/rps.static")
+awk -v a="$(cat "$IT/rps.health")" -v b="$s" 'BEGIN { if (b > 0) printf "ratio /api/health : /health = %.2f\n", a / b }'
+awk -v a="$(cat "$IT/rps.me")" -v b="$s" 'BEGIN { if (b > 0) printf "ratio /api/me     : /health = %.2f\n", a / b }'
+awk -v a="$(cat "$IT/rps.me")" -v b="$(cat "$IT/rps.health")" 'BEGIN { if (b > 0) printf "ratio /api/me     : /api/health = %.2f\n", a / b }'
