@@ -34,7 +34,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BINS       := $(BUILD)/easysks-fcgi $(BUILD)/easysks-migrate
 
-.PHONY: all deps run stop test unit integration bench dist tf-check shellcheck \
+.PHONY: all deps run stop test unit integration bench dist tf-check lint \
         nginx-check fmt clean staging-local
 .DEFAULT_GOAL := all
 
@@ -90,8 +90,8 @@ bench: deps all
 tf-check:
 	@node tests/tf/check.mjs terraform && bash tests/tf/selftest.sh
 
-shellcheck:
-	@shellcheck -x $$(git ls-files '*.sh' 'deploy/*' | grep -vE '\.(md|json|yaml|yml|tftpl|conf|service|template|timer)$$' | sort -u)
+lint:
+	@tests/lint.sh
 
 fmt:
 	clang-format -i lib/*.[ch] app/*.[ch] tests/unit/*.[ch]
