@@ -12,5 +12,6 @@ extern const struct route app_routes[];
 int handle_health(struct request *r);
 int handle_me(struct request *r);
 int handle_auth_check(struct request *r);
+int handle_status(struct request *r);
 
 #endif

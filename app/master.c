@@ -355,6 +355,8 @@ static void reload(struct master *m)
     *m->cfg = next;
     log_set_level(m->cfg->log_level);
     m->target = m->cfg->workers;
+    atomic_store(&m->board->target, m->target);
+    atomic_fetch_add(&m->board->reloads, 1);
     m->generation++;
     m->crash_streak = 0;
     m->next_spawn_ms = 0;
@@ -396,6 +398,8 @@ int master_run(struct config *cfg, int listen_fd, const char *pidfile)
         return 1;
     }
     memset(m.board, 0, sizeof(*m.board));
+    atomic_store(&m.board->target, m.target);
+    atomic_store(&m.board->started_ms, scoreboard_now_ms());
 
     /* All signals are taken synchronously with sigtimedwait(): no handler
      * races, and children inherit the mask (they reset it). */
@@ -428,12 +432,14 @@ int master_run(struct config *cfg, int listen_fd, const char *pidfile)
         case SIGTTIN:
             if (!m.stopping && m.target < CONFIG_MAX_WORKERS) {
                 m.target++;
+                atomic_store(&m.board->target, m.target);
                 log_info("pool grown", "workers", itoa_buf(m.target, n, sizeof(n)), NULL);
             }
             break;
         case SIGTTOU:
             if (!m.stopping && m.target > 1) {
                 m.target--;
+                atomic_store(&m.board->target, m.target);
                 log_info("pool shrunk", "workers", itoa_buf(m.target, n, sizeof(n)), NULL);
             }
             break;

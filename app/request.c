@@ -72,15 +72,21 @@ static void send_headers(struct request *r, int status, const char *content_type
     r->responded = 1;
 }
 
-void request_send_raw(struct request *r, int status, const char *json, size_t len,
-                      const char *extra_headers)
+void request_send_body(struct request *r, int status, const char *content_type, const char *body,
+                       size_t len, const char *extra_headers)
 {
     if (r->responded) {
         log_error("response already sent; dropping a second one", NULL);
         return;
     }
-    send_headers(r, status, "application/json", extra_headers, len);
-    FCGX_PutStr(json, (int)len, r->fcgi->out);
+    send_headers(r, status, content_type, extra_headers, len);
+    FCGX_PutStr(body, (int)len, r->fcgi->out);
+}
+
+void request_send_raw(struct request *r, int status, const char *json, size_t len,
+                      const char *extra_headers)
+{
+    request_send_body(r, status, "application/json", json, len, extra_headers);
 }
 
 void request_send_json(struct request *r, int status, const cJSON *body, const char *extra_headers)

@@ -54,6 +54,10 @@ int request_read_body(struct request *r, size_t max, struct err *e);
  * ownership of body. */
 void request_send_json(struct request *r, int status, const cJSON *body, const char *extra_headers);
 
+/* Send `len` bytes of `content_type`. */
+void request_send_body(struct request *r, int status, const char *content_type, const char *body,
+                       size_t len, const char *extra_headers);
+
 /* Send a raw JSON text. */
 void request_send_raw(struct request *r, int status, const char *json, size_t len,
                       const char *extra_headers);

@@ -6,5 +6,7 @@ const struct route app_routes[] = {
     {"GET", "/me", handle_me, 0},
     /* nginx auth_request target; authenticates itself, refuses non-subrequests */
     {"GET", "/_auth", handle_auth_check, ROUTE_PUBLIC},
+    /* operators' scoreboard; only nginx's loopback status server reaches it */
+    {"GET", "/_status", handle_status, ROUTE_PUBLIC},
     {NULL, NULL, NULL, 0},
 };

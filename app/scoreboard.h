@@ -26,6 +26,9 @@ struct scoreboard {
     _Atomic unsigned long accepted;            /* requests served by all workers ever */
     _Atomic unsigned long killed;              /* workers killed past the request deadline */
     _Atomic unsigned long respawned;           /* unexpected worker exits */
+    _Atomic unsigned long reloads;             /* SIGHUP reloads applied */
+    _Atomic int target;                        /* workers the master wants */
+    _Atomic long long started_ms;              /* master start, CLOCK_MONOTONIC */
     struct slot slots[CONFIG_MAX_WORKERS * 2]; /* room for a full pool being replaced */
 };
 

@@ -19,6 +19,7 @@ local_defaults() {
     : "${EASYSKS_ENV:=dev}"
     : "${EASYSKS_HTTPS_PORT:=8443}"
     : "${EASYSKS_HTTP_PORT:=8080}"
+    : "${EASYSKS_STATUS_PORT:=8081}"
     : "${EASYSKS_WORKERS:=4}"
     : "${LOG_LEVEL:=info}"
     : "${EASYSKS_LISTEN:=unix:$VAR/run/easysks.sock}"
@@ -29,7 +30,7 @@ local_defaults() {
     : "${TLS_CERT:=$VAR/tls/cert.pem}"
     : "${TLS_KEY:=$VAR/tls/key.pem}"
     EASYSKS_SOCKET=${EASYSKS_LISTEN#unix:}
-    export EASYSKS_ENV EASYSKS_HTTPS_PORT EASYSKS_HTTP_PORT EASYSKS_WORKERS LOG_LEVEL \
+    export EASYSKS_ENV EASYSKS_HTTPS_PORT EASYSKS_HTTP_PORT EASYSKS_STATUS_PORT EASYSKS_WORKERS LOG_LEVEL \
         EASYSKS_LISTEN DATABASE_URL MIGRATE_DATABASE_URL EASYSKS_WEB_ROOT EASYSKS_MEDIA_ROOT \
         TLS_CERT TLS_KEY EASYSKS_SOCKET
 }
@@ -87,6 +88,7 @@ EasySKS is running.
   liveness:     https://localhost:$EASYSKS_HTTPS_PORT/health
   readiness:    https://localhost:$EASYSKS_HTTPS_PORT/api/health -> $health
   http:         http://localhost:$EASYSKS_HTTP_PORT/ (redirects to https)
+  pool status:  http://127.0.0.1:$EASYSKS_STATUS_PORT/status
   logs:         $VAR/log/
   stop:         make stop
 MSG

@@ -399,7 +399,7 @@ do_nginx() {
             NGINX_LOG_DIR=$state/log EASYSKS_SOCKET=$H/run/easysks/easysks.sock \
             EASYSKS_WEB_ROOT=$H/var/www/easysks EASYSKS_MEDIA_ROOT=$REL/data/sks/images \
             TLS_CERT=$H/run/easysks-nginx/tls/cert.pem TLS_KEY=$H/run/easysks-nginx/tls/key.pem \
-            EASYSKS_BIND=127.0.0.1 EASYSKS_HTTPS_PORT=$HTTPS_PORT EASYSKS_HTTP_PORT=$HTTP_PORT \
+            EASYSKS_BIND=127.0.0.1 EASYSKS_HTTPS_PORT=$HTTPS_PORT EASYSKS_HTTP_PORT=$HTTP_PORT EASYSKS_STATUS_PORT="$(free_port)" \
             EASYSKS_ENV=staging
         if [ "$(id -u)" -eq 0 ]; then export NGINX_USER_DIRECTIVE="user www-data;"; fi
         "$REL/deploy/render-nginx.sh" "$H/etc/easysks/nginx"

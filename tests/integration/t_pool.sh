@@ -191,3 +191,21 @@ test_pool_zz_graceful_stop_finishes_the_request_in_flight() {
     pool_start "$IT" || fail "pool did not start again"
     wait_pool "$N"
 }
+
+test_pool_status_is_served_on_loopback_only() {
+    local out before after
+    out=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status") || fail "status server"
+    BODY=$out
+    expect_json workers_target "$N"
+    [ "$(node -e 'const b=JSON.parse(process.argv[1]); console.log(b.workers.idle+b.workers.busy)' "$out")" = "$N" ] ||
+        fail "worker counts: $out"
+    before=$(json requests_total)
+    req GET /api/health
+    BODY=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status")
+    after=$(json requests_total)
+    [ "$after" -gt "$before" ] || fail "requests_total did not move: $before -> $after"
+    curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status?format=prometheus" | grep -q "^easysks_pool_workers_target $N$" ||
+        fail "prometheus text"
+    req GET /api/_status
+    expect_error 404 not_found
+}

@@ -1,0 +1,109 @@
+/*
+ * GET /_status - the pool's scoreboard for operators: JSON, or Prometheus
+ * text with ?format=prometheus. Served only through nginx's status server,
+ * which listens on loopback and sets EASYSKS_STATUS; anything else gets 404.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "json.h"
+#include "worker.h"
+
+static const char *const state_names[] = {"free", "starting", "idle", "busy", "exiting"};
+
+struct counts {
+    int by_state[5];
+};
+
+static void count_states(const struct scoreboard *b, struct counts *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
+        int st = atomic_load(&b->slots[i].state);
+        if (st >= 0 && st < 5)
+            c->by_state[st]++;
+    }
+}
+
+static int send_prometheus(struct request *r, const struct scoreboard *b, const struct counts *c)
+{
+    char buf[2048];
+    size_t n = 0;
+
+#define EMIT(...) n += (size_t)snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__)
+    EMIT("# HELP easysks_pool_workers Worker processes by state.\n"
+         "# TYPE easysks_pool_workers gauge\n");
+    for (int st = 1; st < 5; st++)
+        EMIT("easysks_pool_workers{state=\"%s\"} %d\n", state_names[st], c->by_state[st]);
+    EMIT("# HELP easysks_pool_workers_target Workers the master keeps running.\n"
+         "# TYPE easysks_pool_workers_target gauge\n"
+         "easysks_pool_workers_target %d\n",
+         atomic_load(&b->target));
+    EMIT("# HELP easysks_pool_requests_total Requests served.\n"
+         "# TYPE easysks_pool_requests_total counter\n"
+         "easysks_pool_requests_total %lu\n",
+         atomic_load(&b->accepted));
+    EMIT("# HELP easysks_pool_workers_killed_total Workers killed past the request deadline.\n"
+         "# TYPE easysks_pool_workers_killed_total counter\n"
+         "easysks_pool_workers_killed_total %lu\n",
+         atomic_load(&b->killed));
+    EMIT("# HELP easysks_pool_worker_crashes_total Unexpected worker exits.\n"
+         "# TYPE easysks_pool_worker_crashes_total counter\n"
+         "easysks_pool_worker_crashes_total %lu\n",
+         atomic_load(&b->respawned));
+    EMIT("# HELP easysks_pool_reloads_total Configuration reloads applied.\n"
+         "# TYPE easysks_pool_reloads_total counter\n"
+         "easysks_pool_reloads_total %lu\n",
+         atomic_load(&b->reloads));
+#undef EMIT
+    if (n >= sizeof(buf))
+        n = sizeof(buf) - 1;
+    request_send_body(r, 200, "text/plain; version=0.0.4", buf, n, NULL);
+    return 200;
+}
+
+int handle_status(struct request *r)
+{
+    const char *flag = request_param(r, "EASYSKS_STATUS");
+    const struct scoreboard *b = r->worker->board;
+    long long now = scoreboard_now_ms();
+    struct counts c;
+    cJSON *body, *workers, *slots;
+
+    if (flag == NULL || strcmp(flag, "1") != 0) {
+        request_fail(r, 404, "not_found", "no such endpoint", NULL);
+        return 404;
+    }
+    count_states(b, &c);
+    if (strstr(r->query, "format=prometheus") != NULL)
+        return send_prometheus(r, b, &c);
+
+    body = json_new_object();
+    json_add_number(body, "uptime_s", (double)(now - atomic_load(&b->started_ms)) / 1000.0);
+    json_add_number(body, "workers_target", atomic_load(&b->target));
+    workers = json_add_object(body, "workers");
+    for (int st = 1; st < 5; st++)
+        json_add_number(workers, state_names[st], c.by_state[st]);
+    json_add_number(body, "requests_total", (double)atomic_load(&b->accepted));
+    json_add_number(body, "workers_killed_total", (double)atomic_load(&b->killed));
+    json_add_number(body, "worker_crashes_total", (double)atomic_load(&b->respawned));
+    json_add_number(body, "reloads_total", (double)atomic_load(&b->reloads));
+    slots = json_add_array(body, "slots");
+    for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
+        const struct slot *s = &b->slots[i];
+        int st = atomic_load(&s->state);
+        if (st == SLOT_FREE)
+            continue;
+        cJSON *o = json_new_object();
+        json_add_number(o, "pid", atomic_load(&s->pid));
+        json_add_string(o, "state", state_names[st]);
+        json_add_number(o, "requests", (double)atomic_load(&s->requests));
+        if (st == SLOT_BUSY)
+            json_add_number(o, "busy_ms", (double)(now - atomic_load(&s->busy_since_ms)));
+        cJSON_AddItemToArray(slots, o);
+    }
+    request_send_json(r, 200, body, NULL);
+    cJSON_Delete(body);
+    return 200;
+}
