@@ -394,12 +394,14 @@ do_nginx() {
     mkdir -p "$state/log" "$H/run/easysks-nginx"
     AWS_ENDPOINT_URL=$SM "$REL/bin/easysks-tls" --env-file "$H/etc/easysks/secrets.env" "$H/run/easysks-nginx/tls"
     cmp "$H/run/easysks-nginx/tls/cert.pem" "$T/tls/cert.pem"
+    local status_port
+    status_port=$(free_port)
     (
         export NGINX_CONF_DIR=$H/etc/easysks/nginx NGINX_RUN_DIR=$H/run/easysks-nginx \
             NGINX_LOG_DIR=$state/log EASYSKS_SOCKET=$H/run/easysks/easysks.sock \
             EASYSKS_WEB_ROOT=$H/var/www/easysks EASYSKS_MEDIA_ROOT=$REL/data/sks/images \
             TLS_CERT=$H/run/easysks-nginx/tls/cert.pem TLS_KEY=$H/run/easysks-nginx/tls/key.pem \
-            EASYSKS_BIND=127.0.0.1 EASYSKS_HTTPS_PORT=$HTTPS_PORT EASYSKS_HTTP_PORT=$HTTP_PORT EASYSKS_STATUS_PORT="$(free_port)" \
+            EASYSKS_BIND=127.0.0.1 EASYSKS_HTTPS_PORT=$HTTPS_PORT EASYSKS_HTTP_PORT=$HTTP_PORT EASYSKS_STATUS_PORT=$status_port \
             EASYSKS_ENV=staging
         if [ "$(id -u)" -eq 0 ]; then export NGINX_USER_DIRECTIVE="user www-data;"; fi
         "$REL/deploy/render-nginx.sh" "$H/etc/easysks/nginx"

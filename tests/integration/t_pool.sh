@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The worker pool under operator signals, crashes and deadlines.
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2034 # STATUS/BODY are shared with lib.sh helpers
 
 N=${EASYSKS_WORKERS:-3}
 
@@ -201,8 +201,7 @@ test_pool_status_is_served_on_loopback_only() {
         fail "worker counts: $out"
     before=$(json requests_total)
     req GET /api/health
-    BODY=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status")
-    after=$(json requests_total)
+    after=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status" | jq .requests_total)
     [ "$after" -gt "$before" ] || fail "requests_total did not move: $before -> $after"
     curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status?format=prometheus" | grep -q "^easysks_pool_workers_target $N$" ||
         fail "prometheus text"
