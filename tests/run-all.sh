@@ -29,6 +29,14 @@ suite() {
 unit_bins=$(find build/tests -maxdepth 1 -type f -name 'test_*' | sort)
 # shellcheck disable=SC2086
 suite unit tests/run-unit.sh $unit_bins
+san_bins=$(find tests/unit -name 'test_*.c' | sed 's|tests/unit/\(.*\)\.c|build-san/tests/\1|' | sort)
+# shellcheck disable=SC2086
+if make -s SANITIZE=address,undefined $san_bins >/dev/null; then
+    # shellcheck disable=SC2086
+    suite unit-asan-ubsan tests/run-unit.sh $san_bins
+else
+    suite unit-asan-ubsan false
+fi
 suite lint tests/lint.sh
 suite integration tests/integration/run.sh
 suite terraform make -s tf-check

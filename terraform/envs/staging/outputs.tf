@@ -23,6 +23,16 @@ output "asg_name" {
   value       = module.app.asg_name
 }
 
+output "release_parameter_name" {
+  description = "SSM parameter deploy/aws/roll.sh sets to roll a release."
+  value       = module.app.release_parameter_name
+}
+
+output "deployer_policy_arn" {
+  description = "IAM policy for the deployer (CI role or operators): attach it, do not widen it."
+  value       = module.app.deployer_policy_arn
+}
+
 output "release_bucket" {
   description = "Bucket deploy uploads releases to."
   value       = module.frontend.release_bucket

@@ -5,6 +5,8 @@
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 data "aws_ami" "debian" {
   most_recent = true
   owners      = ["136693071363"] # Debian cloud team
@@ -42,6 +44,10 @@ locals {
   # Secrets the host fetches (ARNs only): the application's, plus the
   # RDS-managed owner credentials that migrations use (DB_MASTER_SECRET).
   secret_arns = merge(var.secret_arns, { DB_MASTER_SECRET = var.db_master_secret_arn })
+
+  # SSM parameters of deploy/aws (roll.sh, rollback.sh): the release hosts
+  # install at boot, read by cloud-init through EASYSKS_RELEASE_PARAMETER.
+  parameter_prefix = "/easysks/${var.environment}"
 
   # TCP passthrough listeners; both target groups are health checked with
   # HTTPS /health on 443 because port 80 only redirects.
@@ -98,6 +104,21 @@ resource "aws_lb_listener" "this" {
   }
 }
 
+# --- Release parameter -----------------------------------------------------
+
+# Created with the launch template's release; afterwards deploy/aws/roll.sh
+# owns the value (put-parameter --overwrite), so Terraform ignores it.
+resource "aws_ssm_parameter" "release_version" {
+  name        = "${local.parameter_prefix}/release_version"
+  description = "Release the ${var.environment} hosts install at boot (set by deploy/aws/roll.sh)."
+  type        = "String"
+  value       = var.release_version
+
+  lifecycle {
+    ignore_changes = [value]
+  }
+}
+
 # --- Instance role ---------------------------------------------------------
 
 data "aws_iam_policy_document" "assume_ec2" {
@@ -116,6 +137,14 @@ data "aws_iam_policy_document" "instance" {
     sid       = "ReadAppSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = values(local.secret_arns)
+  }
+
+  # Independent of AmazonSSMManagedInstanceCore (enable_ssm), which does not
+  # grant it.
+  statement {
+    sid       = "ReadReleaseParameter"
+    actions   = ["ssm:GetParameter"]
+    resources = [aws_ssm_parameter.release_version.arn]
   }
 
   statement {
@@ -158,6 +187,76 @@ resource "aws_iam_role_policy_attachment" "ssm" {
 resource "aws_iam_instance_profile" "instance" {
   name_prefix = "${var.name}-host-"
   role        = aws_iam_role.instance.name
+}
+
+# --- Deployer policy -------------------------------------------------------
+
+# What deploy/aws (publish.sh, migrate.sh, roll.sh, rollback.sh) needs in this
+# environment; attach it to the CI role or the operators' group (output
+# deployer_policy_arn). Describe/Get* calls without resource-level permissions
+# take "*".
+data "aws_iam_policy_document" "deployer" {
+  statement {
+    sid       = "ReleaseParameters"
+    actions   = ["ssm:GetParameter", "ssm:PutParameter"]
+    resources = ["arn:aws:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter${local.parameter_prefix}/*"]
+  }
+
+  statement {
+    sid       = "RunShellScriptDocument"
+    actions   = ["ssm:SendCommand"]
+    resources = ["arn:aws:ssm:${data.aws_region.current.region}::document/AWS-RunShellScript"]
+  }
+
+  statement {
+    sid       = "RunShellScriptOnHosts"
+    actions   = ["ssm:SendCommand"]
+    resources = ["arn:aws:ec2:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:instance/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ssm:resourceTag/aws:autoscaling:groupName"
+      values   = [aws_autoscaling_group.this.name]
+    }
+  }
+
+  statement {
+    sid       = "InstanceRefresh"
+    actions   = ["autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:RollbackInstanceRefresh"]
+    resources = [aws_autoscaling_group.this.arn]
+  }
+
+  statement {
+    sid       = "Describe"
+    actions   = ["autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeAutoScalingGroups", "ssm:GetCommandInvocation"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ListBuckets"
+    actions   = ["s3:ListBucket"]
+    resources = [var.release_bucket.arn, var.frontend_bucket.arn]
+  }
+
+  # publish.sh reads an existing release's .sha256 (releases are immutable) and
+  # syncs the bundle with --delete.
+  statement {
+    sid       = "UploadRelease"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = ["${var.release_bucket.arn}/*"]
+  }
+
+  statement {
+    sid       = "UploadFrontend"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    resources = ["${var.frontend_bucket.arn}/*"]
+  }
+}
+
+resource "aws_iam_policy" "deployer" {
+  name        = "${var.name}-deployer"
+  description = "Deploy EasySKS ${var.environment}: release parameters, migrations over SSM, instance refreshes, uploads."
+  policy      = data.aws_iam_policy_document.deployer.json
 }
 
 # --- Launch template and Auto Scaling group --------------------------------

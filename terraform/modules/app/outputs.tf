@@ -32,3 +32,13 @@ output "instance_role_arn" {
   description = "ARN of the hosts' IAM role."
   value       = aws_iam_role.instance.arn
 }
+
+output "release_parameter_name" {
+  description = "SSM parameter holding the release the hosts install at boot (deploy/aws/roll.sh sets it)."
+  value       = aws_ssm_parameter.release_version.name
+}
+
+output "deployer_policy_arn" {
+  description = "IAM policy with the permissions deploy/aws needs in this environment (attach to the CI role)."
+  value       = aws_iam_policy.deployer.arn
+}

@@ -11,6 +11,8 @@ locals {
     STRIPE_API_KEY         = { name = "stripe-api-key", description = "Stripe secret API key" }
     STRIPE_WEBHOOK_SECRETS = { name = "stripe-webhook-secrets", description = "Comma list of Stripe webhook signing secrets (rotation)" }
     OPENAI_API_KEY         = { name = "openai-api-key", description = "OpenAI API key; leave without a value to disable AI grading" }
+    TLS_CERT_PEM           = { name = "tls-cert-pem", description = "PEM certificate chain nginx serves (leaf first)" }
+    TLS_KEY_PEM            = { name = "tls-key-pem", description = "PEM private key of TLS_CERT_PEM" }
   }
 }
 
