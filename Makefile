@@ -34,7 +34,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BINS       := $(BUILD)/easysks-fcgi $(BUILD)/easysks-migrate
 
-.PHONY: all deps run stop test unit integration bench dist tf-check lint \
+.PHONY: all deps run stop test unit integration bench dist tf-check lint fuzz \
         nginx-check fmt clean staging-local
 .DEFAULT_GOAL := all
 
@@ -87,6 +87,10 @@ integration: deps all
 bench: deps all
 	@tests/bench.sh
 
+# libFuzzer on the parsers (needs clang); FUZZ_SECONDS per target.
+fuzz:
+	@tests/fuzz/run.sh
+
 tf-check:
 	@node tests/tf/check.mjs terraform && bash tests/tf/selftest.sh
 
@@ -103,6 +107,6 @@ staging-local: deps all
 	@deploy/staging-local.sh
 
 clean:
-	rm -rf build build-san dist
+	rm -rf build build-san build-fuzz dist
 
 -include $(LIB_OBJS:.o=.d) $(FCGI_OBJS:.o=.d) $(MIG_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -37,6 +37,7 @@ if make -s SANITIZE=address,undefined $san_bins >/dev/null; then
 else
     suite unit-asan-ubsan false
 fi
+suite fuzz-corpus tests/fuzz/run.sh replay
 suite lint tests/lint.sh
 suite integration tests/integration/run.sh
 suite terraform make -s tf-check

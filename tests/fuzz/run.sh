@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Fuzz the parsers with libFuzzer (clang), each for FUZZ_SECONDS (default 30).
+#
+#   tests/fuzz/run.sh [replay]
+#
+# `replay` instead builds the targets with the project's compiler and
+# ASan/UBSan and runs the committed corpus once (part of `make test`).
+# New interesting inputs found by a fuzzing run are added to a scratch copy
+# of the corpus; crashes are written to build-fuzz/ and fail the run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+targets=(jwt jwks json)
+pkgs="libpq libcjson libcurl libcrypto"
+# shellcheck disable=SC2086
+libs=$(pkg-config --libs $pkgs)
+# shellcheck disable=SC2086
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(pkg-config --cflags $pkgs)"
+
+if [ "${1:-}" = replay ]; then
+    make -s SANITIZE=address,undefined build-san/libeasysks.a
+    mkdir -p build-san/fuzz
+    passed=0 failed=0
+    for t in "${targets[@]}"; do
+        # shellcheck disable=SC2086
+        ${CC:-cc} $cflags -fsanitize=address,undefined -fno-sanitize-recover=all \
+            tests/fuzz/fuzz_$t.c tests/fuzz/replay.c build-san/libeasysks.a $libs -lm \
+            -o "build-san/fuzz/fuzz_$t"
+        if "build-san/fuzz/fuzz_$t" tests/fuzz/corpus/"$t"/*; then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1))
+            echo "not ok - fuzz_$t corpus replay"
+        fi
+    done
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+fi
+
+command -v clang >/dev/null || { echo "fuzzing needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+mkdir -p build-fuzz
+for t in "${targets[@]}"; do
+    # shellcheck disable=SC2086
+    clang $cflags -fsanitize=fuzzer,address,undefined lib/*.c tests/fuzz/fuzz_$t.c $libs -lm \
+        -o "build-fuzz/fuzz_$t"
+    rm -rf "build-fuzz/corpus-$t"
+    cp -r "tests/fuzz/corpus/$t" "build-fuzz/corpus-$t"
+    echo "=== fuzz_$t for ${FUZZ_SECONDS:-30}s"
+    "build-fuzz/fuzz_$t" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=12000 \
+        -artifact_prefix="build-fuzz/$t-" "build-fuzz/corpus-$t" 2>&1 | tail -n 3
+done
