@@ -37,6 +37,8 @@ BINS       := $(BUILD)/easysks-fcgi $(BUILD)/easysks-migrate
 .PHONY: all deps run stop test unit integration bench dist tf-check lint fuzz \
         nginx-check fmt clean staging-local
 .DEFAULT_GOAL := all
+# Keep test objects between runs (they are intermediate files otherwise).
+.SECONDARY:
 
 all: $(BINS)
 

@@ -19,10 +19,16 @@
 /*
  * Insert the user or, when present, refresh identity fields and last_seen_at
  * (only when something changed or the last touch is older than 5 minutes),
- * then return the row. A conflict whose row the CTE did not update is read
+ * then return the profile, so /api/me needs no second query. A conflict whose row the CTE did not update is read
  * back by the second branch; under a concurrent first insert that branch can
  * see no row (statement snapshot), so the caller retries once.
  */
+#define USER_COLUMNS                                                                               \
+    "id, plan = 'premium' AND (premium_until IS NULL OR premium_until > now()), username, "        \
+    "email, to_char(premium_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"          \
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                   \
+    " to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 static const struct db_stmt upsert_user = {
     "auth_upsert_user",
     "WITH up AS ("
@@ -34,10 +40,10 @@ static const struct db_stmt upsert_user = {
     "    WHERE users.last_seen_at < now() - interval '5 minutes'"
     "       OR users.username IS DISTINCT FROM coalesce(EXCLUDED.username, users.username)"
     "       OR users.email IS DISTINCT FROM coalesce(EXCLUDED.email, users.email)"
-    "  RETURNING id, plan, premium_until)"
-    " SELECT id, plan = 'premium' AND (premium_until IS NULL OR premium_until > now()) FROM up"
+    "  RETURNING *)"
+    " SELECT " USER_COLUMNS " FROM up"
     " UNION ALL"
-    " SELECT id, plan = 'premium' AND (premium_until IS NULL OR premium_until > now()) FROM users"
+    " SELECT " USER_COLUMNS " FROM users"
     "  WHERE cognito_sub = $1 AND NOT EXISTS (SELECT 1 FROM up)"};
 
 void auth_glue_init(struct worker *w)
@@ -102,6 +108,13 @@ static int load_user(struct request *r, struct err *e)
     }
     r->user.id = arena_strdup(r->arena, PQgetvalue(res, 0, 0));
     r->user.premium = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+    r->user.username =
+        PQgetisnull(res, 0, 2) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, 2));
+    r->user.email = PQgetisnull(res, 0, 3) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, 3));
+    r->user.premium_until =
+        PQgetisnull(res, 0, 4) ? NULL : arena_strdup(r->arena, PQgetvalue(res, 0, 4));
+    r->user.created_at = arena_strdup(r->arena, PQgetvalue(res, 0, 5));
+    r->user.last_seen_at = arena_strdup(r->arena, PQgetvalue(res, 0, 6));
     PQclear(res);
     return 0;
 }

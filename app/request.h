@@ -35,10 +35,15 @@ struct request {
     size_t body_len;
     struct auth_identity identity; /* filled for authenticated routes */
     struct {
-        const char *id; /* users.id as text */
-        int premium;    /* premium plan active now */
-    } user;
-    int status; /* status written, 0 until a response is sent */
+        const char *id;            /* users.id as text */
+        int premium;               /* premium plan active now */
+        const char *username;      /* NULL when unknown */
+        const char *email;         /* NULL when unknown */
+        const char *premium_until; /* RFC 3339 UTC, NULL when not set */
+        const char *created_at;    /* RFC 3339 UTC */
+        const char *last_seen_at;  /* RFC 3339 UTC, touched at most every 5 minutes */
+    } user;                        /* filled by authentication */
+    int status;                    /* status written, 0 until a response is sent */
     int responded;
 };
 
