@@ -19,9 +19,9 @@
 /*
  * Insert the user or, when present, refresh identity fields and last_seen_at
  * (only when something changed or the last touch is older than 5 minutes),
- * then return the profile, so /api/me needs no second query. A conflict whose row the CTE did not update is read
- * back by the second branch; under a concurrent first insert that branch can
- * see no row (statement snapshot), so the caller retries once.
+ * then return the profile, so /api/me needs no second query. A conflict whose row the CTE did not
+ * update is read back by the second branch; under a concurrent first insert that branch can see no
+ * row (statement snapshot), so the caller retries once.
  */
 #define USER_COLUMNS                                                                               \
     "id, plan = 'premium' AND (premium_until IS NULL OR premium_until > now()), username, "        \

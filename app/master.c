@@ -39,8 +39,9 @@ struct master {
     unsigned generation;
     int stopping;
     long long stop_deadline_ms;
-    int crash_streak;
-    long long next_spawn_ms;
+    int crash_streak; /* quick worker deaths in a row */
+    long long last_crash_ms;
+    long long next_spawn_ms; /* backoff: no spawn before this */
 };
 
 long long scoreboard_now_ms(void)
@@ -241,7 +242,8 @@ static void reap(struct master *m)
                     if (backoff > BACKOFF_MAX_MS)
                         backoff = BACKOFF_MAX_MS;
                     m->crash_streak++;
-                    m->next_spawn_ms = scoreboard_now_ms() + backoff;
+                    m->last_crash_ms = scoreboard_now_ms();
+                    m->next_spawn_ms = m->last_crash_ms + backoff;
                 } else {
                     m->crash_streak = 0;
                 }
@@ -288,6 +290,9 @@ static void maintain(struct master *m)
 
     if (m->stopping)
         return;
+    /* A quiet minute ends a crash loop: fill the pool at full speed again. */
+    if (m->crash_streak > 0 && now - m->last_crash_ms > 60000)
+        m->crash_streak = 0;
 
     /* Rolling replacement after a reload: start one new worker, wait until it
      * is accepting, retire one old worker, repeat. */
@@ -300,7 +305,8 @@ static void maintain(struct master *m)
                 retire(m, victim, "reload");
             return;
         }
-        spawn(m);
+        if (now >= m->next_spawn_ms)
+            spawn(m);
         return;
     }
 
