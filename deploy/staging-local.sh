@@ -130,38 +130,35 @@ run_logged() {
     return "$rc"
 }
 
-# step NAME COMMAND...: run one step, its output in $T/logs; on failure print
-# the log's tail as TAP comments and stop (later steps depend on it).
-step() {
-    local name=$1 log
-    shift
+# run_step NAME TAIL_LINES COMMAND...: run one step with its output in
+# $T/logs, print its TAP line (and the log's tail on failure); returns the
+# command's status.
+run_step() {
+    local name=$1 lines=$2 log
+    shift 2
     step_no=$((step_no + 1))
     log=$T/logs/$(printf '%02d' "$step_no")-$1.log
     if run_logged "$log" "$@"; then
         echo "ok - $name"
         passed=$((passed + 1))
-    else
-        echo "not ok - $name"
-        failed=$((failed + 1))
-        tail -n 30 "$log" | sed 's/^/#   /'
-        echo "# (stopping: later steps depend on this one)"
-        summary
+        return 0
     fi
+    echo "not ok - $name"
+    failed=$((failed + 1))
+    tail -n "$lines" "$log" | sed 's/^/#   /'
+    return 1
 }
 
-check() { # check NAME COMMAND...: like step, but keeps going on failure
-    local name=$1 log
-    shift
-    step_no=$((step_no + 1))
-    log=$T/logs/$(printf '%02d' "$step_no")-$1.log
-    if run_logged "$log" "$@"; then
-        echo "ok - $name"
-        passed=$((passed + 1))
-    else
-        echo "not ok - $name"
-        failed=$((failed + 1))
-        tail -n 20 "$log" | sed 's/^/#   /'
-    fi
+# step NAME COMMAND...: later steps depend on it, so a failure stops the run.
+step() {
+    run_step "$1" 30 "${@:2}" && return 0
+    echo "# (stopping: later steps depend on this one)"
+    summary
+}
+
+# check NAME COMMAND...: like step, but the run goes on after a failure.
+check() {
+    run_step "$1" 20 "${@:2}" || true
 }
 
 # --- the release ---------------------------------------------------------------
