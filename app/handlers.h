@@ -13,5 +13,6 @@ int handle_health(struct request *r);
 int handle_me(struct request *r);
 int handle_auth_check(struct request *r);
 int handle_status(struct request *r);
+int handle_client_config(struct request *r);
 
 #endif

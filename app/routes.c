@@ -3,6 +3,7 @@
 /* Paths are relative to the /api mount (nginx sends PATH_INFO). */
 const struct route app_routes[] = {
     {"GET", "/health", handle_health, ROUTE_PUBLIC},
+    {"GET", "/client-config", handle_client_config, ROUTE_PUBLIC},
     {"GET", "/me", handle_me, 0},
     /* nginx auth_request target; authenticates itself, refuses non-subrequests */
     {"GET", "/_auth", handle_auth_check, ROUTE_PUBLIC},

@@ -12,6 +12,7 @@ packages=(
     libfcgi-dev libpq-dev libcjson-dev libjwt-dev libcurl4-openssl-dev libssl-dev
     nginx-light postgresql postgresql-contrib openssl gettext-base curl ca-certificates
     shellcheck wrk awscli cloud-init systemd procps iproute2 psmisc jq python3
+    chromium
 )
 
 missing=()

@@ -49,6 +49,8 @@ cognito_start() {
     export AUTH_ISSUER AUTH_CLIENT_IDS
     [ -n "${AUTH_JWKS_URL:-}" ] && export AUTH_JWKS_URL
     [ -n "${COGNITO_LOCAL_UPSTREAM:-}" ] && export COGNITO_LOCAL_UPSTREAM
+    # Browsers reach cognito-local through nginx on this origin.
+    export AUTH_CLIENT_ENDPOINT=${AUTH_CLIENT_ENDPOINT:-/cognito/}
     return 0
 }
 

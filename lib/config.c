@@ -303,6 +303,19 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
             fail(errbuf, errlen, "AUTH_CLIENT_IDS: required when AUTH_ISSUER is set");
             goto fail;
         }
+        if (get_value("AUTH_CLIENT_ENDPOINT", &c->auth_client_endpoint, errbuf, errlen) < 0)
+            goto fail;
+        if (c->auth_client_endpoint == NULL) {
+            /* The Cognito API lives at the issuer's origin:
+             * https://cognito-idp.<region>.amazonaws.com/<pool> -> .../ */
+            const char *host = strstr(c->auth_issuer, "://") + 3;
+            size_t origin = (size_t)(host - c->auth_issuer) + strcspn(host, "/");
+            c->auth_client_endpoint = malloc(origin + 2);
+            if (c->auth_client_endpoint == NULL)
+                abort();
+            memcpy(c->auth_client_endpoint, c->auth_issuer, origin);
+            memcpy(c->auth_client_endpoint + origin, "/", 2);
+        }
     } else if (c->env != ENV_DEV) {
         fail(errbuf, errlen, "AUTH_ISSUER: required outside EASYSKS_ENV=dev");
         goto fail;
@@ -336,11 +349,13 @@ fail:
 
 void config_cleanup(struct config *c)
 {
-    char **strs[] = {
-        &c->database_url,    &c->listen_path,     &c->socket_group,           &c->auth_issuer,
-        &c->auth_jwks_url,   &c->auth_client_ids, &c->auth_token_use,         &c->stripe_api_key,
-        &c->stripe_api_base, &c->stripe_price_id, &c->stripe_webhook_secrets, &c->openai_api_key,
-        &c->openai_api_base};
+    char **strs[] = {&c->database_url,           &c->listen_path,
+                     &c->socket_group,           &c->auth_issuer,
+                     &c->auth_jwks_url,          &c->auth_client_ids,
+                     &c->auth_token_use,         &c->stripe_api_key,
+                     &c->stripe_api_base,        &c->stripe_price_id,
+                     &c->stripe_webhook_secrets, &c->openai_api_key,
+                     &c->openai_api_base,        &c->auth_client_endpoint};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;

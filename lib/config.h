@@ -45,6 +45,7 @@ struct config {
     char *auth_client_ids;
     char *auth_token_use;
     int auth_leeway_s;
+    char *auth_client_endpoint; /* where browsers send Cognito API calls */
 
     /* Optional integrations; NULL when unset. */
     char *stripe_api_key;

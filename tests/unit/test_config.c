@@ -91,6 +91,8 @@ int main(void)
            strcmp(c.auth_jwks_url, "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_X/"
                                    ".well-known/jwks.json") == 0,
        "JWKS URL defaults to the issuer's well-known path");
+    ok(strcmp(c.auth_client_endpoint, "https://cognito-idp.eu-central-1.amazonaws.com/") == 0,
+       "browser Cognito endpoint defaults to the issuer's origin (%s)", c.auth_client_endpoint);
     config_cleanup(&c);
     unsetenv("AUTH_CLIENT_IDS");
     expect_error("AUTH_CLIENT_IDS: required when AUTH_ISSUER is set", "issuer without clients");
