@@ -18,7 +18,8 @@ die() {
 # (PostgreSQL refuses to run as root), as ourselves otherwise.
 as_pg() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u "$PG_SYSTEM_USER" -- "$@"
+        # From / : the caller's directory may be closed to that user.
+        (cd / && runuser -u "$PG_SYSTEM_USER" -- "$@")
     else
         "$@"
     fi
