@@ -21,7 +21,9 @@ set -euo pipefail
 
 VAR=${EASYSKS_VAR:-$EASYSKS_ROOT/var}
 STATE=$VAR/cognito
-PORT=${COGNITO_LOCAL_PORT:-9229}
+# The port a running instance was started on is remembered, so `env`,
+# `deploy/dev-token` and `stop` find it without the variable being set again.
+PORT=${COGNITO_LOCAL_PORT:-$(cat "$STATE/port" 2>/dev/null || echo 9229)}
 HOST=127.0.0.1
 ENDPOINT=http://$HOST:$PORT
 ISSUER_DOMAIN=${COGNITO_ISSUER_DOMAIN:-$ENDPOINT}
@@ -80,6 +82,7 @@ start() {
     fi
     mkdir -p "$STATE"
     write_config
+    echo "$PORT" >"$STATE/port"
     # setsid: our own session, so a terminal's SIGINT does not reach it and
     # stop can signal exactly this process. HOST/PORT are read by cognito-local
     # itself (the config file sets the same values).
