@@ -39,3 +39,13 @@ test_db_password_never_reaches_the_logs() {
     grep -q 'secret-in-url' <<<"$out" && fail "password printed: $out"
     grep -q 'easysks_web:\*\*\*@' <<<"$out" || fail "no redacted URL in: $out"
 }
+
+test_db_library_against_postgres() {
+    local out
+    [ -x "$EASYSKS_ROOT/build/tests/test_db" ] || fail "build/tests/test_db not built"
+    out=$(EASYSKS_TEST_DATABASE_URL=$DATABASE_URL EASYSKS_TEST_ADMIN_URL=$MIGRATE_DATABASE_URL \
+        "$EASYSKS_ROOT/build/tests/test_db" 2>&1) || fail "test_db failed: $out"
+    echo "$out"
+    grep -q '^not ok' <<<"$out" && fail "test_db: $(grep '^not ok' <<<"$out")"
+    grep -q '^1\.\.1[0-9]' <<<"$out" || fail "test_db ran too few checks: $out"
+}
