@@ -1,7 +1,6 @@
 #include "master.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,7 +38,7 @@ struct master {
     unsigned generation;
     int stopping;
     long long stop_deadline_ms;
-    int crash_streak; /* quick worker deaths in a row */
+    unsigned crash_streak; /* quick worker deaths in a row */
     long long last_crash_ms;
     long long next_spawn_ms; /* backoff: no spawn before this */
 };
@@ -238,7 +237,7 @@ static void reap(struct master *m)
             } else if (!m->stopping) {
                 atomic_fetch_add(&m->board->respawned, 1);
                 if (lived < QUICK_EXIT_MS) {
-                    int backoff = 100 << (m->crash_streak < 8 ? m->crash_streak : 8);
+                    int backoff = 100 << (m->crash_streak < 8u ? m->crash_streak : 8u);
                     if (backoff > BACKOFF_MAX_MS)
                         backoff = BACKOFF_MAX_MS;
                     m->crash_streak++;

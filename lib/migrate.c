@@ -116,7 +116,8 @@ int migrate_scan(const char *dir, struct migration_set *set, struct err *e)
         set->count++;
     }
     closedir(d);
-    qsort(set->items, (size_t)set->count, sizeof(*set->items), by_version);
+    if (set->count > 1)
+        qsort(set->items, (size_t)set->count, sizeof(*set->items), by_version);
     for (int i = 1; i < set->count; i++) {
         if (set->items[i].version == set->items[i - 1].version) {
             err_set(e, 500, "migration_duplicate", "two migrations share version %04d: %s and %s",
