@@ -208,3 +208,23 @@ test_pool_status_is_served_on_loopback_only() {
     req GET /api/_status
     expect_error 404 not_found
 }
+
+test_pool_backs_off_when_workers_keep_dying() {
+    local start end spawned
+    wait_pool "$N"
+    start=$(grep -c '"msg":"worker started"' "$IT/log/pool.log")
+    # Kill every worker as soon as it appears, for 3 seconds: a crash loop.
+    end=$((SECONDS + 3))
+    while [ "$SECONDS" -lt "$end" ]; do
+        pkill -KILL -P "$(pool_pid)" 2>/dev/null
+        sleep 0.02
+    done
+    spawned=$(($(grep -c '"msg":"worker started"' "$IT/log/pool.log") - start))
+    echo "workers started during the crash loop: $spawned"
+    # Without backoff the master would restart all workers every 100 ms tick (~90).
+    [ "$spawned" -le 20 ] || fail "no backoff: $spawned workers started in 3 s"
+    [ "$spawned" -ge 2 ] || fail "the master stopped respawning ($spawned)"
+    wait_pool "$N"
+    req GET /api/health
+    expect_status 200
+}
