@@ -10,41 +10,14 @@
  * or ./sql/migrations. Exit codes: 0 ok, 1 error or drift, 3 status found
  * pending migrations.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
 
+#include "config.h"
 #include "log.h"
 #include "migrate.h"
-
-static char *read_setting(const char *name)
-{
-    char fname[64];
-    const char *v = getenv(name), *path;
-    static char buf[8192];
-    FILE *f;
-    size_t n;
-
-    snprintf(fname, sizeof(fname), "%s_FILE", name);
-    path = getenv(fname);
-    if (path != NULL && *path != '\0') {
-        f = fopen(path, "re");
-        if (f == NULL) {
-            fprintf(stderr, "easysks-migrate: %s: cannot open %s: %s\n", fname, path,
-                    strerror(errno));
-            exit(1);
-        }
-        n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-            n--;
-        buf[n] = '\0';
-        return buf;
-    }
-    return v != NULL && *v != '\0' ? (char *)v : NULL;
-}
 
 static int usage(void)
 {
@@ -54,7 +27,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *dir = getenv("EASYSKS_MIGRATIONS_DIR"), *cmd = NULL, *url;
+    const char *dir = getenv("EASYSKS_MIGRATIONS_DIR"), *cmd = NULL;
+    char *url = NULL, errbuf[512];
     int dry_run = 0, rc = 1;
     struct migration_set set = {0};
     struct err e = {0};
@@ -78,15 +52,18 @@ int main(int argc, char **argv)
         dir = "sql/migrations";
 
     log_set_process("migrate");
-    url = read_setting("MIGRATE_DATABASE_URL");
-    if (url == NULL)
-        url = read_setting("DATABASE_URL");
+    if (config_get_secret("MIGRATE_DATABASE_URL", &url, errbuf, sizeof(errbuf)) < 0 ||
+        (url == NULL && config_get_secret("DATABASE_URL", &url, errbuf, sizeof(errbuf)) < 0)) {
+        fprintf(stderr, "easysks-migrate: %s\n", errbuf);
+        return 1;
+    }
     if (url == NULL) {
         fprintf(stderr, "easysks-migrate: MIGRATE_DATABASE_URL or DATABASE_URL is required\n");
         return 1;
     }
     if (migrate_scan(dir, &set, &e) < 0) {
         fprintf(stderr, "easysks-migrate: %s\n", e.msg);
+        free(url);
         return 1;
     }
 
@@ -117,5 +94,6 @@ int main(int argc, char **argv)
 out:
     PQfinish(conn);
     migrate_set_cleanup(&set);
+    free(url);
     return rc;
 }

@@ -60,8 +60,7 @@ static int read_secret_file(const char *name, const char *path, char **out, char
     return 0;
 }
 
-/* NAME or NAME_FILE; *out stays NULL when neither is set (or NAME is empty). */
-static int get_value(const char *name, char **out, char *errbuf, size_t errlen)
+int config_get_secret(const char *name, char **out, char *errbuf, size_t errlen)
 {
     char fname[128];
     const char *v = getenv(name), *fpath;
@@ -224,7 +223,7 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
     c->env = (enum config_env)env;
     c->log_level = (enum log_level)level;
 
-    if (get_value("DATABASE_URL", &c->database_url, errbuf, errlen) < 0)
+    if (config_get_secret("DATABASE_URL", &c->database_url, errbuf, errlen) < 0)
         goto fail;
     if (c->database_url == NULL) {
         fail(errbuf, errlen, "DATABASE_URL: required (a libpq connection string or URI)");
@@ -274,9 +273,9 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         goto fail;
     c->max_body_bytes = (size_t)body;
 
-    if (get_value("AUTH_ISSUER", &c->auth_issuer, errbuf, errlen) < 0 ||
-        get_value("AUTH_JWKS_URL", &c->auth_jwks_url, errbuf, errlen) < 0 ||
-        get_value("AUTH_CLIENT_IDS", &c->auth_client_ids, errbuf, errlen) < 0)
+    if (config_get_secret("AUTH_ISSUER", &c->auth_issuer, errbuf, errlen) < 0 ||
+        config_get_secret("AUTH_JWKS_URL", &c->auth_jwks_url, errbuf, errlen) < 0 ||
+        config_get_secret("AUTH_CLIENT_IDS", &c->auth_client_ids, errbuf, errlen) < 0)
         goto fail;
     if (get_choice("AUTH_TOKEN_USE", "access", uses, 2, &use, errbuf, errlen) < 0)
         goto fail;
@@ -303,7 +302,7 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
             fail(errbuf, errlen, "AUTH_CLIENT_IDS: required when AUTH_ISSUER is set");
             goto fail;
         }
-        if (get_value("AUTH_CLIENT_ENDPOINT", &c->auth_client_endpoint, errbuf, errlen) < 0)
+        if (config_get_secret("AUTH_CLIENT_ENDPOINT", &c->auth_client_endpoint, errbuf, errlen) < 0)
             goto fail;
         if (c->auth_client_endpoint == NULL) {
             /* The Cognito API lives at the issuer's origin:
@@ -321,12 +320,13 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         goto fail;
     }
 
-    if (get_value("STRIPE_API_KEY", &c->stripe_api_key, errbuf, errlen) < 0 ||
-        get_value("STRIPE_API_BASE", &c->stripe_api_base, errbuf, errlen) < 0 ||
-        get_value("STRIPE_PRICE_ID", &c->stripe_price_id, errbuf, errlen) < 0 ||
-        get_value("STRIPE_WEBHOOK_SECRETS", &c->stripe_webhook_secrets, errbuf, errlen) < 0 ||
-        get_value("OPENAI_API_KEY", &c->openai_api_key, errbuf, errlen) < 0 ||
-        get_value("OPENAI_API_BASE", &c->openai_api_base, errbuf, errlen) < 0)
+    if (config_get_secret("STRIPE_API_KEY", &c->stripe_api_key, errbuf, errlen) < 0 ||
+        config_get_secret("STRIPE_API_BASE", &c->stripe_api_base, errbuf, errlen) < 0 ||
+        config_get_secret("STRIPE_PRICE_ID", &c->stripe_price_id, errbuf, errlen) < 0 ||
+        config_get_secret("STRIPE_WEBHOOK_SECRETS", &c->stripe_webhook_secrets, errbuf, errlen) <
+            0 ||
+        config_get_secret("OPENAI_API_KEY", &c->openai_api_key, errbuf, errlen) < 0 ||
+        config_get_secret("OPENAI_API_BASE", &c->openai_api_base, errbuf, errlen) < 0)
         goto fail;
     if (c->stripe_api_base == NULL)
         c->stripe_api_base = xstrdup("https://api.stripe.com");

@@ -68,4 +68,9 @@ void config_cleanup(struct config *c);
 
 const char *config_env_name(enum config_env env);
 
+/* Read one setting given as NAME or NAME_FILE (not both). *out is a
+ * malloc()ed copy the caller frees, or NULL when neither is set. Returns 0,
+ * or -1 with a one-line message in errbuf. */
+int config_get_secret(const char *name, char **out, char *errbuf, size_t errlen);
+
 #endif
