@@ -35,7 +35,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BINS       := $(BUILD)/easysks-fcgi $(BUILD)/easysks-migrate
 
 .PHONY: all deps run stop test unit integration bench dist tf-check lint fuzz \
-        nginx-check fmt clean staging-local
+        fmt clean staging-local
 .DEFAULT_GOAL := all
 # Keep test objects between runs (they are intermediate files otherwise).
 .SECONDARY:
