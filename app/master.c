@@ -83,7 +83,8 @@ int master_listen(const struct config *cfg, char *errbuf, size_t errlen)
         return -1;
     }
 
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* Non-blocking: workers wait in epoll and may lose the race to accept(). */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(errbuf, errlen, "socket: %s", strerror(errno));
         return -1;

@@ -1,14 +1,21 @@
 /*
  * The worker's accept loop and its shutdown.
  *
- * libfcgi installs its handlers without SA_RESTART and never retries a
- * read/write after EINTR, so a signal arriving mid-request could break the
- * response. We install our own SA_RESTART handlers after FCGX_Init and quit
- * the way php-fpm children do: the handler sets a flag and dup2()s a fresh,
- * unbound socket over the listening descriptor. An idle worker blocked in
- * accept() gets EINVAL at once and leaves; a busy one finishes its request,
- * then fails the next accept. The master keeps the real listening socket
- * open, so queued connections go to the remaining or replacement workers.
+ * libfcgi must never see a signal: it installs its handlers without
+ * SA_RESTART, never retries a read or write after EINTR, and right after
+ * accept() it poll()s the new connection for up to 2 s, where a signal makes
+ * it close the connection nginx just opened (nginx logs a broken pipe and
+ * answers 502) and, with FCGX_ShutdownPending() set, spin on that closed
+ * descriptor. So the quit signals (QUIT from the master, TERM, and QUIT again
+ * as the parent-death signal) stay blocked except while the worker waits in
+ * epoll_pwait() for the listening socket to become readable; that call
+ * unblocks them atomically. An idle worker therefore leaves at once, a busy
+ * one finishes its request and leaves when it comes back to wait.
+ *
+ * The listening socket is non-blocking (set by the master) and registered
+ * with EPOLLEXCLUSIVE, so one idle worker is woken per connection; a worker
+ * that loses the race to accept() gets EAGAIN and waits again. The master
+ * keeps the socket open, so connections queue while workers are replaced.
  */
 #include "worker.h"
 
@@ -17,8 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <fcgiapp.h>
 #include <openssl/rand.h>
@@ -29,31 +36,22 @@
 #include "request.h"
 
 static volatile sig_atomic_t quit_requested;
-static int listen_fd_for_signal = -1;
 
 static void on_quit(int sig)
 {
-    int saved = errno, fd;
-
     (void)sig;
     quit_requested = 1;
-    FCGX_ShutdownPending();
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd >= 0) {
-        dup2(fd, listen_fd_for_signal);
-        close(fd);
-    }
-    errno = saved;
 }
 
-static void install_signals(void)
+/* Install the worker's handlers; on return the quit signals are blocked and
+ * *wait_mask is the mask to wait with (the same, with them unblocked). */
+static void install_signals(sigset_t *wait_mask)
 {
     struct sigaction sa;
-    sigset_t none;
+    sigset_t quit;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_quit;
-    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGQUIT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -70,9 +68,13 @@ static void install_signals(void)
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
 
-    /* The master blocks these around fork(); the worker takes them again. */
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* The master blocks its signals around fork(); keep only QUIT and TERM
+     * blocked, and let the wait unblock those. */
+    sigemptyset(&quit);
+    sigaddset(&quit, SIGQUIT);
+    sigaddset(&quit, SIGTERM);
+    sigprocmask(SIG_SETMASK, &quit, NULL);
+    sigemptyset(wait_mask);
 }
 
 static const char *make_request_id(struct request *r)
@@ -155,7 +157,10 @@ void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *boa
     struct worker w;
     FCGX_Request fr;
     struct err e = {0};
+    struct epoll_event ev;
+    sigset_t wait_mask;
     char served[24];
+    int epfd, rc;
 
     log_set_process("worker");
     prctl(PR_SET_PDEATHSIG, SIGQUIT); /* an orphaned worker drains and leaves */
@@ -163,10 +168,16 @@ void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *boa
         log_error("FCGX_Init failed", NULL);
         _exit(1);
     }
-    listen_fd_for_signal = listen_fd;
-    install_signals();
+    install_signals(&wait_mask);
     if (getppid() == 1)
         quit_requested = 1;
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = listen_fd;
+    if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {
+        log_error("epoll setup failed", "error", strerror(errno), NULL);
+        _exit(1);
+    }
 
     memset(&w, 0, sizeof(w));
     w.cfg = cfg;
@@ -185,8 +196,20 @@ void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *boa
     atomic_store(&w.slot->state, SLOT_IDLE);
 
     while (!quit_requested) {
-        if (FCGX_Accept_r(&fr) < 0)
+        /* The only place the quit signals are delivered. */
+        if (epoll_pwait(epfd, &ev, 1, -1, &wait_mask) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("epoll_pwait failed", "error", strerror(errno), NULL);
             break;
+        }
+        rc = FCGX_Accept_r(&fr);
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -ECONNABORTED)
+            continue; /* another worker took the connection */
+        if (rc < 0) {
+            log_error("FCGX_Accept_r failed", "error", strerror(-rc), NULL);
+            break;
+        }
         atomic_store(&w.slot->busy_since_ms, scoreboard_now_ms());
         atomic_store(&w.slot->state, SLOT_BUSY);
 
@@ -213,5 +236,6 @@ void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *boa
     auth_glue_cleanup(&w);
     db_free(w.db);
     arena_cleanup(&w.arena);
+    close(epfd);
     _exit(0);
 }
