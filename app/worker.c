@@ -146,10 +146,16 @@ done:
     if (!r.responded)
         request_fail(&r, 500, "internal_error", "the handler sent no response", NULL);
 
+    long long took = scoreboard_now_ms() - t0;
     snprintf(status, sizeof(status), "%d", r.status);
-    snprintf(ms, sizeof(ms), "%lld", scoreboard_now_ms() - t0);
-    log_debug("request", "method", r.method, "path", r.path, "status", status, "duration_ms", ms,
-              NULL);
+    snprintf(ms, sizeof(ms), "%lld", took);
+    /* nginx logs every request; the pool adds the slow ones (php-fpm's slowlog). */
+    if (w->cfg->slow_request_ms > 0 && took >= w->cfg->slow_request_ms)
+        log_warn("slow request", "method", r.method, "path", r.path, "status", status,
+                 "duration_ms", ms, NULL);
+    else
+        log_debug("request", "method", r.method, "path", r.path, "status", status, "duration_ms",
+                  ms, NULL);
 }
 
 void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *board, int slot_index)

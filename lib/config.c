@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,23 @@ static int apply_env_file(const char *path, char *errbuf, size_t errlen)
     return 0;
 }
 
+/* Integer settings: name, default, range, and where they go. */
+static const struct int_setting {
+    const char *name;
+    int def, min, max;
+    size_t offset;
+} int_settings[] = {
+    {"EASYSKS_WORKERS", 4, 1, CONFIG_MAX_WORKERS, offsetof(struct config, workers)},
+    {"EASYSKS_MAX_REQUESTS", 10000, 0, INT_MAX, offsetof(struct config, max_requests)},
+    {"EASYSKS_REQUEST_TIMEOUT", 30, 1, 3600, offsetof(struct config, request_timeout_s)},
+    {"EASYSKS_GRACEFUL_TIMEOUT", 30, 1, 3600, offsetof(struct config, graceful_timeout_s)},
+    {"EASYSKS_DB_STATEMENT_TIMEOUT_MS", 5000, 10, 600000,
+     offsetof(struct config, db_statement_timeout_ms)},
+    {"EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, offsetof(struct config, health_timeout_ms)},
+    {"EASYSKS_SLOW_REQUEST_MS", 1000, 0, 3600000, offsetof(struct config, slow_request_ms)},
+    {"AUTH_LEEWAY_SECONDS", 5, 0, 120, offsetof(struct config, auth_leeway_s)},
+};
+
 int config_load(struct config *c, char *errbuf, size_t errlen)
 {
     static const char *const levels[] = {"debug", "info", "warn", "error"};
@@ -257,18 +275,12 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         c->socket_mode = (unsigned)m;
     }
 
-    if (get_int("EASYSKS_WORKERS", 4, 1, CONFIG_MAX_WORKERS, &c->workers, errbuf, errlen) < 0 ||
-        get_int("EASYSKS_MAX_REQUESTS", 10000, 0, INT_MAX, &c->max_requests, errbuf, errlen) < 0 ||
-        get_int("EASYSKS_REQUEST_TIMEOUT", 30, 1, 3600, &c->request_timeout_s, errbuf, errlen) <
-            0 ||
-        get_int("EASYSKS_GRACEFUL_TIMEOUT", 30, 1, 3600, &c->graceful_timeout_s, errbuf, errlen) <
-            0 ||
-        get_int("EASYSKS_DB_STATEMENT_TIMEOUT_MS", 5000, 10, 600000, &c->db_statement_timeout_ms,
-                errbuf, errlen) < 0 ||
-        get_int("EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, &c->health_timeout_ms, errbuf,
-                errlen) < 0 ||
-        get_int("AUTH_LEEWAY_SECONDS", 5, 0, 120, &c->auth_leeway_s, errbuf, errlen) < 0)
-        goto fail;
+    for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++) {
+        const struct int_setting *is = &int_settings[i];
+        if (get_int(is->name, is->def, is->min, is->max, (int *)((char *)c + is->offset), errbuf,
+                    errlen) < 0)
+            goto fail;
+    }
     if (get_int("EASYSKS_MAX_BODY", 1048576, 1024, 64 * 1048576, &body, errbuf, errlen) < 0)
         goto fail;
     c->max_body_bytes = (size_t)body;

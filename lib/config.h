@@ -37,6 +37,7 @@ struct config {
     size_t max_body_bytes;       /* EASYSKS_MAX_BODY */
     int db_statement_timeout_ms; /* EASYSKS_DB_STATEMENT_TIMEOUT_MS */
     int health_timeout_ms;       /* EASYSKS_HEALTH_TIMEOUT_MS */
+    int slow_request_ms;         /* EASYSKS_SLOW_REQUEST_MS, 0 = off */
 
     /* Auth (Cognito); issuer NULL means auth is not configured: every
      * authenticated route then answers 503 auth_unconfigured. */

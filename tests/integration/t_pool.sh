@@ -184,6 +184,7 @@ test_pool_zz_graceful_stop_finishes_the_request_in_flight() {
     wait "$curl_pid"
     code=$(cat "$IT/inflight.code")
     [ "$code" = 200 ] || fail "in-flight request got $code: $(cat "$IT/inflight.body")"
+    grep -q '"msg":"slow request".*"path":"/health"' "$IT/log/pool.log" || fail "the held request was not logged as slow"
     for ((i = 0; i < 100; i++)); do
         kill -0 "$master" 2>/dev/null || break
         sleep 0.1
