@@ -100,19 +100,12 @@ start() {
 }
 
 stop() {
-    local pid i
+    local pid
     if ! pid=$(running_pid); then
         rm -f "$PIDFILE"
         return 0
     fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$pid" TERM 5
     rm -f "$PIDFILE"
     echo "cognito-local stopped"
 }

@@ -44,6 +44,15 @@ wait_for() {
     return 1
 }
 
+# stop_pid PID SIGNAL TIMEOUT_SECONDS: send SIGNAL, wait for the process to
+# exit, SIGKILL it when it outlives the timeout. A pid already gone is fine.
+stop_pid() {
+    local pid=$1 sig=$2 timeout=$3
+    kill "-$sig" "$pid" 2>/dev/null || return 0
+    wait_for "$timeout" "pid $pid to exit" bash -c "! kill -0 $pid" ||
+        kill -KILL "$pid" 2>/dev/null || true
+}
+
 # Where a cluster's files live. As root, the postgres user must be able to
 # reach the directory; when the checkout is somewhere it cannot traverse
 # (e.g. under /root) the cluster lives under /var/tmp, linked from $dir.
@@ -189,12 +198,9 @@ pool_start() {
 
 # pool_stop STATE_DIR: graceful stop (TERM), waits for the master to exit.
 pool_stop() {
-    local state=$1 pid
+    local state=$1
     [ -f "$state/run/pool.pid" ] || return 0
-    pid=$(cat "$state/run/pool.pid")
-    if kill -TERM "$pid" 2>/dev/null; then
-        wait_for 40 "the pool to stop" bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$(cat "$state/run/pool.pid")" TERM 40
     rm -f "$state/run/pool.pid"
 }
 
@@ -220,11 +226,8 @@ nginx_start() {
 }
 
 nginx_stop() {
-    local state=$1 pid
+    local state=$1
     [ -f "$state/nginx/run/nginx.pid" ] || return 0
-    pid=$(cat "$state/nginx/run/nginx.pid")
-    if kill -QUIT "$pid" 2>/dev/null; then
-        wait_for 15 "nginx to stop" bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$(cat "$state/nginx/run/nginx.pid")" QUIT 15
     rm -f "$state/nginx/run/nginx.pid"
 }

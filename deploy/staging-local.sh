@@ -80,9 +80,7 @@ cleanup() {
         EASYSKS_VAR=$T/cognito-var COGNITO_LOCAL_PORT=$COGNITO_PORT "$here/cognito-local.sh" stop >/dev/null 2>&1
     fi
     for pid in $s3_pid $sm_pid; do
-        if kill "$pid" 2>/dev/null; then
-            wait_for 5 "pid $pid to exit" bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null
-        fi
+        stop_pid "$pid" TERM 5
     done
     if [ "$pg_started" = 1 ]; then
         pg_stop "$T/pg" immediate

@@ -8,6 +8,12 @@ AWS_CLI=${AWS_CLI:-/usr/bin/aws}
 AWS_ENDPOINT=${AWS_ENDPOINT_URL:-}
 
 say() { echo "==> $*" >&2; }
+
+# usage: print the calling script's header comment (its documentation) and exit 2.
+usage() {
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
+    exit 2
+}
 die() {
     echo "error: $*" >&2
     exit 1

@@ -33,10 +33,6 @@ version=
 asg=
 instance=
 timeout=900
-usage() {
-    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
 while [ $# -gt 0 ]; do
     case $1 in
     --env) env=${2:?}; shift 2 ;;

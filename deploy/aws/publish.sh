@@ -24,10 +24,6 @@ version=
 dist=$here/../../dist
 force=0
 
-usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
 while [ $# -gt 0 ]; do
     case $1 in
     --release-bucket) release_bucket=${2:?}; shift 2 ;;

@@ -28,10 +28,6 @@ asg=
 min_healthy=100
 timeout=3600
 rollback=1
-usage() {
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
 while [ $# -gt 0 ]; do
     case $1 in
     --env) env=${2:?}; shift 2 ;;

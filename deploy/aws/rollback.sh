@@ -20,10 +20,6 @@ to=
 asg=
 min_healthy=100
 timeout=3600
-usage() {
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
 while [ $# -gt 0 ]; do
     case $1 in
     --env) env=${2:?}; shift 2 ;;
