@@ -83,22 +83,16 @@ void request_send_body(struct request *r, int status, const char *content_type, 
     FCGX_PutStr(body, (int)len, r->fcgi->out);
 }
 
-void request_send_raw(struct request *r, int status, const char *json, size_t len,
-                      const char *extra_headers)
-{
-    request_send_body(r, status, "application/json", json, len, extra_headers);
-}
-
 void request_send_json(struct request *r, int status, const cJSON *body, const char *extra_headers)
 {
     char *text;
 
     if (body == NULL) {
-        request_send_raw(r, status, "{}", 2, extra_headers);
+        request_send_body(r, status, "application/json", "{}", 2, extra_headers);
         return;
     }
     text = json_print(body);
-    request_send_raw(r, status, text, strlen(text), extra_headers);
+    request_send_body(r, status, "application/json", text, strlen(text), extra_headers);
     free(text);
 }
 

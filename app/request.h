@@ -63,10 +63,6 @@ void request_send_json(struct request *r, int status, const cJSON *body, const c
 void request_send_body(struct request *r, int status, const char *content_type, const char *body,
                        size_t len, const char *extra_headers);
 
-/* Send a raw JSON text. */
-void request_send_raw(struct request *r, int status, const char *json, size_t len,
-                      const char *extra_headers);
-
 /* Send the standard error body for `e` (status 500 when e->status is 0). */
 void request_send_error(struct request *r, const struct err *e, const char *extra_headers);
 

@@ -42,7 +42,7 @@ struct db *db_new(const char *conninfo, int statement_timeout_ms)
     return db;
 }
 
-void db_disconnect(struct db *db)
+static void db_disconnect(struct db *db)
 {
     if (db->conn != NULL)
         PQfinish(db->conn);

@@ -56,9 +56,6 @@ int db_rollback(struct db *db);
 /* Cleanup after a request: roll back any open transaction; drop a broken one. */
 void db_request_done(struct db *db);
 
-/* Drop the connection (used on config reload and in tests). */
-void db_disconnect(struct db *db);
-
 /* Result helpers: NULL for SQL NULL. */
 const char *db_value(const PGresult *res, int row, int col);
 

@@ -47,11 +47,6 @@ void log_set_request_id(const char *id)
     snprintf(request_id, sizeof(request_id), "%s", id);
 }
 
-const char *log_request_id(void)
-{
-    return request_id;
-}
-
 void log_set_user(const char *sub)
 {
     snprintf(user_sub, sizeof(user_sub), "%s", sub != NULL ? sub : "");

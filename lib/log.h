@@ -25,7 +25,6 @@ void log_set_level(enum log_level level);
 void log_set_process(const char *name);
 /* Request id for subsequent lines; NULL clears it. Copied (max 64 bytes). */
 void log_set_request_id(const char *request_id);
-const char *log_request_id(void);
 /* Cognito subject of the authenticated caller for subsequent lines (a
  * pseudonymous id, never a token); NULL clears it. */
 void log_set_user(const char *sub);

@@ -93,6 +93,8 @@ int main(void)
        "the open transaction was rolled back (setting gone)");
     PQclear(r);
 
+    ok(db_begin(db, &e) == 0 && db_commit(db, &e) == 0, "begin and commit");
+
     /* A killed backend: one 503, then a fresh connection after the backoff. */
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", backend_pid(db));
     admin(admin_url, sql);
