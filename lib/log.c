@@ -14,7 +14,6 @@ static enum log_level min_level = LOG_INFO;
 static const char *process_name = "easysks";
 static char request_id[65];
 static char user_sub[129];
-static char user_sub[129];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -141,8 +140,6 @@ void log_write(enum log_level level, const char *msg, ...)
     len = append_raw(buf, len, sizeof(buf), pid);
     if (request_id[0] != '\0')
         len = append_field(buf, len, sizeof(buf), "request_id", request_id);
-    if (user_sub[0] != '\0')
-        len = append_field(buf, len, sizeof(buf), "user", user_sub);
     if (user_sub[0] != '\0')
         len = append_field(buf, len, sizeof(buf), "user", user_sub);
 
