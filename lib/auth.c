@@ -393,6 +393,16 @@ static int client_allowed(const struct auth_verifier *v, const char *id)
 
 /* Copy an optional string claim into dst; -1 if present but not a string or
  * too long (never truncate an identity). */
+/* Identity strings end up in response headers (X-User-Sub), log lines and
+ * the database: no control characters (CR/LF would split a header). */
+static int has_control(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+            return 1;
+    return 0;
+}
+
 static int copy_claim(const cJSON *claims, const char *name, char *dst, size_t cap)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(claims, name);
@@ -400,7 +410,7 @@ static int copy_claim(const cJSON *claims, const char *name, char *dst, size_t c
     dst[0] = '\0';
     if (item == NULL)
         return 0;
-    if (!cJSON_IsString(item) || strlen(item->valuestring) >= cap)
+    if (!cJSON_IsString(item) || strlen(item->valuestring) >= cap || has_control(item->valuestring))
         return -1;
     memcpy(dst, item->valuestring, strlen(item->valuestring) + 1);
     return 0;
@@ -466,7 +476,7 @@ static int check_claims(struct auth_verifier *v, const cJSON *claims, long long 
     memset(out, 0, sizeof(*out));
     item = cJSON_GetObjectItemCaseSensitive(claims, "sub");
     if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
-        strlen(item->valuestring) >= sizeof(out->sub))
+        strlen(item->valuestring) >= sizeof(out->sub) || has_control(item->valuestring))
         return reject(e, "token_invalid", "invalid token", "sub missing or malformed");
     memcpy(out->sub, item->valuestring, strlen(item->valuestring) + 1);
     if (copy_claim(claims, strcmp(v->token_use, "access") == 0 ? "username" : "cognito:username",
