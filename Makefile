@@ -15,7 +15,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wmissing-prototypes
             -Wstrict-prototypes -Wno-format-nonliteral
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Ilib -MMD -MP $(PKG_CFLAGS)
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Ilib -Iapp -MMD -MP $(PKG_CFLAGS)
 APP_CFLAGS := -DEASYSKS_SCHEMA_VERSION=$(or $(SCHEMA_VERSION),0)
 LDFLAGS  += -pie -Wl,-z,relro,-z,now
 ifneq ($(SANITIZE),)
@@ -24,15 +24,23 @@ ifneq ($(SANITIZE),)
   LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
+# lib/: the library (infrastructure and domain), never sees FastCGI.
+# app/http + app/api: requests, routing, handlers (libeasysks-http.a, also
+# linked by the unit tests). app/pool: master and workers. app/cli: one
+# program per file, easysks-<name>.
 LIB_SRCS   := $(wildcard lib/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A      := $(BUILD)/libeasysks.a
-FCGI_SRCS  := $(filter-out app/migrate_main.c,$(wildcard app/*.c))
-FCGI_OBJS  := $(FCGI_SRCS:%.c=$(BUILD)/%.o)
-MIG_OBJS   := $(BUILD)/app/migrate_main.o
+HTTP_SRCS  := $(wildcard app/http/*.c app/api/*.c)
+HTTP_OBJS  := $(HTTP_SRCS:%.c=$(BUILD)/%.o)
+HTTP_A     := $(BUILD)/libeasysks-http.a
+POOL_SRCS  := $(wildcard app/pool/*.c)
+POOL_OBJS  := $(POOL_SRCS:%.c=$(BUILD)/%.o)
+CLI_SRCS   := $(wildcard app/cli/*.c)
+CLI_BINS   := $(CLI_SRCS:app/cli/%.c=$(BUILD)/easysks-%)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-BINS       := $(BUILD)/easysks-fcgi $(BUILD)/easysks-migrate
+BINS       := $(BUILD)/easysks-fcgi $(CLI_BINS)
 
 .PHONY: all deps run stop test unit integration bench dist tf-check lint fuzz \
         fmt clean staging-local
@@ -51,19 +59,23 @@ $(BUILD)/app/%.o: app/%.c
 	$(CC) $(CFLAGS) $(APP_CFLAGS) -c -o $@ $<
 
 # Rebuild the readiness check when a migration is added.
-$(BUILD)/app/h_health.o: $(wildcard sql/migrations/*.sql)
+$(BUILD)/app/api/health.o: $(wildcard sql/migrations/*.sql)
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/easysks-fcgi: $(FCGI_OBJS) $(LIB_A)
+$(HTTP_A): $(HTTP_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/easysks-fcgi: $(POOL_OBJS) $(HTTP_A) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/easysks-migrate: $(MIG_OBJS) $(LIB_A)
+$(BUILD)/easysks-%: $(BUILD)/app/cli/%.o $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_A)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(HTTP_A) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -100,7 +112,7 @@ lint:
 	@tests/lint.sh
 
 fmt:
-	clang-format -i lib/*.[ch] app/*.[ch] tests/unit/*.[ch]
+	clang-format -i lib/*.[ch] app/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 
 dist: all
 	@deploy/dist.sh
@@ -111,4 +123,5 @@ staging-local: deps all
 clean:
 	rm -rf build build-san build-fuzz dist
 
--include $(LIB_OBJS:.o=.d) $(FCGI_OBJS:.o=.d) $(MIG_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+-include $(LIB_OBJS:.o=.d) $(HTTP_OBJS:.o=.d) $(POOL_OBJS:.o=.d) \
+         $(CLI_SRCS:%.c=$(BUILD)/%.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

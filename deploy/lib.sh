@@ -151,18 +151,13 @@ pg_setup_db() {
     fi
 }
 
-# pg_setup_app_role DIR: the login role the pool uses: a member of
-# easysks_app (DML only), created after the migrations made that role.
+# pg_setup_app_role DIR: the login role the pool uses: easysks_web, a member
+# of easysks_app (DML only) with its timeouts, both made by the migrations;
+# here it only gets LOGIN (trusted local socket, no password).
 pg_setup_app_role() {
     local dir=$1
     psql "$(pg_url "$dir" easysks_owner)" -qv ON_ERROR_STOP=1 >/dev/null <<'SQL'
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'easysks_web') THEN
-        CREATE ROLE easysks_web LOGIN IN ROLE easysks_app;
-    END IF;
-END
-$$;
+ALTER ROLE easysks_web LOGIN;
 SQL
 }
 

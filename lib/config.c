@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define SECRET_FILE_MAX 65536
+#define CONFIG_FILE_MAX (1024 * 1024)
 
 static const char *const env_names[] = {"dev", "staging", "prod"};
 
@@ -41,6 +42,7 @@ static int read_secret_file(const char *name, const char *path, char **out, char
     FILE *f = fopen(path, "re");
     char *buf;
     size_t n;
+    int read_error;
 
     if (f == NULL)
         return fail(errbuf, errlen, "%s_FILE: cannot open %s: %s", name, path, strerror(errno));
@@ -48,7 +50,12 @@ static int read_secret_file(const char *name, const char *path, char **out, char
     if (buf == NULL)
         abort();
     n = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+    read_error = ferror(f);
     fclose(f);
+    if (read_error) {
+        free(buf);
+        return fail(errbuf, errlen, "%s_FILE: cannot read %s", name, path);
+    }
     if (n > SECRET_FILE_MAX) {
         free(buf);
         return fail(errbuf, errlen, "%s_FILE: %s is larger than %d bytes", name, path,
@@ -57,8 +64,20 @@ static int read_secret_file(const char *name, const char *path, char **out, char
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     buf[n] = '\0';
+    if (strspn(buf, " \t\r\n") == n) {
+        config_free_secret(buf);
+        return fail(errbuf, errlen, "%s_FILE: %s is empty", name, path);
+    }
     *out = buf;
     return 0;
+}
+
+void config_free_secret(char *secret)
+{
+    if (secret == NULL)
+        return;
+    explicit_bzero(secret, strlen(secret));
+    free(secret);
 }
 
 int config_get_secret(const char *name, char **out, char *errbuf, size_t errlen)
@@ -157,47 +176,84 @@ static void remember_file_var(const char *name)
     nfile_vars++;
 }
 
-/* KEY=VALUE lines (comments, blank lines, optional single or double quotes
- * around the value) exported into the process environment. */
+int config_parse_env(const char *text, size_t len,
+                     void (*fn)(const char *name, const char *value, void *ctx), void *ctx,
+                     char *errbuf, size_t errlen)
+{
+    const char *end = text + len;
+    char line[8192];
+    int lineno = 0;
+
+    for (const char *p = text; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl != NULL ? nl : end) - p);
+        char *k, *eq, *v, *vend;
+
+        lineno++;
+        if (n >= sizeof(line) || memchr(p, '\0', n) != NULL)
+            return fail(errbuf, errlen, "%d: line too long or not text", lineno);
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p += n + (nl != NULL);
+        if (n > 0 && line[n - 1] == '\r')
+            line[--n] = '\0';
+        k = line + strspn(line, " \t");
+        if (*k == '\0' || *k == '#')
+            continue;
+        if (strncmp(k, "export ", 7) == 0)
+            k += 7 + strspn(k + 7, " \t");
+        eq = strchr(k, '=');
+        if (eq == NULL || eq == k ||
+            strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t)(eq - k))
+            return fail(errbuf, errlen, "%d: expected NAME=value", lineno);
+        *eq = '\0';
+        v = eq + 1;
+        vend = v + strlen(v);
+        if (vend - v >= 2 && (*v == '"' || *v == '\'') && vend[-1] == *v) {
+            v++;
+            vend[-1] = '\0';
+        }
+        fn(k, v, ctx);
+    }
+    return 0;
+}
+
+static void export_file_var(const char *name, const char *value, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(name, "EASYSKS_CONFIG_FILE") == 0)
+        return;
+    remember_file_var(name);
+    setenv(name, value, 1);
+}
+
+/* The config file's KEY=VALUE lines, exported into the process environment. */
 static int apply_env_file(const char *path, char *errbuf, size_t errlen)
 {
     FILE *f = fopen(path, "re");
-    char line[8192];
-    int lineno = 0;
+    char *text, msg[256];
+    size_t n;
+    int rc;
 
     if (f == NULL)
         return fail(errbuf, errlen, "EASYSKS_CONFIG_FILE: cannot open %s: %s", path,
                     strerror(errno));
-    while (fgets(line, sizeof(line), f) != NULL) {
-        char *p = line, *eq, *v, *end;
-        lineno++;
-        p[strcspn(p, "\r\n")] = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0' || *p == '#')
-            continue;
-        if (strncmp(p, "export ", 7) == 0)
-            p += 7;
-        eq = strchr(p, '=');
-        if (eq == NULL || eq == p ||
-            strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t)(eq - p)) {
-            fclose(f);
-            return fail(errbuf, errlen, "EASYSKS_CONFIG_FILE: %s:%d: expected NAME=value", path,
-                        lineno);
-        }
-        *eq = '\0';
-        v = eq + 1;
-        end = v + strlen(v);
-        if (end - v >= 2 && (*v == '"' || *v == '\'') && end[-1] == *v) {
-            v++;
-            end[-1] = '\0';
-        }
-        if (strcmp(p, "EASYSKS_CONFIG_FILE") != 0) {
-            remember_file_var(p);
-            setenv(p, v, 1);
-        }
-    }
+    text = malloc(CONFIG_FILE_MAX + 1);
+    if (text == NULL)
+        abort();
+    n = fread(text, 1, CONFIG_FILE_MAX + 1, f);
     fclose(f);
+    if (n > CONFIG_FILE_MAX) {
+        config_free_secret(text); /* it may hold secrets */
+        return fail(errbuf, errlen, "EASYSKS_CONFIG_FILE: %s is larger than %d bytes", path,
+                    CONFIG_FILE_MAX);
+    }
+    text[n] = '\0';
+    rc = config_parse_env(text, n, export_file_var, NULL, msg, sizeof(msg));
+    explicit_bzero(text, n);
+    free(text);
+    if (rc < 0)
+        return fail(errbuf, errlen, "EASYSKS_CONFIG_FILE: %s:%s", path, msg);
     return 0;
 }
 
@@ -211,6 +267,7 @@ static const struct int_setting {
     {"EASYSKS_MAX_REQUESTS", 10000, 0, INT_MAX, offsetof(struct config, max_requests)},
     {"EASYSKS_REQUEST_TIMEOUT", 30, 1, 3600, offsetof(struct config, request_timeout_s)},
     {"EASYSKS_GRACEFUL_TIMEOUT", 30, 1, 3600, offsetof(struct config, graceful_timeout_s)},
+    {"EASYSKS_START_TIMEOUT", 30, 1, 600, offsetof(struct config, start_timeout_s)},
     {"EASYSKS_DB_STATEMENT_TIMEOUT_MS", 5000, 10, 600000,
      offsetof(struct config, db_statement_timeout_ms)},
     {"EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, offsetof(struct config, health_timeout_ms)},
@@ -368,8 +425,10 @@ void config_cleanup(struct config *c)
                      &c->stripe_api_base,        &c->stripe_price_id,
                      &c->stripe_webhook_secrets, &c->openai_api_key,
                      &c->openai_api_base,        &c->auth_client_endpoint};
+    /* Not all of these are secret, but wiping the few that are not costs
+     * nothing and nobody has to keep a list in sync. */
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        free(*strs[i]);
+        config_free_secret(*strs[i]);
         *strs[i] = NULL;
     }
 }

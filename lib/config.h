@@ -34,6 +34,7 @@ struct config {
     int max_requests;            /* EASYSKS_MAX_REQUESTS, recycle budget, 0 = none */
     int request_timeout_s;       /* EASYSKS_REQUEST_TIMEOUT, worker killed past it */
     int graceful_timeout_s;      /* EASYSKS_GRACEFUL_TIMEOUT, stop/reload grace */
+    int start_timeout_s;         /* EASYSKS_START_TIMEOUT, a worker not ready by then is killed */
     size_t max_body_bytes;       /* EASYSKS_MAX_BODY */
     int db_statement_timeout_ms; /* EASYSKS_DB_STATEMENT_TIMEOUT_MS */
     int health_timeout_ms;       /* EASYSKS_HEALTH_TIMEOUT_MS */
@@ -64,14 +65,29 @@ struct config {
  * On failure `c` is left cleaned up. */
 int config_load(struct config *c, char *errbuf, size_t errlen);
 
-/* Release the strings; `c` may be zeroed or loaded. */
+/* Release the strings (secrets are wiped first); `c` may be zeroed or loaded. */
 void config_cleanup(struct config *c);
 
 const char *config_env_name(enum config_env env);
 
 /* Read one setting given as NAME or NAME_FILE (not both). *out is a
- * malloc()ed copy the caller frees, or NULL when neither is set. Returns 0,
- * or -1 with a one-line message in errbuf. */
+ * malloc()ed copy the caller releases with config_free_secret(), or NULL
+ * when neither is set. A NAME_FILE that cannot be read or holds nothing but
+ * whitespace is an error, never "set to empty" (an empty database URL would
+ * connect with libpq defaults, an empty webhook secret would be an HMAC key).
+ * Returns 0, or -1 with a one-line message in errbuf. */
 int config_get_secret(const char *name, char **out, char *errbuf, size_t errlen);
+
+/* Overwrite and free a secret (NULL is a no-op). */
+void config_free_secret(char *secret);
+
+/* Parse KEY=VALUE lines (systemd EnvironmentFile style: comments, blank
+ * lines, "export ", one pair of matching quotes around the value) from
+ * `len` bytes of `text`, calling `fn` for each pair. Returns 0, or -1 with
+ * "LINE: expected NAME=value" in errbuf for the first bad line (fn has then
+ * been called for the lines before it). */
+int config_parse_env(const char *text, size_t len,
+                     void (*fn)(const char *name, const char *value, void *ctx), void *ctx,
+                     char *errbuf, size_t errlen);
 
 #endif

@@ -9,20 +9,17 @@
 
 #include "log.h"
 
-#define DB_MAX_PREPARED 64
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 2000
-#define DB_CONNECT_TIMEOUT_S "3"
-#define DB_DEADLINE_MARGIN_MS 1000
 
 struct db {
     PGconn *conn;
     char *conninfo;
-    int statement_timeout_ms;
+    int timeout_ms;            /* default deadline of a call */
     long long next_attempt_ms; /* monotonic; no connect before this */
     int backoff_ms;
-    const char *prepared[DB_MAX_PREPARED]; /* names prepared on `conn` */
-    int nprepared;
+    const char **prepared; /* names prepared on `conn` (static storage) */
+    int nprepared, cap_prepared;
     char sqlstate[6];
 };
 
@@ -33,12 +30,12 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct db *db_new(const char *conninfo, int statement_timeout_ms)
+struct db *db_new(const char *conninfo, int timeout_ms)
 {
     struct db *db = calloc(1, sizeof(*db));
     if (db == NULL || (db->conninfo = strdup(conninfo)) == NULL)
         abort();
-    db->statement_timeout_ms = statement_timeout_ms;
+    db->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000 + DB_DEADLINE_MARGIN_MS;
     return db;
 }
 
@@ -55,6 +52,8 @@ void db_free(struct db *db)
     if (db == NULL)
         return;
     db_disconnect(db);
+    free(db->prepared);
+    explicit_bzero(db->conninfo, strlen(db->conninfo)); /* it may hold a password */
     free(db->conninfo);
     free(db);
 }
@@ -82,58 +81,124 @@ static void first_line(const char *in, char *out, size_t outlen)
     out[n] = '\0';
 }
 
-/* Wait until the pending query has completed or the deadline passes. */
-static int wait_ready(struct db *db, long long deadline)
+static int unavailable(struct db *db, struct err *e)
 {
-    int fd = PQsocket(db->conn);
-
-    for (;;) {
-        if (PQconsumeInput(db->conn) == 0)
-            return -1;
-        if (!PQisBusy(db->conn))
-            return 0;
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return -2;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, (int)left);
-        if (r < 0 && errno != EINTR)
-            return -1;
-    }
+    char msg[256];
+    first_line(db->conn != NULL ? PQerrorMessage(db->conn) : "no connection", msg, sizeof(msg));
+    connection_failed(db, msg);
+    return err_set(e, 503, "db_unavailable", "the database is unavailable");
 }
 
-static int flush_all(struct db *db, long long deadline)
+static int timed_out(struct db *db, const char *what, struct err *e)
 {
-    int fd = PQsocket(db->conn);
-    for (;;) {
-        int r = PQflush(db->conn);
-        if (r == 0)
-            return 0;
-        if (r < 0)
-            return -1;
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return -2;
-        struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
-        if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-            return -1;
-        if ((p.revents & POLLIN) && PQconsumeInput(db->conn) == 0)
-            return -1;
-    }
+    log_warn("database call exceeded its deadline; dropping the connection", "statement", what,
+             NULL);
+    connection_failed(db, "deadline exceeded");
+    return err_set(e, 503, "db_timeout", "the database did not answer in time");
 }
 
-/* Collect all results of the pending command; keep the last one. */
-static PGresult *collect(struct db *db, long long deadline, int *timed_out)
+/* Wait for the socket until `deadline`. 0 ready (or EINTR), -2 timed out, -1 error. */
+static int wait_socket(struct db *db, short events, long long deadline)
+{
+    long long left = deadline - now_ms();
+    struct pollfd p = {.fd = PQsocket(db->conn), .events = events};
+    int r;
+
+    if (left <= 0)
+        return -2;
+    if (p.fd < 0)
+        return -1;
+    r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+    if (r < 0)
+        return errno == EINTR ? 0 : -1;
+    return r == 0 && now_ms() >= deadline ? -2 : 0;
+}
+
+/* Non-blocking connect: libpq's connect_timeout is only honoured by the
+ * blocking PQconnectdb, and only per host, so the deadline is ours. (Host
+ * name resolution inside PQconnectStartParams still blocks; RDS endpoints
+ * resolve from the VPC resolver, and hostaddr avoids it entirely.) */
+static int connect_by(struct db *db, long long deadline, struct err *e)
+{
+    /* Keywords before "dbname" are defaults the URL may override; those
+     * after it are ours. Keepalives and tcp_user_timeout apply to TCP only. */
+    static const char *const keys[] = {
+        "application_name", "keepalives",       "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
+    const char *vals[] = {"easysks", "1", "30", "10", "3", "15000", db->conninfo, NULL};
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+
+    db->conn = PQconnectStartParams(keys, vals, 1);
+    if (db->conn == NULL)
+        abort(); /* libpq returns NULL only when out of memory */
+    if (PQstatus(db->conn) == CONNECTION_BAD)
+        return unavailable(db, e);
+    for (;;) {
+        int w;
+        if (st == PGRES_POLLING_OK)
+            break;
+        if (st == PGRES_POLLING_FAILED)
+            return unavailable(db, e);
+        w = wait_socket(db, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+        if (w == -2) {
+            connection_failed(db, "connect deadline exceeded");
+            return err_set(e, 503, "db_timeout", "the database did not answer in time");
+        }
+        if (w < 0)
+            return unavailable(db, e);
+        st = PQconnectPoll(db->conn);
+    }
+    if (PQsetnonblocking(db->conn, 1) != 0)
+        return unavailable(db, e);
+    if (db->backoff_ms != 0)
+        log_info("database connected", NULL);
+    db->backoff_ms = 0;
+    return 0;
+}
+
+static int ensure_by(struct db *db, long long deadline, struct err *e)
+{
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+        return 0;
+    if (db->conn != NULL)
+        db_disconnect(db);
+    if (now_ms() < db->next_attempt_ms)
+        return err_set(e, 503, "db_unavailable", "the database is unavailable");
+    return connect_by(db, deadline, e);
+}
+
+int db_ensure(struct db *db, int timeout_ms, struct err *e)
+{
+    return ensure_by(db, now_ms() + (timeout_ms > 0 ? timeout_ms : DB_CONNECT_TIMEOUT_MS), e);
+}
+
+/* Flush the query and collect all its results (keeping the last) by
+ * `deadline`. On NULL, *why is -2 for the deadline, -1 for a broken
+ * connection. */
+static PGresult *collect(struct db *db, long long deadline, int *why)
 {
     PGresult *last = NULL, *r;
+    int f, w;
 
-    *timed_out = 0;
+    while ((f = PQflush(db->conn)) == 1) {
+        if ((w = wait_socket(db, POLLIN | POLLOUT, deadline)) < 0)
+            return *why = w, NULL;
+        if (PQconsumeInput(db->conn) == 0)
+            return *why = -1, NULL;
+    }
+    if (f < 0)
+        return *why = -1, NULL;
     for (;;) {
-        int w = wait_ready(db, deadline);
-        if (w < 0) {
-            *timed_out = w == -2;
+        if (PQconsumeInput(db->conn) == 0) {
             PQclear(last);
-            return NULL;
+            return *why = -1, NULL;
+        }
+        if (PQisBusy(db->conn)) {
+            if ((w = wait_socket(db, POLLIN, deadline)) < 0) {
+                PQclear(last);
+                return *why = w, NULL;
+            }
+            continue;
         }
         r = PQgetResult(db->conn);
         if (r == NULL)
@@ -143,38 +208,18 @@ static PGresult *collect(struct db *db, long long deadline, int *timed_out)
     }
 }
 
-static void cancel_query(struct db *db)
+/* Wait for the command just sent and map failures to err. */
+static PGresult *finish_query(struct db *db, const char *what, long long deadline, struct err *e)
 {
-    char errbuf[256];
-    PGcancel *c = PQgetCancel(db->conn);
-    if (c != NULL) {
-        PQcancel(c, errbuf, sizeof(errbuf));
-        PQfreeCancel(c);
-    }
-}
-
-/* Send (with PQsendQuery* already called) and wait. Maps failures to err. */
-static PGresult *finish_query(struct db *db, const char *what, int timeout_ms, struct err *e)
-{
-    long long deadline = now_ms() + timeout_ms;
-    int timed_out = 0, f;
-    PGresult *res;
+    int why = 0;
+    PGresult *res = collect(db, deadline, &why);
     char msg[256];
 
-    f = flush_all(db, deadline);
-    res = f == 0 ? collect(db, deadline, &timed_out) : NULL;
-    if (f == -2)
-        timed_out = 1;
     if (res == NULL) {
-        if (timed_out) {
-            cancel_query(db);
-            connection_failed(db, "query deadline exceeded");
-            err_set(e, 503, "db_timeout", "the database did not answer in time");
-        } else {
-            first_line(PQerrorMessage(db->conn), msg, sizeof(msg));
-            connection_failed(db, msg);
-            err_set(e, 503, "db_unavailable", "the database is unavailable");
-        }
+        if (why == -2)
+            timed_out(db, what, e);
+        else
+            unavailable(db, e);
         return NULL;
     }
     ExecStatusType st = PQresultStatus(res);
@@ -189,102 +234,64 @@ static PGresult *finish_query(struct db *db, const char *what, int timeout_ms, s
         connection_failed(db, msg);
         return err_set(e, 503, "db_unavailable", "the database is unavailable"), NULL;
     }
-    /* 57014 = query_canceled (statement_timeout) */
+    /* 57014 query_canceled: the role's statement_timeout */
     if (strcmp(db->sqlstate, "57014") == 0) {
         log_warn("database statement timeout", "statement", what, NULL);
         return err_set(e, 503, "db_timeout", "the database did not answer in time"), NULL;
+    }
+    /* 40001 serialization_failure, 40P01 deadlock_detected: safe to retry */
+    if (strcmp(db->sqlstate, "40001") == 0 || strcmp(db->sqlstate, "40P01") == 0) {
+        log_warn("database conflict", "statement", what, "sqlstate", db->sqlstate, NULL);
+        return err_set(e, 409, "db_conflict", "a concurrent change conflicted; retry"), NULL;
     }
     log_error("database error", "statement", what, "sqlstate", db->sqlstate, "error", msg, NULL);
     return err_set(e, 500, "db_error", "internal database error"), NULL;
 }
 
-int db_ensure(struct db *db, struct err *e)
+static int is_prepared(const struct db *db, const char *name)
 {
-    /* Keywords before "dbname" are defaults the URL may override; those
-     * after it are ours. */
-    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *vals[] = {DB_CONNECT_TIMEOUT_S, "easysks", db->conninfo, NULL};
-    char msg[256], timeout[16];
-    const char *params[1];
-    PGresult *res;
-
-    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
-        return 0;
-    if (db->conn != NULL)
-        db_disconnect(db);
-    if (now_ms() < db->next_attempt_ms)
-        return err_set(e, 503, "db_unavailable", "the database is unavailable");
-
-    db->conn = PQconnectdbParams(keys, vals, 1);
-    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-        first_line(db->conn != NULL ? PQerrorMessage(db->conn) : "out of memory", msg, sizeof(msg));
-        connection_failed(db, msg);
-        return err_set(e, 503, "db_unavailable", "the database is unavailable");
-    }
-    if (PQsetnonblocking(db->conn, 1) != 0) {
-        connection_failed(db, "cannot set non-blocking mode");
-        return err_set(e, 503, "db_unavailable", "the database is unavailable");
-    }
-
-    /* Server-side statement timeout for this session (parametrised). */
-    snprintf(timeout, sizeof(timeout), "%d", db->statement_timeout_ms);
-    params[0] = timeout;
-    if (PQsendQueryParams(db->conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL,
-                          params, NULL, NULL, 0) == 0) {
-        first_line(PQerrorMessage(db->conn), msg, sizeof(msg));
-        connection_failed(db, msg);
-        return err_set(e, 503, "db_unavailable", "the database is unavailable");
-    }
-    res = finish_query(db, "set statement_timeout",
-                       db->statement_timeout_ms + DB_DEADLINE_MARGIN_MS, e);
-    if (res == NULL)
-        return -1;
-    PQclear(res);
-    if (db->backoff_ms != 0)
-        log_info("database connected", NULL);
-    db->backoff_ms = 0;
+    /* Statement names are string literals: the pointer usually matches. */
+    for (int i = 0; i < db->nprepared; i++)
+        if (db->prepared[i] == name)
+            return 1;
+    for (int i = 0; i < db->nprepared; i++)
+        if (strcmp(db->prepared[i], name) == 0)
+            return 1;
     return 0;
 }
 
-static int is_prepared(const struct db *db, const char *name)
+static void remember_prepared(struct db *db, const char *name)
 {
-    for (int i = 0; i < db->nprepared; i++)
-        if (db->prepared[i] == name || strcmp(db->prepared[i], name) == 0)
-            return 1;
-    return 0;
+    if (db->nprepared == db->cap_prepared) {
+        db->cap_prepared = db->cap_prepared == 0 ? 64 : db->cap_prepared * 2;
+        db->prepared = realloc(db->prepared, (size_t)db->cap_prepared * sizeof(*db->prepared));
+        if (db->prepared == NULL)
+            abort();
+    }
+    db->prepared[db->nprepared++] = name;
 }
 
 PGresult *db_query(struct db *db, const struct db_stmt *stmt, int nparams,
                    const char *const *params, int timeout_ms, struct err *e)
 {
+    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : db->timeout_ms);
     PGresult *res;
-    char msg[256];
 
     db->sqlstate[0] = '\0';
-    if (db_ensure(db, e) < 0)
+    if (ensure_by(db, deadline, e) < 0)
         return NULL;
-    if (timeout_ms <= 0)
-        timeout_ms = db->statement_timeout_ms + DB_DEADLINE_MARGIN_MS;
-
     if (!is_prepared(db, stmt->name)) {
         if (PQsendPrepare(db->conn, stmt->name, stmt->sql, nparams, NULL) == 0)
-            goto send_failed;
-        res = finish_query(db, stmt->name, timeout_ms, e);
+            return unavailable(db, e), NULL;
+        res = finish_query(db, stmt->name, deadline, e);
         if (res == NULL)
             return NULL;
         PQclear(res);
-        if (db->nprepared < DB_MAX_PREPARED)
-            db->prepared[db->nprepared++] = stmt->name;
+        remember_prepared(db, stmt->name);
     }
     if (PQsendQueryPrepared(db->conn, stmt->name, nparams, params, NULL, NULL, 0) == 0)
-        goto send_failed;
-    return finish_query(db, stmt->name, timeout_ms, e);
-
-send_failed:
-    first_line(PQerrorMessage(db->conn), msg, sizeof(msg));
-    connection_failed(db, msg);
-    err_set(e, 503, "db_unavailable", "the database is unavailable");
-    return NULL;
+        return unavailable(db, e), NULL;
+    return finish_query(db, stmt->name, deadline, e);
 }
 
 const char *db_last_sqlstate(const struct db *db)
@@ -294,17 +301,14 @@ const char *db_last_sqlstate(const struct db *db)
 
 static int simple(struct db *db, const char *sql, struct err *e)
 {
+    long long deadline = now_ms() + db->timeout_ms;
     PGresult *res;
-    char msg[256];
 
-    if (db_ensure(db, e) < 0)
+    if (ensure_by(db, deadline, e) < 0)
         return -1;
-    if (PQsendQuery(db->conn, sql) == 0) {
-        first_line(PQerrorMessage(db->conn), msg, sizeof(msg));
-        connection_failed(db, msg);
-        return err_set(e, 503, "db_unavailable", "the database is unavailable");
-    }
-    res = finish_query(db, sql, db->statement_timeout_ms + DB_DEADLINE_MARGIN_MS, e);
+    if (PQsendQuery(db->conn, sql) == 0)
+        return unavailable(db, e);
+    res = finish_query(db, sql, deadline, e);
     if (res == NULL)
         return -1;
     PQclear(res);

@@ -4,11 +4,18 @@
  * - Connects lazily and reconnects after failures with capped exponential
  *   backoff; while backing off, calls fail fast with 503 db_unavailable
  *   instead of stalling every request on a dead server.
- * - Every query is sent asynchronously and waited for with a client-side
- *   deadline (the statement timeout plus a margin, or a per-call value): a
- *   hung server or network costs one bounded wait, then the query is
- *   cancelled and the connection is dropped.
- * - Statements are named (`struct db_stmt`) and prepared once per connection.
+ * - Every call has one client-side deadline that covers all of it: the
+ *   (non-blocking) connect, preparing the statement and running it. A hung
+ *   server or network costs one bounded wait; then the connection is
+ *   dropped (never PQcancel: that opens a second, blocking connection to the
+ *   same unresponsive server). The server ends the abandoned query itself
+ *   through the role's statement_timeout and client_connection_check_interval
+ *   (set per role by migration 0003, not per session, so that a transaction
+ *   pooler such as PgBouncer or RDS Proxy does not pin or leak them).
+ * - TCP connections use keepalives and tcp_user_timeout, so a peer that
+ *   vanished is noticed between requests too.
+ * - Statements are named (`struct db_stmt`) and prepared once per
+ *   connection, any number of them.
  * - db_request_done() runs after every request: an open or failed
  *   transaction is rolled back and a broken connection is discarded, so the
  *   next request always starts clean.
@@ -30,18 +37,28 @@ struct db_stmt {
 
 struct db;
 
-/* `conninfo` is copied. Does not connect. Never returns NULL. */
-struct db *db_new(const char *conninfo, int statement_timeout_ms);
+#define DB_CONNECT_TIMEOUT_MS 3000
+#define DB_DEADLINE_MARGIN_MS 1000
+
+/* `conninfo` is copied. Does not connect. Never returns NULL. `timeout_ms`
+ * is the default client-side deadline of a call (the server's
+ * statement_timeout plus DB_DEADLINE_MARGIN_MS is a good value). */
+struct db *db_new(const char *conninfo, int timeout_ms);
 void db_free(struct db *db); /* NULL is a no-op */
 
-/* Make sure there is a usable connection (connect now if needed).
- * 0 or -1 with e = 503 db_unavailable. */
-int db_ensure(struct db *db, struct err *e);
+/* Make sure there is a usable connection (connect now if needed), within
+ * `timeout_ms` (0: DB_CONNECT_TIMEOUT_MS). 0, or -1 with e = 503
+ * db_unavailable (or db_timeout when the deadline passed). */
+int db_ensure(struct db *db, int timeout_ms, struct err *e);
 
 /* Run a prepared statement. Returns a result the caller PQclear()s
  * (PGRES_TUPLES_OK or PGRES_COMMAND_OK), or NULL with e set: 503
- * db_unavailable for connection loss/timeouts, 500 db_error otherwise.
- * `timeout_ms` 0 means the connection default. params may contain NULLs. */
+ * db_unavailable for connection loss, 503 db_timeout when the deadline
+ * passed (connection dropped) or the server cancelled the statement, 409
+ * db_conflict for a serialization failure or deadlock (retry the request),
+ * 500 db_error otherwise. `timeout_ms` bounds the whole call including a
+ * reconnect; 0 means the default given to db_new(). params may contain
+ * NULLs. */
 PGresult *db_query(struct db *db, const struct db_stmt *stmt, int nparams,
                    const char *const *params, int timeout_ms, struct err *e);
 

@@ -136,6 +136,112 @@ void migrate_set_cleanup(struct migration_set *set)
     set->count = 0;
 }
 
+static int ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '$' || (unsigned char)c >= 0x80;
+}
+
+/* Index just past the quote that closes the one at sql[i] (q is ' or "),
+ * or 0 when unterminated. `backslash`: E'' strings, where \ escapes. */
+static size_t skip_quoted(const char *sql, size_t len, size_t i, char q, int backslash)
+{
+    for (size_t j = i + 1; j < len; j++) {
+        if (backslash && sql[j] == '\\') {
+            j++;
+            continue;
+        }
+        if (sql[j] == q) {
+            if (j + 1 < len && sql[j + 1] == q) {
+                j++; /* doubled quote */
+                continue;
+            }
+            return j + 1;
+        }
+    }
+    return 0;
+}
+
+/* At sql[i] == '$': the length of a dollar-quote tag ($$ or $name$), or 0. */
+static size_t dollar_tag(const char *sql, size_t len, size_t i)
+{
+    size_t j = i + 1;
+
+    if (i > 0 && ident_char(sql[i - 1]))
+        return 0; /* part of an identifier such as a$b */
+    if (j < len && (isdigit((unsigned char)sql[j])))
+        return 0; /* $1: a parameter */
+    while (j < len && sql[j] != '$' &&
+           (isalnum((unsigned char)sql[j]) || sql[j] == '_' || (unsigned char)sql[j] >= 0x80))
+        j++;
+    return j < len && sql[j] == '$' ? j - i + 1 : 0;
+}
+
+int migrate_split_sql(const char *sql, size_t len, struct sql_span *out, int max)
+{
+    size_t i = 0, start = 0, next;
+    int n = 0, content = 0;
+
+    while (i < len) {
+        char c = sql[i];
+        if (c == '-' && i + 1 < len && sql[i + 1] == '-') {
+            while (i < len && sql[i] != '\n')
+                i++;
+            continue;
+        }
+        if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
+            int depth = 0;
+            do {
+                if (i + 1 < len && sql[i] == '/' && sql[i + 1] == '*')
+                    depth++, i += 2;
+                else if (i + 1 < len && sql[i] == '*' && sql[i + 1] == '/')
+                    depth--, i += 2;
+                else
+                    i++;
+            } while (depth > 0 && i < len);
+            if (depth > 0)
+                return -1;
+            continue;
+        }
+        if (c == ';') {
+            if (content) {
+                if (n < max)
+                    out[n] = (struct sql_span){start, i - start};
+                n++;
+            }
+            start = ++i;
+            content = 0;
+            continue;
+        }
+        if (!isspace((unsigned char)c))
+            content = 1;
+        if (c == '\'' || c == '"') {
+            int e_string = c == '\'' && i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
+                           (i < 2 || !ident_char(sql[i - 2]));
+            if ((next = skip_quoted(sql, len, i, c, e_string)) == 0)
+                return -1;
+            i = next;
+            continue;
+        }
+        if (c == '$') {
+            size_t tag = dollar_tag(sql, len, i);
+            if (tag > 0) {
+                const char *end = memmem(sql + i + tag, len - i - tag, sql + i, tag);
+                if (end == NULL)
+                    return -1;
+                i = (size_t)(end - sql) + tag;
+                continue;
+            }
+        }
+        i++;
+    }
+    if (content) {
+        if (n < max)
+            out[n] = (struct sql_span){start, len - start};
+        n++;
+    }
+    return n;
+}
+
 static int exec_ok(PGconn *conn, const char *sql, struct err *e)
 {
     PGresult *r = PQexec(conn, sql);
@@ -277,6 +383,40 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A no-transaction file: one statement at a time, each in its own implicit
+ * transaction (a multi-statement PQexec would be one transaction block, where
+ * CREATE INDEX CONCURRENTLY is refused). */
+static int exec_each(PGconn *conn, const struct migration *m, const char *body, size_t blen,
+                     struct err *e)
+{
+    int n = migrate_split_sql(body, blen, NULL, 0), rc = 0;
+    struct sql_span *spans;
+
+    if (n < 0)
+        return err_set(e, 500, "migration_sql", "unterminated quote or comment in %s", m->name);
+    spans = calloc((size_t)n + 1, sizeof(*spans));
+    if (spans == NULL)
+        abort();
+    migrate_split_sql(body, blen, spans, n);
+    for (int i = 0; i < n && rc == 0; i++) {
+        char *stmt = strndup(body + spans[i].off, spans[i].len);
+        if (stmt == NULL)
+            abort();
+        if (exec_ok(conn, stmt, e) < 0) {
+            char msg[sizeof(e->msg)];
+            snprintf(msg, sizeof(msg), "%s", e->msg);
+            /* Earlier statements stay applied; the file is not recorded and
+             * runs again in full next time (see migrate.h). */
+            err_set(e, 500, "migration_sql",
+                    "statement %d of %d (earlier ones stay applied): %.160s", i + 1, n, msg);
+            rc = -1;
+        }
+        free(stmt);
+    }
+    free(spans);
+    return rc;
+}
+
 static int apply_one(PGconn *conn, const struct migration *m, FILE *out, struct err *e)
 {
     static const char record_sql[] =
@@ -304,7 +444,7 @@ static int apply_one(PGconn *conn, const struct migration *m, FILE *out, struct 
     /* DDL must not queue behind long transactions holding locks forever. */
     if (exec_ok(conn, "SET lock_timeout = '10s'", e) < 0)
         goto rollback;
-    if (exec_ok(conn, body, e) < 0) {
+    if (m->no_transaction ? exec_each(conn, m, body, blen, e) < 0 : exec_ok(conn, body, e) < 0) {
         char msg[300];
         snprintf(msg, sizeof(msg), "%s", e->msg);
         err_set(e, 500, "migration_failed", "%s failed: %s", m->name, msg);
@@ -340,26 +480,66 @@ fail:
     return -1;
 }
 
-int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, FILE *out, struct err *e)
+/* Who holds the migration lock, for the error message. */
+static void describe_holder(PGconn *conn, char *out, size_t outlen)
+{
+    char hi[16], lo[16];
+    const char *params[2] = {hi, lo};
+    PGresult *r;
+
+    snprintf(hi, sizeof(hi), "%u", (unsigned)((unsigned long long)MIGRATE_LOCK_KEY >> 32));
+    snprintf(lo, sizeof(lo), "%u", (unsigned)((unsigned long long)MIGRATE_LOCK_KEY & 0xffffffffu));
+    r = PQexecParams(conn,
+                     "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'),"
+                     " coalesce(host(a.client_addr), 'local socket'),"
+                     " to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+                     " FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+                     " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid"
+                     " AND l.objid = $2::oid AND l.objsubid = 1",
+                     2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        snprintf(out, outlen, "pid %s (%s from %s, connected %s UTC)", PQgetvalue(r, 0, 0),
+                 PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
+    else
+        snprintf(out, outlen, "a session that has since ended");
+    PQclear(r);
+}
+
+int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, int lock_timeout_s,
+               FILE *out, struct err *e)
 {
     struct applied *a = NULL;
     int n = 0, applied = 0, rc = -1;
-    char key[32];
+    char key[32], sql[64], holder[256];
     const char *params[1];
     PGresult *r;
 
     snprintf(key, sizeof(key), "%lld", MIGRATE_LOCK_KEY);
     params[0] = key;
     /* Session-level lock: held across the per-file transactions. Another
-     * runner blocks here until we are done, then sees nothing pending. */
+     * runner waits here until we are done, then sees nothing pending; it
+     * waits at most lock_timeout_s, never forever. */
+    snprintf(sql, sizeof(sql), "SET lock_timeout = '%ds'", lock_timeout_s > 0 ? lock_timeout_s : 1);
+    if (exec_ok(conn, sql, e) < 0)
+        return -1;
     r = PQexecParams(conn, "SELECT pg_advisory_lock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        err_set(e, 500, "migration_lock", "cannot take the migration lock: %s",
-                PQresultErrorMessage(r));
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state != NULL && strcmp(state, "55P03") == 0) {
+            describe_holder(conn, holder, sizeof(holder));
+            err_set(e, 500, "migration_locked",
+                    "another migration run holds the lock: %s; gave up after %d s", holder,
+                    lock_timeout_s);
+        } else {
+            err_set(e, 500, "migration_lock", "cannot take the migration lock: %s",
+                    PQresultErrorMessage(r));
+        }
         PQclear(r);
         return -1;
     }
     PQclear(r);
+    if (exec_ok(conn, "RESET lock_timeout", e) < 0)
+        goto out;
 
     if (exec_ok(conn, create_table_sql, e) < 0 || load_applied(conn, &a, &n, e) < 0 ||
         check_drift(a, n, set, out, e) < 0)

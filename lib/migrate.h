@@ -10,6 +10,14 @@
  *
  * The runner talks to PostgreSQL with the *owner* role; the app role never
  * runs DDL.
+ *
+ * A file whose first line is "-- migrate:no-transaction" (for CREATE INDEX
+ * CONCURRENTLY and friends) runs outside a transaction, one statement at a
+ * time, and is recorded after its last statement succeeded. It cannot be
+ * atomic: if statement 3 of 4 fails, 1 and 2 stay applied and the file is
+ * not recorded, so the next run executes all of it again. Such files must be
+ * re-runnable: IF NOT EXISTS, and DROP INDEX CONCURRENTLY IF EXISTS before
+ * a CREATE INDEX CONCURRENTLY (a failed one leaves an INVALID index behind).
  */
 #ifndef EASYSKS_MIGRATE_H
 #define EASYSKS_MIGRATE_H
@@ -49,10 +57,26 @@ int migrate_status(PGconn *conn, const struct migration_set *set, FILE *out, str
 /* Verify only: -1 on drift, a missing file, or error; 0 otherwise. */
 int migrate_verify(PGconn *conn, const struct migration_set *set, FILE *out, struct err *e);
 
-/* Apply pending migrations under the advisory lock. `dry_run` lists what
- * would run without applying. Returns the number applied, or -1. */
-int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, FILE *out,
-               struct err *e);
+/* Apply pending migrations under the advisory lock, waiting at most
+ * `lock_timeout_s` seconds for a runner that holds it (then -1 with
+ * e = migration_locked naming the holder). `dry_run` lists what would run
+ * without applying. Returns the number applied, or -1. */
+int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, int lock_timeout_s,
+               FILE *out, struct err *e);
+
+/* One statement of a SQL text: `len` bytes at `off`. */
+struct sql_span {
+    size_t off;
+    size_t len;
+};
+
+/* Split `len` bytes of SQL into statements at top-level semicolons,
+ * understanding quoted strings ('' and E'\'' escapes), quoted identifiers,
+ * dollar quotes ($$, $tag$), -- comments and nested block comments.
+ * Statements that hold only whitespace and comments are dropped; the span
+ * excludes the semicolon. Returns the number of statements (up to `max`
+ * are stored), or -1 for an unterminated quote or comment. */
+int migrate_split_sql(const char *sql, size_t len, struct sql_span *out, int max);
 
 /* The highest applied version, 0 when none, -1 on error. */
 int migrate_current_version(PGconn *conn, struct err *e);

@@ -47,7 +47,7 @@ check "nginx -t (dev with the cognito-local route)" nginx_t env EASYSKS_ENV=dev 
 
 fmt_drift() {
     local f bad=0
-    for f in lib/*.[ch] app/*.[ch]; do
+    for f in lib/*.[ch] app/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c; do
         clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || { echo "$f"; bad=1; }
     done
     return "$bad"

@@ -1,18 +1,24 @@
 /*
- * handlers.h - the route table and the handlers behind it. Each handler
- * sends exactly one response and returns its status.
+ * api.h - the route table and the handlers behind it, one file per
+ * resource. A handler parses its input, calls lib/, and sends exactly one
+ * response; it returns the status it sent.
  */
-#ifndef EASYSKS_HANDLERS_H
-#define EASYSKS_HANDLERS_H
+#ifndef EASYSKS_API_H
+#define EASYSKS_API_H
 
-#include "router.h"
+#include "http/router.h"
 
-extern const struct route app_routes[];
+extern const struct route api_routes[];
 
-int handle_health(struct request *r);
-int handle_me(struct request *r);
-int handle_auth_check(struct request *r);
-int handle_status(struct request *r);
-int handle_client_config(struct request *r);
+/* health.c */
+int api_health(struct request *r);
+/* client_config.c */
+int api_client_config(struct request *r);
+/* me.c */
+int api_me(struct request *r);
+/* auth_check.c */
+int api_auth_check(struct request *r);
+/* status.c */
+int api_status(struct request *r);
 
 #endif

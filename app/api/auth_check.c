@@ -8,11 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "auth_glue.h"
-#include "handlers.h"
-#include "worker.h"
+#include "api/api.h"
+#include "http/authn.h"
 
-int handle_auth_check(struct request *r)
+int api_auth_check(struct request *r)
 {
     const char *flag = request_param(r, "EASYSKS_AUTH_CHECK");
     const char *need = request_param(r, "EASYSKS_AUTH_REQUIRE");
@@ -23,7 +22,7 @@ int handle_auth_check(struct request *r)
         request_fail(r, 404, "not_found", "no such endpoint", NULL);
         return 404;
     }
-    if (auth_glue_authenticate(r) < 0)
+    if (authn_authenticate(r) < 0)
         return r->status;
     if (need != NULL && strcmp(need, "premium") == 0 && !r->user.premium) {
         request_fail(r, 403, "premium_required", "this content needs a premium plan", NULL);

@@ -5,13 +5,13 @@
  */
 #include <string.h>
 
-#include "handlers.h"
+#include "api/api.h"
+#include "http/app.h"
 #include "json.h"
-#include "worker.h"
 
-int handle_client_config(struct request *r)
+int api_client_config(struct request *r)
 {
-    const struct config *c = r->worker->cfg;
+    const struct config *c = r->app->cfg;
     cJSON *body = json_new_object(), *auth = json_add_object(body, "auth");
     char client[256] = "";
 

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "handlers.h"
+#include "api/api.h"
+#include "http/app.h"
 #include "json.h"
-#include "worker.h"
 
 #ifndef EASYSKS_SCHEMA_VERSION
 #error "EASYSKS_SCHEMA_VERSION must be defined by the build (highest migration number)"
@@ -17,15 +17,15 @@
 static const struct db_stmt schema_version = {
     "health_schema_version", "SELECT coalesce(max(version), 0) FROM schema_migrations"};
 
-int handle_health(struct request *r)
+int api_health(struct request *r)
 {
-    struct worker *w = r->worker;
+    struct app *app = r->app;
     struct err e = {0};
     PGresult *res = NULL;
     cJSON *body = json_new_object();
     int status = 503, version = -1;
 
-    res = db_query(w->db, &schema_version, 0, NULL, w->cfg->health_timeout_ms, &e);
+    res = db_query(app->db, &schema_version, 0, NULL, app->cfg->health_timeout_ms, &e);
     if (res == NULL) {
         json_add_string(body, "status", "unavailable");
         json_add_string(body, "database", e.code);

@@ -1,10 +1,10 @@
 /*
  * GET /api/me - the caller's profile and plan, as loaded by authentication.
  */
-#include "handlers.h"
+#include "api/api.h"
 #include "json.h"
 
-int handle_me(struct request *r)
+int api_me(struct request *r)
 {
     cJSON *body = json_new_object();
 

@@ -1,13 +1,14 @@
-#include "handlers.h"
+#include "api/api.h"
 
-/* Paths are relative to the /api mount (nginx sends PATH_INFO). */
-const struct route app_routes[] = {
-    {"GET", "/health", handle_health, ROUTE_PUBLIC},
-    {"GET", "/client-config", handle_client_config, ROUTE_PUBLIC},
-    {"GET", "/me", handle_me, 0},
+/* Paths are relative to the /api mount (nginx sends PATH_INFO), except the
+ * internal ones nginx maps explicitly (/_auth, /_status). */
+const struct route api_routes[] = {
+    {"GET", "/health", api_health, ROUTE_PUBLIC, 0},
+    {"GET", "/client-config", api_client_config, ROUTE_PUBLIC, 0},
+    {"GET", "/me", api_me, 0, 0},
     /* nginx auth_request target; authenticates itself, refuses non-subrequests */
-    {"GET", "/_auth", handle_auth_check, ROUTE_PUBLIC},
+    {"GET", "/_auth", api_auth_check, ROUTE_PUBLIC, 0},
     /* operators' scoreboard; only nginx's loopback status server reaches it */
-    {"GET", "/_status", handle_status, ROUTE_PUBLIC},
-    {NULL, NULL, NULL, 0},
+    {"GET", "/_status", api_status, ROUTE_PUBLIC, 0},
+    {NULL, NULL, NULL, 0, 0},
 };

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handlers.h"
+#include "api/api.h"
+#include "buf.h"
+#include "http/app.h"
 #include "json.h"
-#include "worker.h"
+#include "pool/scoreboard.h"
 
 static const char *const state_names[] = {"free", "starting", "idle", "busy", "exiting"};
 
@@ -28,47 +30,63 @@ static void count_states(const struct scoreboard *b, struct counts *c)
 
 static int send_prometheus(struct request *r, const struct scoreboard *b, const struct counts *c)
 {
-    char buf[2048];
-    size_t n = 0;
+    struct buf out;
 
-#define EMIT(...) n += (size_t)snprintf(buf + n, sizeof(buf) - n, __VA_ARGS__)
-    EMIT("# HELP easysks_pool_workers Worker processes by state.\n"
-         "# TYPE easysks_pool_workers gauge\n");
+    buf_init(&out);
+    buf_puts(&out, "# HELP easysks_pool_workers Worker processes by state.\n"
+                   "# TYPE easysks_pool_workers gauge\n");
     for (int st = 1; st < 5; st++)
-        EMIT("easysks_pool_workers{state=\"%s\"} %d\n", state_names[st], c->by_state[st]);
-    EMIT("# HELP easysks_pool_workers_target Workers the master keeps running.\n"
-         "# TYPE easysks_pool_workers_target gauge\n"
-         "easysks_pool_workers_target %d\n",
-         atomic_load(&b->target));
-    EMIT("# HELP easysks_pool_requests_total Requests served.\n"
-         "# TYPE easysks_pool_requests_total counter\n"
-         "easysks_pool_requests_total %lu\n",
-         atomic_load(&b->accepted));
-    EMIT("# HELP easysks_pool_workers_killed_total Workers killed past the request deadline.\n"
-         "# TYPE easysks_pool_workers_killed_total counter\n"
-         "easysks_pool_workers_killed_total %lu\n",
-         atomic_load(&b->killed));
-    EMIT("# HELP easysks_pool_worker_crashes_total Unexpected worker exits.\n"
-         "# TYPE easysks_pool_worker_crashes_total counter\n"
-         "easysks_pool_worker_crashes_total %lu\n",
-         atomic_load(&b->respawned));
-    EMIT("# HELP easysks_pool_reloads_total Configuration reloads applied.\n"
-         "# TYPE easysks_pool_reloads_total counter\n"
-         "easysks_pool_reloads_total %lu\n",
-         atomic_load(&b->reloads));
-#undef EMIT
-    if (n >= sizeof(buf))
-        n = sizeof(buf) - 1;
-    request_send_body(r, 200, "text/plain; version=0.0.4", buf, n, NULL);
+        buf_printf(&out, "easysks_pool_workers{state=\"%s\"} %d\n", state_names[st],
+                   c->by_state[st]);
+    buf_printf(&out,
+               "# HELP easysks_pool_workers_target Workers the master keeps running.\n"
+               "# TYPE easysks_pool_workers_target gauge\n"
+               "easysks_pool_workers_target %d\n",
+               atomic_load(&b->target));
+    buf_printf(&out,
+               "# HELP easysks_pool_requests_total Requests served.\n"
+               "# TYPE easysks_pool_requests_total counter\n"
+               "easysks_pool_requests_total %lu\n",
+               atomic_load(&b->accepted));
+    buf_printf(&out,
+               "# HELP easysks_pool_workers_killed_total Workers killed past the request "
+               "deadline.\n"
+               "# TYPE easysks_pool_workers_killed_total counter\n"
+               "easysks_pool_workers_killed_total %lu\n",
+               atomic_load(&b->killed));
+    buf_printf(&out,
+               "# HELP easysks_pool_worker_crashes_total Unexpected worker exits.\n"
+               "# TYPE easysks_pool_worker_crashes_total counter\n"
+               "easysks_pool_worker_crashes_total %lu\n",
+               atomic_load(&b->respawned));
+    buf_printf(&out,
+               "# HELP easysks_pool_reloads_total Configuration reloads applied.\n"
+               "# TYPE easysks_pool_reloads_total counter\n"
+               "easysks_pool_reloads_total %lu\n",
+               atomic_load(&b->reloads));
+    /* One line per live worker: a busy or recycled-too-often worker shows up. */
+    buf_puts(&out, "# HELP easysks_pool_worker_requests Requests served by each live worker.\n"
+                   "# TYPE easysks_pool_worker_requests gauge\n");
+    for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
+        const struct slot *s = &b->slots[i];
+        int st = atomic_load(&s->state);
+        if (st <= SLOT_FREE || st > SLOT_EXITING)
+            continue;
+        buf_printf(&out, "easysks_pool_worker_requests{slot=\"%d\",pid=\"%d\",state=\"%s\"} %lu\n",
+                   i, (int)atomic_load(&s->pid), state_names[st], atomic_load(&s->requests));
+    }
+    request_send_body(r, 200, "text/plain; version=0.0.4", buf_str(&out), out.len, NULL);
+    buf_cleanup(&out);
     return 200;
 }
 
-int handle_status(struct request *r)
+int api_status(struct request *r)
 {
     const char *flag = request_param(r, "EASYSKS_STATUS");
-    const struct scoreboard *b = r->worker->board;
+    const struct scoreboard *b = r->app->board;
     long long now = scoreboard_now_ms();
     struct counts c;
+    const char *fmt;
     cJSON *body, *workers, *slots;
 
     if (flag == NULL || strcmp(flag, "1") != 0) {
@@ -76,7 +94,7 @@ int handle_status(struct request *r)
         return 404;
     }
     count_states(b, &c);
-    if (strstr(r->query, "format=prometheus") != NULL)
+    if ((fmt = request_query(r, "format")) != NULL && strcmp(fmt, "prometheus") == 0)
         return send_prometheus(r, b, &c);
 
     body = json_new_object();
@@ -93,7 +111,7 @@ int handle_status(struct request *r)
     for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
         const struct slot *s = &b->slots[i];
         int st = atomic_load(&s->state);
-        if (st == SLOT_FREE)
+        if (st <= SLOT_FREE || st > SLOT_EXITING)
             continue;
         cJSON *o = json_new_object();
         json_add_number(o, "pid", atomic_load(&s->pid));

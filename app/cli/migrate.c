@@ -1,10 +1,12 @@
 /*
  * easysks-migrate - apply and inspect schema migrations.
  *
- *   easysks-migrate [--dir DIR] up [--dry-run]
+ *   easysks-migrate [--dir DIR] up [--dry-run] [--lock-timeout SECONDS]
  *   easysks-migrate [--dir DIR] status
  *   easysks-migrate [--dir DIR] verify
  *
+ * `up` waits at most --lock-timeout seconds (default
+ * EASYSKS_MIGRATE_LOCK_TIMEOUT, else 120) for another runner's lock.
  * Connects with MIGRATE_DATABASE_URL (the schema owner), falling back to
  * DATABASE_URL; both accept _FILE. Directory default: EASYSKS_MIGRATIONS_DIR
  * or ./sql/migrations. Exit codes: 0 ok, 1 error or drift, 3 status found
@@ -21,7 +23,8 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: easysks-migrate [--dir DIR] up [--dry-run] | status | verify\n");
+    fprintf(stderr, "usage: easysks-migrate [--dir DIR] up [--dry-run] [--lock-timeout SECONDS] |"
+                    " status | verify\n");
     return 2;
 }
 
@@ -29,7 +32,8 @@ int main(int argc, char **argv)
 {
     const char *dir = getenv("EASYSKS_MIGRATIONS_DIR"), *cmd = NULL;
     char *url = NULL, errbuf[512];
-    int dry_run = 0, rc = 1;
+    const char *lock_env = getenv("EASYSKS_MIGRATE_LOCK_TIMEOUT");
+    int dry_run = 0, rc = 1, lock_timeout = lock_env != NULL && *lock_env ? atoi(lock_env) : 120;
     struct migration_set set = {0};
     struct err e = {0};
     char redacted[512];
@@ -40,6 +44,8 @@ int main(int argc, char **argv)
             dir = argv[++i];
         else if (strcmp(argv[i], "--dry-run") == 0)
             dry_run = 1;
+        else if (strcmp(argv[i], "--lock-timeout") == 0 && i + 1 < argc)
+            lock_timeout = atoi(argv[++i]);
         else if (cmd == NULL && argv[i][0] != '-')
             cmd = argv[i];
         else
@@ -50,6 +56,10 @@ int main(int argc, char **argv)
         return usage();
     if (dir == NULL || *dir == '\0')
         dir = "sql/migrations";
+    if (lock_timeout < 1 || lock_timeout > 86400) {
+        fprintf(stderr, "easysks-migrate: --lock-timeout must be 1..86400 seconds\n");
+        return 2;
+    }
 
     log_set_process("migrate");
     if (config_get_secret("MIGRATE_DATABASE_URL", &url, errbuf, sizeof(errbuf)) < 0 ||
@@ -63,7 +73,7 @@ int main(int argc, char **argv)
     }
     if (migrate_scan(dir, &set, &e) < 0) {
         fprintf(stderr, "easysks-migrate: %s\n", e.msg);
-        free(url);
+        config_free_secret(url);
         return 1;
     }
 
@@ -82,7 +92,7 @@ int main(int argc, char **argv)
     PQclear(PQexec(conn, "SET client_min_messages = warning"));
 
     if (strcmp(cmd, "up") == 0) {
-        rc = migrate_up(conn, &set, dry_run, stdout, &e) < 0 ? 1 : 0;
+        rc = migrate_up(conn, &set, dry_run, lock_timeout, stdout, &e) < 0 ? 1 : 0;
     } else if (strcmp(cmd, "status") == 0) {
         int s = migrate_status(conn, &set, stdout, &e);
         rc = s < 0 ? 1 : s == 1 ? 3 : 0;
@@ -94,6 +104,6 @@ int main(int argc, char **argv)
 out:
     PQfinish(conn);
     migrate_set_cleanup(&set);
-    free(url);
+    config_free_secret(url);
     return rc;
 }

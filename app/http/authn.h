@@ -1,19 +1,26 @@
 /*
- * auth_glue.h - bearer-token authentication of /api requests, between the
- * worker and lib/auth. Fills the request's identity and user row.
+ * authn.h - authentication of a request: the bearer token is verified
+ * in-process (lib/auth: JWKS and verified-token caches per worker), then
+ * the user row is loaded (lib/users: a read; a write only for a new or
+ * stale user).
  */
-#ifndef EASYSKS_AUTH_GLUE_H
-#define EASYSKS_AUTH_GLUE_H
+#ifndef EASYSKS_AUTHN_H
+#define EASYSKS_AUTHN_H
 
-#include "request.h"
+#include "config.h"
+#include "http/request.h"
 
-struct worker;
+/* The worker's token verifier for `cfg`, with its JWKS fetched (a failed
+ * fetch is logged and retried on demand). NULL when AUTH_ISSUER is unset or
+ * the verifier cannot be built (logged): protected routes then answer 503. */
+struct auth_verifier *authn_verifier_new(const struct config *cfg);
 
-void auth_glue_init(struct worker *w);
-void auth_glue_cleanup(struct worker *w);
+/* 0 when the request carries a valid token (r->identity and r->user
+ * filled); otherwise the 401/503 response has been sent and -1 returned. */
+int authn_authenticate(struct request *r);
 
-/* 0 when the request carries a valid token (identity attached); otherwise
- * the 401/503 response has been sent and -1 is returned. */
-int auth_glue_authenticate(struct request *r);
+/* 0 when the authenticated user has premium now; otherwise 403
+ * premium_required has been sent and -1 returned. */
+int authn_require_premium(struct request *r);
 
 #endif

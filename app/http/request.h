@@ -1,10 +1,14 @@
 /*
  * request.h - one FastCGI request: its parameters, its bounded body, and the
- * response writer. The only place besides worker.c that sees fcgiapp.h.
+ * response writer. With pool/worker.c the only code that sees fcgiapp.h.
  *
- * Every response is JSON (or empty for 204) with Status, Content-Type and
- * Cache-Control set; errors use the one body shape
+ * Every response carries Status, Cache-Control: no-store and, with a body,
+ * Content-Type and Content-Length. Errors use the one body shape
  *     {"detail": "...", "code": "stable_code", "request_id": "..."}
+ *
+ * Helpers named request_read_* and request_require_* answer the client
+ * themselves when they fail (the redis getLongLongFromObjectOrReply habit):
+ * on -1 / NULL the response has been sent and the handler returns r->status.
  */
 #ifndef EASYSKS_REQUEST_H
 #define EASYSKS_REQUEST_H
@@ -16,33 +20,31 @@
 #include "arena.h"
 #include "auth.h"
 #include "err.h"
+#include "users.h"
 
-struct worker;
+struct app;
+struct route;
 
 #define REQUEST_MAX_PARAMS 4
+#define REQUEST_ID_MAX 64
+#define REQUEST_HEAD_MAX 2048 /* status line and headers of one response */
 
 struct request {
     FCGX_Request *fcgi;
-    struct worker *worker;
+    struct app *app;
     struct arena *arena;
-    const char *method;
+    const struct route *route;              /* NULL until routed */
+    const char *method;                     /* REQUEST_METHOD ("HEAD" is routed as GET) */
     const char *path;                       /* PATH_INFO, "/" when empty */
     const char *query;                      /* QUERY_STRING, "" when empty */
     const char *request_id;                 /* REQUEST_ID from nginx, or generated */
     const char *params[REQUEST_MAX_PARAMS]; /* {name} segments captured by the router */
     int nparams;
-    char *body; /* NUL-terminated copy, NULL until request_read_body */
+    char *body; /* NUL-terminated copy, NULL until read */
     size_t body_len;
+    cJSON *json;                   /* parsed body, freed after the request */
     struct auth_identity identity; /* filled for authenticated routes */
-    struct {
-        const char *id;            /* users.id as text */
-        int premium;               /* premium plan active now */
-        const char *username;      /* NULL when unknown */
-        const char *email;         /* NULL when unknown */
-        const char *premium_until; /* RFC 3339 UTC, NULL when not set */
-        const char *created_at;    /* RFC 3339 UTC */
-        const char *last_seen_at;  /* RFC 3339 UTC, touched at most every 5 minutes */
-    } user;                        /* filled by authentication */
+    struct user user;              /* filled by authentication */
     int status;                    /* status written, 0 until a response is sent */
     int responded;
 };
@@ -50,13 +52,30 @@ struct request {
 /* FastCGI parameter (CGI variable), or NULL. */
 const char *request_param(const struct request *r, const char *name);
 
-/* Read the whole body, at most `max` bytes. 0, or -1 with e = 413
- * payload_too_large / 411 length_required / 400 body_incomplete. */
-int request_read_body(struct request *r, size_t max, struct err *e);
+/* Query-string parameter `name`, percent-decoded into the arena; NULL when
+ * absent. A parameter given twice yields the first. */
+const char *request_query(struct request *r, const char *name);
 
-/* Send `body` (may be NULL for an empty JSON object) with `status`.
- * `extra_headers` is NULL or "Name: value\r\n..." lines. Does not take
- * ownership of body. */
+/* CONTENT_LENGTH as nginx passes it: NULL or "" means no body (0); digits
+ * only, no sign, at most `max`. Returns 0 with *out set, or -1 with e =
+ * 400 bad_content_length or 413 payload_too_large. */
+int request_parse_content_length(const char *value, size_t max, size_t *out, struct err *e);
+
+/* A request id nginx may pass: 1..REQUEST_ID_MAX of [0-9a-fA-F-]. */
+int request_id_valid(const char *id);
+
+/* Read the whole body as received (at most the route's limit) into r->body.
+ * 0, or -1 after answering 413 payload_too_large / 400 bad_content_length /
+ * 400 body_incomplete. */
+int request_read_raw(struct request *r);
+
+/* Read and parse a JSON object body (Content-Type application/json). The
+ * tree belongs to the request (freed after it); NULL after answering 415
+ * unsupported_media_type, 413, 400 invalid_json or 422 validation_error. */
+cJSON *request_read_json(struct request *r);
+
+/* Send `body` (NULL sends {}) with `status`. `extra_headers` is NULL or
+ * "Name: value\r\n..." lines. Does not take ownership of body. */
 void request_send_json(struct request *r, int status, const cJSON *body, const char *extra_headers);
 
 /* Send `len` bytes of `content_type`. */

@@ -3,28 +3,36 @@
  *
  * Patterns are literal segments and `{name}` placeholders that match one
  * non-empty segment; captured values land in request->params in order.
- * A path that matches under another method answers 405 with Allow.
+ * One trailing slash on the request path is tolerated. HEAD is served by
+ * the GET route. A path that matches under another method answers 405 with
+ * Allow.
  */
 #ifndef EASYSKS_ROUTER_H
 #define EASYSKS_ROUTER_H
 
-#include "request.h"
+#include <stddef.h>
 
-/* Route flags. */
-#define ROUTE_PUBLIC 0x1 /* no bearer token required */
+#include "http/request.h"
+
+/* Route flags. Without ROUTE_PUBLIC a valid bearer token is required. */
+#define ROUTE_PUBLIC 0x1   /* no bearer token required */
+#define ROUTE_PREMIUM 0x2  /* authenticated, and a premium plan (403 premium_required) */
+#define ROUTE_RAW_BODY 0x4 /* the body is read byte-exact (signatures), never parsed */
 
 struct route {
     const char *method;
     const char *pattern;
     int (*handler)(struct request *r); /* returns the HTTP status it sent */
     int flags;
+    size_t max_body; /* body cap in bytes; 0 = EASYSKS_MAX_BODY */
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
 
 /* Look `method path` up in `routes` (terminated by a NULL method). On
- * ROUTER_FOUND *out is the route and r->params are filled; on
- * ROUTER_BAD_METHOD `allow` receives "GET, POST". */
+ * ROUTER_FOUND *out is the route and r->params/nparams are filled from the
+ * arena; on ROUTER_BAD_METHOD `allow` receives e.g. "GET, POST" (truncated
+ * to allowlen, always NUL-terminated). */
 enum router_result router_match(const struct route *routes, struct request *r,
                                 const struct route **out, char *allow, size_t allowlen);
 

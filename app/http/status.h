@@ -1,5 +1,5 @@
 /*
- * http_status.h - the HTTP statuses the app answers with, in one table.
+ * status.h - the HTTP statuses the app answers with, in one table.
  */
 #ifndef EASYSKS_HTTP_STATUS_H
 #define EASYSKS_HTTP_STATUS_H
@@ -27,8 +27,8 @@ static inline const char *http_status_reason(int status)
         return "Method Not Allowed";
     case 409:
         return "Conflict";
-    case 411:
-        return "Length Required";
+    case 410:
+        return "Gone";
     case 413:
         return "Payload Too Large";
     case 415:

@@ -11,7 +11,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "master.h"
+#include "pool/master.h"
 
 static int usage(void)
 {
@@ -24,7 +24,8 @@ int main(int argc, char **argv)
     static struct config cfg;
     char errbuf[512];
     const char *pidfile = NULL;
-    int check_only = 0, fd;
+    struct listener sock;
+    int check_only = 0;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc)
@@ -49,13 +50,12 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    fd = master_listen(&cfg, errbuf, sizeof(errbuf));
-    if (fd < 0) {
+    if (master_listen(&cfg, &sock, errbuf, sizeof(errbuf)) < 0) {
         fprintf(stderr, "easysks-fcgi: %s\n", errbuf);
         config_cleanup(&cfg);
         return 1;
     }
-    int rc = master_run(&cfg, fd, pidfile);
+    int rc = master_run(&cfg, &sock, pidfile);
     config_cleanup(&cfg);
     return rc;
 }

@@ -1,4 +1,4 @@
-#include "master.h"
+#include "pool/master.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "scoreboard.h"
-#include "worker.h"
+#include "pool/scoreboard.h"
+#include "pool/worker.h"
 
 #define TICK_MS 100
 #define BACKOFF_MAX_MS 30000
@@ -32,23 +32,18 @@ struct child {
 struct master {
     struct config *cfg;
     int listen_fd;
+    struct listener sock; /* what we bound: a reload may change cfg->listen_path */
     struct scoreboard *board;
     struct child children[SCOREBOARD_SLOTS];
     int target; /* wanted number of active workers */
     unsigned generation;
     int stopping;
     long long stop_deadline_ms;
+    pid_t pid;
     unsigned crash_streak; /* quick worker deaths in a row */
     long long last_crash_ms;
     long long next_spawn_ms; /* backoff: no spawn before this */
 };
-
-long long scoreboard_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *itoa_buf(long long v, char *buf, size_t len)
 {
@@ -56,9 +51,10 @@ static const char *itoa_buf(long long v, char *buf, size_t len)
     return buf;
 }
 
-int master_listen(const struct config *cfg, char *errbuf, size_t errlen)
+int master_listen(const struct config *cfg, struct listener *out, char *errbuf, size_t errlen)
 {
     struct sockaddr_un addr;
+    struct stat st;
     int fd, probe;
     mode_t old_umask;
 
@@ -76,6 +72,12 @@ int master_listen(const struct config *cfg, char *errbuf, size_t errlen)
             return -1;
         }
         close(probe);
+    }
+    /* Only a stale socket may be removed, never a file someone put there. */
+    if (lstat(cfg->listen_path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        snprintf(errbuf, errlen, "EASYSKS_LISTEN: %s exists and is not a socket; not removing it",
+                 cfg->listen_path);
+        return -1;
     }
     if (unlink(cfg->listen_path) < 0 && errno != ENOENT) {
         snprintf(errbuf, errlen, "EASYSKS_LISTEN: cannot remove stale %s: %s", cfg->listen_path,
@@ -109,13 +111,31 @@ int master_listen(const struct config *cfg, char *errbuf, size_t errlen)
             return -1;
         }
     }
-    if (chmod(cfg->listen_path, cfg->socket_mode) < 0 || listen(fd, SOMAXCONN) < 0) {
+    if (chmod(cfg->listen_path, cfg->socket_mode) < 0 || listen(fd, SOMAXCONN) < 0 ||
+        stat(cfg->listen_path, &st) < 0) {
         snprintf(errbuf, errlen, "EASYSKS_LISTEN: %s: %s", cfg->listen_path, strerror(errno));
         close(fd);
         unlink(cfg->listen_path);
         return -1;
     }
+    out->fd = fd;
+    snprintf(out->path, sizeof(out->path), "%s", cfg->listen_path);
+    out->dev = st.st_dev;
+    out->ino = st.st_ino;
     return fd;
+}
+
+/* Remove the socket we bound, unless something else now sits at its path
+ * (another pool took it over, or an operator replaced it). */
+static void unlink_listener(const struct listener *l)
+{
+    struct stat st;
+
+    if (lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == l->dev &&
+        st.st_ino == l->ino)
+        unlink(l->path);
+    else
+        log_warn("listen path no longer holds our socket; leaving it", "path", l->path, NULL);
 }
 
 static int count_active(const struct master *m, int *old_active, int *starting)
@@ -173,7 +193,7 @@ static void spawn(struct master *m)
     }
     if (pid == 0) {
         atomic_store(&s->pid, getpid());
-        worker_main(m->cfg, m->listen_fd, m->board, slot);
+        worker_main(m->cfg, m->listen_fd, m->board, slot, m->pid);
     }
     atomic_store(&s->pid, pid);
     m->children[slot] = (struct child){
@@ -214,6 +234,19 @@ static int oldest_active(const struct master *m)
     return best;
 }
 
+/* A worker died young: the next spawn waits 0.1 s, doubling per crash in a
+ * row up to BACKOFF_MAX_MS. */
+static void backoff(struct master *m)
+{
+    long long delay = 100LL << (m->crash_streak < 9u ? m->crash_streak : 9u);
+
+    if (delay > BACKOFF_MAX_MS)
+        delay = BACKOFF_MAX_MS;
+    m->crash_streak++;
+    m->last_crash_ms = scoreboard_now_ms();
+    m->next_spawn_ms = m->last_crash_ms + delay;
+}
+
 static void reap(struct master *m)
 {
     int status;
@@ -237,16 +270,10 @@ static void reap(struct master *m)
                 log_info("worker exited", "worker_pid", pidbuf, "status", code, NULL);
             } else if (!m->stopping) {
                 atomic_fetch_add(&m->board->respawned, 1);
-                if (lived < QUICK_EXIT_MS) {
-                    int backoff = 100 << (m->crash_streak < 8u ? m->crash_streak : 8u);
-                    if (backoff > BACKOFF_MAX_MS)
-                        backoff = BACKOFF_MAX_MS;
-                    m->crash_streak++;
-                    m->last_crash_ms = scoreboard_now_ms();
-                    m->next_spawn_ms = m->last_crash_ms + backoff;
-                } else {
+                if (lived < QUICK_EXIT_MS)
+                    backoff(m);
+                else
                     m->crash_streak = 0;
-                }
                 log_error("worker died unexpectedly; respawning", "worker_pid", pidbuf, "status",
                           code, NULL);
             }
@@ -258,16 +285,34 @@ static void reap(struct master *m)
     }
 }
 
-/* Kill workers that have been busy with one request past the deadline. */
+/* Kill workers that have been busy with one request past the deadline, and
+ * workers that did not finish starting in time (a hung start must not stall
+ * a rolling reload, which waits for the new worker before retiring an old
+ * one); the latter count as crashes, so a start that always hangs backs off. */
 static void enforce_deadline(struct master *m)
 {
     long long now = scoreboard_now_ms(), limit = (long long)m->cfg->request_timeout_s * 1000;
+    long long start_limit = (long long)m->cfg->start_timeout_s * 1000;
     char pidbuf[24], ms[24];
 
     for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
         struct child *c = &m->children[i];
         struct slot *s = &m->board->slots[i];
-        if (c->pid == 0 || atomic_load(&s->state) != SLOT_BUSY)
+        if (c->pid == 0)
+            continue;
+        if (!c->retiring && atomic_load(&s->state) == SLOT_STARTING &&
+            now - c->started_ms > start_limit) {
+            kill(c->pid, SIGKILL);
+            c->retiring = 1;
+            atomic_store(&s->state, SLOT_EXITING);
+            atomic_fetch_add(&m->board->respawned, 1);
+            backoff(m);
+            log_error("worker killed: not ready within EASYSKS_START_TIMEOUT", "worker_pid",
+                      itoa_buf(c->pid, pidbuf, sizeof(pidbuf)), "starting_ms",
+                      itoa_buf(now - c->started_ms, ms, sizeof(ms)), NULL);
+            continue;
+        }
+        if (atomic_load(&s->state) != SLOT_BUSY)
             continue;
         long long busy = now - atomic_load(&s->busy_since_ms);
         if (busy <= limit)
@@ -337,7 +382,7 @@ static void begin_stop(struct master *m, int sig)
      * upstream or answers 502) instead of queueing for workers that leave. */
     close(m->listen_fd);
     m->listen_fd = -1;
-    unlink(m->cfg->listen_path);
+    unlink_listener(&m->sock);
     for (int i = 0; i < SCOREBOARD_SLOTS; i++)
         if (m->children[i].pid != 0) {
             m->children[i].retiring = 1;
@@ -386,7 +431,7 @@ static void write_pidfile(const char *path)
     rename(tmp, path);
 }
 
-int master_run(struct config *cfg, int listen_fd, const char *pidfile)
+int master_run(struct config *cfg, const struct listener *sock, const char *pidfile)
 {
     static struct master m; /* large (slot table); keep it off the stack */
     sigset_t set;
@@ -395,7 +440,9 @@ int master_run(struct config *cfg, int listen_fd, const char *pidfile)
 
     memset(&m, 0, sizeof(m));
     m.cfg = cfg;
-    m.listen_fd = listen_fd;
+    m.sock = *sock;
+    m.listen_fd = sock->fd;
+    m.pid = getpid();
     m.target = cfg->workers;
     m.board =
         mmap(NULL, sizeof(*m.board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -8,20 +8,32 @@
  *   HUP              re-read the configuration; replace workers one at a time
  *                    (a new worker is ready before an old one is retired)
  *   TTIN / TTOU      one worker more / less
- *   USR1             reopen the log file (when stderr was redirected by us)
+ *   USR1, USR2       ignored: the pool logs to stderr, which the supervisor
+ *                    (systemd/journald, or a file it reopens) owns
  */
 #ifndef EASYSKS_MASTER_H
 #define EASYSKS_MASTER_H
 
+#include <sys/types.h>
+
 #include "config.h"
 
+/* The socket the master bound, remembered so a stop removes exactly it. */
+struct listener {
+    int fd;
+    char path[108];
+    dev_t dev;
+    ino_t ino;
+};
+
 /* Create the unix socket at cfg->listen_path with cfg->socket_mode and group.
- * Refuses to take over a path another live process is listening on.
- * Returns the fd, or -1 with a message in errbuf. */
-int master_listen(const struct config *cfg, char *errbuf, size_t errlen);
+ * Refuses to take over a path another live process is listening on, and to
+ * remove anything at the path that is not a socket. Returns the fd (also in
+ * out->fd), or -1 with a message in errbuf. */
+int master_listen(const struct config *cfg, struct listener *out, char *errbuf, size_t errlen);
 
 /* Run the pool until stopped. Takes ownership of *cfg (reloads replace it).
  * Returns the process exit status. */
-int master_run(struct config *cfg, int listen_fd, const char *pidfile);
+int master_run(struct config *cfg, const struct listener *sock, const char *pidfile);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -18,7 +19,7 @@ enum slot_state { SLOT_FREE = 0, SLOT_STARTING, SLOT_IDLE, SLOT_BUSY, SLOT_EXITI
 struct slot {
     _Atomic int state;
     _Atomic pid_t pid;
-    _Atomic long long busy_since_ms; /* CLOCK_MONOTONIC, valid while BUSY */
+    _Atomic long long busy_since_ms; /* CLOCK_MONOTONIC, valid while BUSY or STARTING */
     _Atomic unsigned long requests;  /* served by this worker */
 };
 
@@ -34,6 +35,12 @@ struct scoreboard {
 
 #define SCOREBOARD_SLOTS ((int)(sizeof(((struct scoreboard *)0)->slots) / sizeof(struct slot)))
 
-long long scoreboard_now_ms(void);
+/* CLOCK_MONOTONIC in milliseconds: the clock of every scoreboard time. */
+static inline long long scoreboard_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 #endif

@@ -1,30 +1,24 @@
 /*
  * worker.h - a pool worker: accepts FastCGI requests on the inherited
- * listening socket until told to quit, its request budget is spent, or the
- * master goes away.
+ * listening socket and hands each to the application (http/serve.h) until
+ * told to quit, its request budget is spent, or the master goes away.
  */
 #ifndef EASYSKS_WORKER_H
 #define EASYSKS_WORKER_H
 
-#include "arena.h"
+#include <sys/types.h>
+
 #include "config.h"
-#include "db.h"
-#include "scoreboard.h"
+#include "pool/scoreboard.h"
 
-struct auth_verifier;
+/* Exit statuses the master tells apart: 0 = left as asked or recycled after
+ * its budget; anything else counts as a crash (respawned with backoff). */
+#define WORKER_EXIT_OK 0
+#define WORKER_EXIT_FAILURE 1
 
-struct worker {
-    const struct config *cfg;
-    struct db *db;
-    struct auth_verifier *auth; /* NULL when AUTH_ISSUER is unset (dev) */
-    struct arena arena;
-    struct slot *slot;
-    struct scoreboard *board;
-    unsigned long served;
-};
-
-/* Never returns: serves requests, then _exit()s. */
+/* Never returns: serves requests, then _exit()s. `master` is the pid of the
+ * process that forked this worker. */
 __attribute__((noreturn)) void worker_main(const struct config *cfg, int listen_fd,
-                                           struct scoreboard *board, int slot_index);
+                                           struct scoreboard *board, int slot_index, pid_t master);
 
 #endif

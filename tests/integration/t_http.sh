@@ -43,7 +43,7 @@ test_unknown_route_is_404_json() {
 test_wrong_method_is_405_with_allow() {
     req DELETE /api/health
     expect_error 405 method_not_allowed
-    [ "$(header allow)" = GET ] || fail "Allow: $(header allow)"
+    [ "$(header allow)" = "GET, HEAD" ] || fail "Allow: $(header allow)"
 }
 
 test_body_over_the_app_limit_is_413_from_the_pool() {

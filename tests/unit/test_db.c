@@ -1,16 +1,28 @@
 /*
  * test_db.c - lib/db against a real PostgreSQL (needs EASYSKS_TEST_DATABASE_URL
- * and EASYSKS_TEST_ADMIN_URL; the integration suite runs it against its
- * throwaway cluster, the plain unit run skips it).
+ * for the app role and EASYSKS_TEST_ADMIN_URL for the owner; the integration
+ * suite runs it against its throwaway cluster, the plain unit run skips it).
  *
- * Covers: prepared statements with parameters and NULLs, a failed
- * transaction repaired before the next request, an open transaction rolled
- * back, a killed backend answered with 503 then reconnected, the server-side
- * statement timeout, and the client-side deadline on a hung query.
+ * Covers: parameters and NULLs, more prepared statements than any fixed
+ * table, a failed transaction repaired before the next request, an open
+ * transaction rolled back, a killed backend answered with 503 then
+ * reconnected, the role's server-side timeouts (set per role, not per
+ * session), the client deadline on a hung query (connection dropped, the
+ * server ends the query), and a server that stops answering altogether: a
+ * TCP relay in front of PostgreSQL is frozen, and calls must still come back
+ * at their deadline, for queries and for reconnects.
  */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -25,6 +37,22 @@ static const struct db_stmt set_local = {"t_set_local",
                                          "SELECT set_config('easysks.test', 'inside', true)"};
 static const struct db_stmt get_local = {
     "t_get_local", "SELECT coalesce(current_setting('easysks.test', true), '')"};
+static const struct db_stmt role_timeout = {
+    "t_role_timeout", "SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'"};
+static const struct db_stmt short_timeout = {"t_short_timeout",
+                                             "SELECT set_config('statement_timeout', '200', true)"};
+
+#define MANY 70
+static char many_names[MANY][16];
+static char many_sql[MANY][32];
+static struct db_stmt many[MANY];
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int backend_pid(struct db *db)
 {
@@ -35,29 +63,116 @@ static int backend_pid(struct db *db)
     return p;
 }
 
-static void admin(const char *url, const char *sql)
+/* One value from the admin connection ("" on error). */
+static void admin(const char *url, const char *sql, char *out, size_t outlen)
 {
     PGconn *c = PQconnectdb(url);
-    PQclear(PQexec(c, sql));
+    PGresult *r = PQexec(c, sql);
+    if (out != NULL)
+        snprintf(out, outlen, "%s",
+                 PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0)
+                                                                          : "");
+    PQclear(r);
     PQfinish(c);
+}
+
+/*
+ * A TCP relay to the server's unix socket, in a child process. SIGUSR1
+ * freezes it: existing connections stop moving bytes in either direction
+ * and new ones are accepted and then ignored, which is what an unreachable
+ * server behind a black-holing network looks like to libpq.
+ */
+static volatile sig_atomic_t frozen;
+static void on_freeze(int sig)
+{
+    (void)sig;
+    frozen = 1;
+}
+
+static void relay(int lfd, const char *unix_path)
+{
+    struct pollfd p[64];
+    int peer[64], n = 1;
+    char buf[16384];
+
+    signal(SIGUSR1, on_freeze);
+    p[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+    for (;;) {
+        if (poll(p, (nfds_t)n, 100) < 0 && errno != EINTR)
+            _exit(1);
+        if (p[0].revents & POLLIN) {
+            int c = accept(lfd, NULL, NULL);
+            if (c >= 0 && frozen)
+                continue; /* keep it open, never answer */
+            if (c >= 0 && n + 2 <= 64) {
+                struct sockaddr_un su = {.sun_family = AF_UNIX};
+                int s = socket(AF_UNIX, SOCK_STREAM, 0);
+                snprintf(su.sun_path, sizeof(su.sun_path), "%s", unix_path);
+                if (s < 0 || connect(s, (struct sockaddr *)&su, sizeof(su)) < 0)
+                    _exit(1);
+                p[n] = (struct pollfd){.fd = c, .events = POLLIN};
+                peer[n++] = s;
+                p[n] = (struct pollfd){.fd = s, .events = POLLIN};
+                peer[n++] = c;
+            }
+        }
+        for (int i = 1; i < n && !frozen; i++) {
+            if (p[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP))) {
+                ssize_t got = read(p[i].fd, buf, sizeof(buf));
+                if (got <= 0 || write(peer[i], buf, (size_t)got) != got) {
+                    close(p[i].fd);
+                    close(peer[i]);
+                    p[i].fd = -1;
+                }
+            }
+        }
+    }
+}
+
+static pid_t start_relay(const char *admin_url, int *port)
+{
+    char dir[512], pgport[16], path[600];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    pid_t child;
+
+    admin(admin_url,
+          "SELECT split_part(setting, ',', 1) FROM pg_settings"
+          " WHERE name = 'unix_socket_directories'",
+          dir, sizeof(dir));
+    admin(admin_url, "SELECT setting FROM pg_settings WHERE name = 'port'", pgport, sizeof(pgport));
+    snprintf(path, sizeof(path), "%s/.s.PGSQL.%s", dir, pgport);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 16) < 0 ||
+        getsockname(lfd, (struct sockaddr *)&sa, &len) < 0)
+        return -1;
+    *port = ntohs(sa.sin_port);
+    child = fork();
+    if (child == 0)
+        relay(lfd, path);
+    close(lfd);
+    return child;
 }
 
 int main(void)
 {
     const char *url = getenv("EASYSKS_TEST_DATABASE_URL");
     const char *admin_url = getenv("EASYSKS_TEST_ADMIN_URL");
-    struct db *db;
+    struct db *db, *far, *fresh;
     struct err e;
     PGresult *r;
-    char sql[128];
+    char sql[128], val[64], relay_url[256];
     const char *params[2];
+    int all = 1, port = 0, old;
+    long long t0, took;
+    pid_t relay_pid;
 
     if (url == NULL || admin_url == NULL) {
         printf("1..0 # SKIP EASYSKS_TEST_DATABASE_URL/EASYSKS_TEST_ADMIN_URL not set\n");
         return 0;
     }
     log_set_level(LOG_ERROR);
-    db = db_new(url, 300);
+    db = db_new(url, 2000);
 
     params[0] = "it's; DROP TABLE users; --";
     params[1] = NULL;
@@ -69,6 +184,21 @@ int main(void)
     r = db_query(db, &echo, 2, params, 0, &e);
     ok(r != NULL, "the prepared statement is reused");
     PQclear(r);
+
+    /* No fixed table of prepared names: the 65th statement and beyond are
+     * remembered too, so their second use does not re-prepare (42P05). */
+    for (int i = 0; i < MANY; i++) {
+        snprintf(many_names[i], sizeof(many_names[i]), "t_many_%d", i);
+        snprintf(many_sql[i], sizeof(many_sql[i]), "SELECT %d", i);
+        many[i] = (struct db_stmt){many_names[i], many_sql[i]};
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < MANY; i++) {
+            r = db_query(db, &many[i], 0, NULL, 0, &e);
+            all &= r != NULL && atoi(PQgetvalue(r, 0, 0)) == i;
+            PQclear(r);
+        }
+    ok(all, "%d prepared statements, each used twice on one connection", MANY);
 
     /* A failed statement inside a transaction poisons it until rollback. */
     ok(db_begin(db, &e) == 0, "begin");
@@ -97,7 +227,7 @@ int main(void)
 
     /* A killed backend: one 503, then a fresh connection after the backoff. */
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", backend_pid(db));
-    admin(admin_url, sql);
+    admin(admin_url, sql, NULL, 0);
     r = db_query(db, &echo, 2, (const char *[]){"x", NULL}, 0, &e);
     ok(r == NULL && e.status == 503, "query on a killed backend -> 503 (%s)", e.code);
     r = db_query(db, &echo, 2, (const char *[]){"x", NULL}, 0, &e);
@@ -108,24 +238,83 @@ int main(void)
     ok(r != NULL && strcmp(PQgetvalue(r, 0, 0), "back") == 0, "reconnected after the backoff");
     PQclear(r);
 
-    /* Server-side statement_timeout (300 ms here). */
-    params[0] = "1";
-    r = db_query(db, &sleep_s, 1, params, 0, &e);
-    ok(r == NULL && e.status == 503 && strcmp(e.code, "db_timeout") == 0,
-       "statement_timeout -> 503 db_timeout (%s)", e.code);
-    r = db_query(db, &echo, 2, (const char *[]){"ok", NULL}, 0, &e);
-    ok(r != NULL, "connection still usable after a statement timeout");
+    /* The statement timeout comes from the role (migration 0003), not from
+     * a SET on the session. */
+    r = db_query(db, &role_timeout, 0, NULL, 0, &e);
+    ok(r != NULL && strcmp(PQgetvalue(r, 0, 0), "5000") == 0 &&
+           strcmp(PQgetvalue(r, 0, 1), "user") == 0,
+       "statement_timeout is 5 s from the role (got %s from %s)", r ? PQgetvalue(r, 0, 0) : "-",
+       r ? PQgetvalue(r, 0, 1) : "-");
     PQclear(r);
 
-    /* Client-side deadline shorter than the server's: cancel and drop. */
-    params[0] = "0.25";
-    r = db_query(db, &sleep_s, 1, params, 100, &e);
-    ok(r == NULL && e.status == 503 && strcmp(e.code, "db_timeout") == 0,
-       "client deadline -> cancelled, 503 db_timeout");
+    /* The server cancels a statement past statement_timeout (shortened for
+     * one transaction here): 503, and the connection stays usable. */
+    ok(db_begin(db, &e) == 0, "begin for a short server timeout");
+    PQclear(db_query(db, &short_timeout, 0, NULL, 0, &e));
+    params[0] = "2";
+    r = db_query(db, &sleep_s, 1, params, 0, &e);
+    ok(r == NULL && e.status == 503 && strcmp(e.code, "db_timeout") == 0 &&
+           strcmp(db_last_sqlstate(db), "57014") == 0,
+       "server statement_timeout -> 503 db_timeout (%s)", e.code);
+    db_request_done(db);
+    old = backend_pid(db);
+    ok(old > 0, "the same connection is usable after a server-side timeout");
+
+    /* The client deadline: the call returns, the connection is dropped, and
+     * the server ends the abandoned query by itself (client connection
+     * check), without a cancel request. */
+    params[0] = "30";
+    t0 = mono_ms();
+    r = db_query(db, &sleep_s, 1, params, 200, &e);
+    took = mono_ms() - t0;
+    ok(r == NULL && e.status == 503 && strcmp(e.code, "db_timeout") == 0 && took < 1500,
+       "client deadline -> 503 db_timeout after %lld ms", took);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid = %d", old);
+    for (int i = 0; i < 100; i++) {
+        admin(admin_url, sql, val, sizeof(val));
+        if (strcmp(val, "0") == 0)
+            break;
+        usleep(100000);
+    }
+    ok(strcmp(val, "0") == 0, "the server ended the abandoned query's backend");
     usleep(250000);
     r = db_query(db, &echo, 2, (const char *[]){"again", NULL}, 0, &e);
-    ok(r != NULL, "a new connection after the cancelled query");
+    ok(r != NULL && backend_pid(db) != old, "a new connection after the abandoned query");
     PQclear(r);
+
+    /* A server that stops answering (frozen relay): nothing may block past
+     * the deadline, neither the query nor a reconnect. */
+    relay_pid = start_relay(admin_url, &port);
+    ok(relay_pid > 0, "relay started on port %d", port);
+    snprintf(relay_url, sizeof(relay_url),
+             "host=127.0.0.1 port=%d dbname=easysks user=easysks_web sslmode=disable", port);
+    far = db_new(relay_url, 2000);
+    r = db_query(far, &echo, 2, (const char *[]){"via relay", NULL}, 0, &e);
+    ok(r != NULL && strcmp(PQgetvalue(r, 0, 0), "via relay") == 0, "a query through the relay");
+    PQclear(r);
+    kill(relay_pid, SIGUSR1);
+    usleep(100000);
+    t0 = mono_ms();
+    r = db_query(far, &echo, 2, (const char *[]){"frozen", NULL}, 300, &e);
+    took = mono_ms() - t0;
+    ok(r == NULL && strcmp(e.code, "db_timeout") == 0 && took < 1500,
+       "unresponsive server: the query gives up at its deadline (%lld ms, %s)", took, e.code);
+    fresh = db_new(relay_url, 2000);
+    t0 = mono_ms();
+    old = db_ensure(fresh, 300, &e);
+    took = mono_ms() - t0;
+    ok(old < 0 && took < 1500,
+       "unresponsive server: connecting gives up at its deadline (%lld ms, %s)", took, e.code);
+    t0 = mono_ms();
+    db_free(fresh);
+    fresh = db_new(relay_url, 2000);
+    r = db_query(fresh, &echo, 2, (const char *[]){"x", NULL}, 400, &e);
+    took = mono_ms() - t0;
+    ok(r == NULL && took < 1500, "one deadline covers connect and query (%lld ms)", took);
+    db_free(fresh);
+    db_free(far);
+    kill(relay_pid, SIGKILL);
+    waitpid(relay_pid, NULL, 0);
 
     db_free(db);
     db_free(NULL);

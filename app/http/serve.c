@@ -1,0 +1,160 @@
+/*
+ * The application side of a worker: its state (struct app) and the life of
+ * one request: identify it, route it, enforce the route's body cap and
+ * authentication, run the handler, make sure exactly one response went out,
+ * log it when slow, and clean up.
+ */
+#include "http/serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/rand.h>
+
+#include "api/api.h"
+#include "auth.h"
+#include "http/app.h"
+#include "http/authn.h"
+#include "http/router.h"
+#include "log.h"
+
+struct app *app_new(const struct config *cfg, const struct scoreboard *board)
+{
+    struct app *app = calloc(1, sizeof(*app));
+    struct err e = {0};
+
+    if (app == NULL)
+        abort();
+    app->cfg = cfg;
+    app->board = board;
+    arena_init(&app->arena, 16384);
+    app->db = db_new(cfg->database_url, cfg->db_statement_timeout_ms);
+    if (db_ensure(app->db, 0, &e) < 0)
+        log_warn("worker starting without a database connection", "code", e.code, NULL);
+    app->auth = authn_verifier_new(cfg);
+    return app;
+}
+
+void app_free(struct app *app)
+{
+    if (app == NULL)
+        return;
+    auth_verifier_free(app->auth);
+    db_free(app->db);
+    arena_cleanup(&app->arena);
+    free(app);
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* nginx's $request_id, or 128 random bits when it is missing or malformed. */
+static const char *request_id(struct request *r)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *id = request_param(r, "REQUEST_ID");
+    unsigned char raw[16];
+    char *out;
+
+    if (request_id_valid(id))
+        return id;
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        abort();
+    out = arena_alloc(r->arena, 33);
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 0xf];
+    }
+    out[32] = '\0';
+    return out;
+}
+
+/* Route, then the checks every route declares in its flags. Returns with a
+ * response sent unless the handler forgot one. */
+static void dispatch(struct request *r)
+{
+    const struct route *route = NULL;
+    char allow[64], hdr[96];
+    enum router_result found = router_match(api_routes, r, &route, allow, sizeof(allow));
+    size_t limit = r->app->cfg->max_body_bytes, len;
+    struct err e = {0};
+
+    /* An oversized body is refused before anything reads it, on any path. */
+    if (found == ROUTER_FOUND && route->max_body > 0)
+        limit = route->max_body;
+    if (request_parse_content_length(request_param(r, "CONTENT_LENGTH"), limit, &len, &e) < 0) {
+        request_send_error(r, &e, NULL);
+        return;
+    }
+    switch (found) {
+    case ROUTER_NOT_FOUND:
+        request_fail(r, 404, "not_found", "no such endpoint", NULL);
+        return;
+    case ROUTER_BAD_METHOD:
+        snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+        request_fail(r, 405, "method_not_allowed", "method not allowed for this endpoint", hdr);
+        return;
+    case ROUTER_FOUND:
+        break;
+    }
+    r->route = route;
+    if (!(route->flags & ROUTE_PUBLIC)) {
+        if (authn_authenticate(r) < 0)
+            return;
+        if ((route->flags & ROUTE_PREMIUM) && authn_require_premium(r) < 0)
+            return;
+    }
+    route->handler(r);
+}
+
+void app_serve(struct app *app, FCGX_Request *fr)
+{
+    struct request r;
+    long long t0 = mono_ms(), took;
+    char status[8], ms[24];
+
+    memset(&r, 0, sizeof(r));
+    r.fcgi = fr;
+    r.app = app;
+    r.arena = &app->arena;
+    r.method = request_param(&r, "REQUEST_METHOD");
+    r.path = request_param(&r, "PATH_INFO");
+    r.query = request_param(&r, "QUERY_STRING");
+    if (r.method == NULL)
+        r.method = "GET";
+    if (r.path == NULL || *r.path == '\0')
+        r.path = "/";
+    if (r.query == NULL)
+        r.query = "";
+    r.request_id = request_id(&r);
+    log_set_request_id(r.request_id);
+
+    dispatch(&r);
+    if (!r.responded)
+        request_fail(&r, 500, "internal_error", "the handler sent no response", NULL);
+    cJSON_Delete(r.json);
+
+    took = mono_ms() - t0;
+    snprintf(status, sizeof(status), "%d", r.status);
+    snprintf(ms, sizeof(ms), "%lld", took);
+    /* nginx logs every request; the pool adds the slow ones (php-fpm's slowlog). */
+    if (app->cfg->slow_request_ms > 0 && took >= app->cfg->slow_request_ms)
+        log_warn("slow request", "method", r.method, "path", r.path, "status", status,
+                 "duration_ms", ms, NULL);
+    else
+        log_debug("request", "method", r.method, "path", r.path, "status", status, "duration_ms",
+                  ms, NULL);
+}
+
+void app_after_request(struct app *app)
+{
+    db_request_done(app->db);
+    arena_reset(&app->arena);
+    log_set_request_id(NULL);
+    log_set_user(NULL);
+}

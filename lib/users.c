@@ -1,0 +1,107 @@
+#include "users.h"
+
+#include <string.h>
+
+#define STRINGIFY(x) #x
+#define XSTRINGIFY(x) STRINGIFY(x)
+#define TOUCH_SECONDS XSTRINGIFY(USERS_TOUCH_SECONDS)
+
+#define USER_COLUMNS                                                                               \
+    "id, plan = 'premium' AND (premium_until IS NULL OR premium_until > now()), username, "        \
+    "email, to_char(premium_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"          \
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                   \
+    " to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* Column 7: whether last_seen_at is due for a touch. */
+static const struct db_stmt find_user = {
+    "users_find", "SELECT " USER_COLUMNS ", last_seen_at < now() - make_interval(secs => $2::int)"
+                  " FROM users WHERE cognito_sub = $1"};
+
+/* DO NOTHING: a concurrent first request may have inserted the row; the
+ * caller then reads it. */
+static const struct db_stmt insert_user = {
+    "users_insert", "INSERT INTO users (cognito_sub, username, email) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (cognito_sub) DO NOTHING RETURNING " USER_COLUMNS};
+
+static const struct db_stmt touch_user = {
+    "users_touch", "UPDATE users SET last_seen_at = now(),"
+                   " username = coalesce($2, username), email = coalesce($3, email)"
+                   " WHERE cognito_sub = $1 RETURNING " USER_COLUMNS};
+
+static const char *dup_or_null(struct arena *a, const PGresult *res, int col)
+{
+    const char *v = db_value(res, 0, col);
+    return v != NULL ? arena_strdup(a, v) : NULL;
+}
+
+static void fill(struct arena *a, const PGresult *res, struct user *out)
+{
+    out->id = arena_strdup(a, PQgetvalue(res, 0, 0));
+    out->premium = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+    out->username = dup_or_null(a, res, 2);
+    out->email = dup_or_null(a, res, 3);
+    out->premium_until = dup_or_null(a, res, 4);
+    out->created_at = arena_strdup(a, PQgetvalue(res, 0, 5));
+    out->last_seen_at = arena_strdup(a, PQgetvalue(res, 0, 6));
+}
+
+/* Does the token carry a value that differs from the stored one? (A token
+ * without the field changes nothing.) */
+static int changed(const char *token_value, const char *stored)
+{
+    return token_value != NULL && (stored == NULL || strcmp(token_value, stored) != 0);
+}
+
+int users_authenticate(struct db *db, struct arena *a, const struct auth_identity *id,
+                       struct user *out, struct err *e)
+{
+    const char *username = id->username[0] != '\0' ? id->username : NULL;
+    const char *email = id->email[0] != '\0' ? id->email : NULL;
+    const char *params[3] = {id->sub, NULL, NULL};
+    PGresult *res = NULL;
+    int rc = -1;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        params[1] = TOUCH_SECONDS;
+        res = db_query(db, &find_user, 2, params, 0, e);
+        if (res == NULL)
+            return -1;
+        if (PQntuples(res) == 1)
+            break;
+        PQclear(res);
+        /* First sight of this subject. */
+        params[1] = username;
+        params[2] = email;
+        res = db_query(db, &insert_user, 3, params, 0, e);
+        if (res == NULL)
+            return -1;
+        if (PQntuples(res) == 1) {
+            fill(a, res, out);
+            rc = 0;
+            goto out;
+        }
+        /* Lost the race to a concurrent first request: read its row. */
+        PQclear(res);
+        res = NULL;
+    }
+    if (res == NULL || PQntuples(res) != 1) {
+        err_set(e, 503, "user_unavailable", "could not load the user, retry");
+        goto out;
+    }
+    fill(a, res, out);
+    if (strcmp(PQgetvalue(res, 0, 7), "t") == 0 || changed(username, out->username) ||
+        changed(email, out->email)) {
+        PQclear(res);
+        params[1] = username;
+        params[2] = email;
+        res = db_query(db, &touch_user, 3, params, 0, e);
+        if (res == NULL)
+            return -1;
+        if (PQntuples(res) == 1)
+            fill(a, res, out);
+    }
+    rc = 0;
+out:
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * users.h - learners, keyed by their Cognito subject.
+ *
+ * A user row is created the first time a verified token for a new subject
+ * arrives. Authentication runs on every /api request and every /media
+ * auth_request, so it must not write: it reads the row, and writes only for
+ * a new subject, changed identity fields, or a last_seen_at older than
+ * USERS_TOUCH_SECONDS (then one UPDATE; an INSERT ... ON CONFLICT would
+ * lock the row, write WAL and burn an identity value on every call).
+ */
+#ifndef EASYSKS_USERS_H
+#define EASYSKS_USERS_H
+
+#include "arena.h"
+#include "auth.h"
+#include "db.h"
+#include "err.h"
+
+#define USERS_TOUCH_SECONDS 300
+
+struct user {
+    const char *id;            /* users.id as text (the key of every per-user row) */
+    int premium;               /* premium plan active now */
+    const char *username;      /* NULL when unknown */
+    const char *email;         /* NULL when unknown */
+    const char *premium_until; /* RFC 3339 UTC, NULL when not set */
+    const char *created_at;    /* RFC 3339 UTC */
+    const char *last_seen_at;  /* RFC 3339 UTC, touched at most every USERS_TOUCH_SECONDS */
+};
+
+/* Load (or create) the user for a verified identity into *out; strings are
+ * allocated from `a`. Returns 0, or -1 with e set (503 from the database,
+ * 503 user_unavailable when a concurrent first insert could not be read
+ * back). */
+int users_authenticate(struct db *db, struct arena *a, const struct auth_identity *id,
+                       struct user *out, struct err *e);
+
+#endif
