@@ -38,11 +38,10 @@ double readiness_at_least(const double *p, int n, int k)
     if (dist == NULL)
         abort();
     readiness_distribution(p, n, dist);
-    /* Smallest terms first for the least rounding error. */
     for (j = n; j >= k; j--)
         sum += dist[j];
     free(dist);
-    return sum < 1 ? sum : 1;
+    return sum < 1 ? sum : 1; /* rounding may overshoot 1 by an ulp */
 }
 
 int readiness_answers_for_points(int points)
