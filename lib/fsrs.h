@@ -85,9 +85,11 @@ int fsrs_review(const struct fsrs_card *before, int rating, long long now_us,
 
 /* Probability of recall at at_us, as py-fsrs 3.1.0's Card.get_retrievability:
  * for LEARNING, REVIEW and RELEARNING (1 + FACTOR * t / S) ^ -0.5 with
- * t = max(0, whole days since last_review); 0.0 for NEW. A card that
- * fsrs_review would refuse as invalid_card, or an at_us out of range, also
- * gives 0.0. The result is in [0, 1]; it is a step function of whole days. */
+ * t = max(0, whole days since last_review); 0.0 for NEW. Also 0.0 (where
+ * py-fsrs would crash) for an unknown state, a missing or out-of-range
+ * last_review, a stability not finite and > 0, a difficulty outside 1..10,
+ * or an at_us out of range. The result is in [0, 1], a step function of
+ * whole days. */
 double fsrs_retrievability(const struct fsrs_card *c, long long at_us);
 
 /* The interval in days py-fsrs schedules for a stability: S scaled to the
