@@ -71,12 +71,14 @@ int request_parse_content_length(const char *value, size_t max, size_t *out, str
     if (value == NULL || *value == '\0')
         return 0; /* nginx always buffers and sends a length; none means no body */
     for (const char *p = value; *p != '\0'; p++) {
+        unsigned digit = (unsigned)(*p - '0');
         if (*p < '0' || *p > '9')
             return err_set(e, 400, "bad_content_length", "invalid Content-Length");
-        n = n * 10 + (unsigned long long)(*p - '0');
-        if (n > max)
+        /* n * 10 + digit > max, without overflowing */
+        if (n > (max - digit) / 10 || (max < digit))
             return err_set(e, 413, "payload_too_large", "request body is larger than %zu bytes",
                            max);
+        n = n * 10 + digit;
     }
     *out = (size_t)n;
     return 0;
