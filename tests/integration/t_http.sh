@@ -97,3 +97,18 @@ test_rate_limit_answers_429_json() {
     BODY=$(cat "$IT/rl.body")
     expect_json code rate_limited
 }
+
+test_nginx_own_400s_are_json() {
+    local big
+    # A header over large_client_header_buffers (16k): nginx refuses it itself.
+    big=$(head -c 20000 /dev/zero | tr '\0' 'a')
+    req GET /api/me -H "X-Big: $big" --http1.1
+    expect_error 400 request_header_too_large
+    [ "$(header content-type)" = application/json ] || fail "content-type: $(header content-type)"
+    # A request line nginx cannot parse.
+    local raw
+    raw=$(printf 'GET /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n' |
+        timeout 5 openssl s_client -quiet -connect "127.0.0.1:$EASYSKS_HTTPS_PORT" 2>/dev/null)
+    grep -q '^HTTP/1.1 400' <<<"$raw" || fail "status: $raw"
+    grep -q '"code":"bad_request"' <<<"$raw" || fail "body: $raw"
+}

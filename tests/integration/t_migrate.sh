@@ -77,3 +77,67 @@ test_migrate_a_failing_file_leaves_nothing_half_applied() {
     [ "$(psql "$url" -Atqc 'SELECT max(version) FROM schema_migrations')" = "$((10#$newest))" ] ||
         fail "versions recorded wrongly"
 }
+
+# A runner waits for the lock at most --lock-timeout seconds, then names
+# the session holding it (before, pg_advisory_lock waited forever).
+test_migrate_lock_wait_is_bounded_and_names_the_holder() {
+    local url out rc=0 holder
+    url=$(new_db mig_wait)
+    psql "$url" -Atq -c "SET application_name = 'stuck-deploy'" -c "SELECT pg_advisory_lock($LOCK_KEY)" \
+        -c "SELECT pg_sleep(8)" >/dev/null &
+    holder=$!
+    sleep 0.5
+    out=$(MIGRATE_DATABASE_URL=$url timeout 6 "$MIGRATE" --dir "$EASYSKS_ROOT/sql/migrations" up \
+        --lock-timeout 1 2>&1) || rc=$?
+    kill "$holder" 2>/dev/null
+    wait "$holder" 2>/dev/null
+    [ "$rc" = 1 ] || fail "exit $rc (124 = still waiting after 6 s): $out"
+    grep -q 'another migration run holds the lock: pid [0-9]* (stuck-deploy from local socket' <<<"$out" ||
+        fail "message: $out"
+    [ "$(psql "$url" -Atqc "SELECT to_regclass('schema_migrations') IS NULL")" = t ] ||
+        fail "the runner touched the schema without the lock"
+}
+
+# -- migrate:no-transaction files run statement by statement, so several
+# CREATE INDEX CONCURRENTLY work in one file; semicolons inside strings,
+# dollar quotes and comments do not split statements.
+test_migrate_no_transaction_file_runs_statement_by_statement() {
+    local url dir out rc=0
+    url=$(new_db mig_notx)
+    dir=$IT/notx
+    rm -rf "$dir" && cp -r "$EASYSKS_ROOT/sql/migrations" "$dir"
+    cat >"$dir/9000_tables.sql" <<'SQL'
+CREATE TABLE notx_a (i int, note text);
+CREATE TABLE notx_b (j int);
+SQL
+    cat >"$dir/9001_indexes.sql" <<'SQL'
+-- migrate:no-transaction
+-- Several statements; each runs on its own (comment; with a semicolon).
+DROP INDEX CONCURRENTLY IF EXISTS notx_a_i;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS notx_a_i ON notx_a (i);
+/* a block comment; /* nested; */ still a comment */
+CREATE INDEX CONCURRENTLY IF NOT EXISTS notx_b_j ON notx_b (j);
+INSERT INTO notx_a VALUES (1, 'semi;colon'), (2, $$dollar; quoted$$), (3, E'it\'s; escaped')
+SQL
+    out=$(MIGRATE_DATABASE_URL=$url "$MIGRATE" --dir "$dir" up 2>&1) || fail "up failed: $out"
+    grep -q '^applied  9001 9001_indexes.sql' <<<"$out" || fail "not applied: $out"
+    [ "$(psql "$url" -Atqc "SELECT count(*) FROM pg_index WHERE indrelid IN ('notx_a'::regclass, 'notx_b'::regclass) AND indisvalid")" = 2 ] ||
+        fail "indexes missing or invalid"
+    [ "$(psql "$url" -Atqc "SELECT string_agg(note, '|' ORDER BY i) FROM notx_a")" = "semi;colon|dollar; quoted|it's; escaped" ] ||
+        fail "values: $(psql "$url" -Atqc "SELECT string_agg(note, '|' ORDER BY i) FROM notx_a")"
+    # A failing statement: the earlier ones stay, the file is not recorded,
+    # and after the fix the whole (re-runnable) file runs again.
+    cat >"$dir/9002_more.sql" <<'SQL'
+-- migrate:no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS notx_a_note ON notx_a (note);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS notx_missing ON no_such_table (x);
+SQL
+    out=$(MIGRATE_DATABASE_URL=$url "$MIGRATE" --dir "$dir" up 2>&1) || rc=$?
+    [ "$rc" = 1 ] || fail "exit $rc: $out"
+    grep -q '9002_more.sql failed: statement 2 of 2 (earlier ones stay applied)' <<<"$out" || fail "message: $out"
+    [ "$(psql "$url" -Atqc "SELECT count(*) FROM schema_migrations WHERE version = 9002")" = 0 ] ||
+        fail "a failed file was recorded"
+    sed -i 's/no_such_table (x)/notx_b (j, i)/; s/(j, i)/(j)/' "$dir/9002_more.sql"
+    out=$(MIGRATE_DATABASE_URL=$url "$MIGRATE" --dir "$dir" up 2>&1) || fail "rerun failed: $out"
+    grep -q '^applied  9002 9002_more.sql' <<<"$out" || fail "rerun: $out"
+}

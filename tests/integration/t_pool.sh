@@ -208,8 +208,11 @@ test_pool_status_is_served_on_loopback_only() {
     req GET /api/health
     after=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status" | jq .requests_total)
     [ "$after" -gt "$before" ] || fail "requests_total did not move: $before -> $after"
-    curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status?format=prometheus" | grep -q "^easysks_pool_workers_target $N$" ||
-        fail "prometheus text"
+    out=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status?format=prometheus") || fail "prometheus"
+    grep -q "^easysks_pool_workers_target $N$" <<<"$out" || fail "prometheus text: $out"
+    # One line per live worker, with its pid.
+    [ "$(grep -c '^easysks_pool_worker_requests{slot="[0-9]*",pid="[0-9]*",state="\(idle\|busy\)"} [0-9]*$' <<<"$out")" = "$N" ] ||
+        fail "per-worker lines: $out"
     req GET /api/_status
     expect_error 404 not_found
 }
@@ -232,4 +235,94 @@ test_pool_backs_off_when_workers_keep_dying() {
     wait_pool "$N"
     req GET /api/health
     expect_status 200
+}
+
+test_pool_refuses_to_remove_something_that_is_not_a_socket() {
+    local out path=$IT/run/not-a-socket
+    echo keep >"$path"
+    out=$(EASYSKS_LISTEN=unix:$path EASYSKS_CONFIG_FILE='' "$EASYSKS_ROOT/build/easysks-fcgi" 2>&1) &&
+        fail "started on a regular file"
+    grep -q 'exists and is not a socket; not removing it' <<<"$out" || fail "message: $out"
+    [ "$(cat "$path")" = keep ] || fail "the file was touched"
+}
+
+# A worker whose accept() fails (here EMFILE, its descriptor limit lowered
+# to what it has open) must exit with a failure status: the master then
+# counts a crash and backs off instead of respawning it every tick.
+test_pool_worker_that_cannot_accept_exits_with_failure() {
+    local p n crashes_before crashes_after
+    wait_pool "$N"
+    crashes_before=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status" | jq .worker_crashes_total)
+    for p in $(worker_pids); do
+        # The limit caps descriptor numbers: the lowest free number is the
+        # one accept() would get.
+        n=0
+        while [ -e "/proc/$p/fd/$n" ]; do n=$((n + 1)); done
+        prlimit --pid "$p" --nofile="$n:$n" || fail "prlimit"
+    done
+    # Served by a replacement once the limited workers have left.
+    req GET /api/health
+    expect_status 200
+    grep -q '"msg":"FCGX_Accept_r failed".*"error":"Too many open files"' "$IT/log/pool.log" ||
+        fail "EMFILE not logged"
+    grep -q '"msg":"worker died unexpectedly; respawning".*"status":"exit 1"' "$IT/log/pool.log" ||
+        fail "the exit was not counted as a failure"
+    crashes_after=$(curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status" | jq .worker_crashes_total)
+    [ "$crashes_after" -gt "$crashes_before" ] || fail "crash counter: $crashes_before -> $crashes_after"
+    wait_pool "$N"
+}
+
+# A worker that does not become ready within EASYSKS_START_TIMEOUT is killed,
+# so a reload cannot hang on it; the old workers serve meanwhile. Here a
+# stalled JWKS endpoint holds every new worker in its start-up key fetch.
+test_pool_start_timeout_ends_a_hung_start() {
+    local old i
+    wait_pool "$N"
+    old=$(worker_pids)
+    curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=8000" >/dev/null
+    set_pool_config "EASYSKS_START_TIMEOUT=1"
+    kill -HUP "$(pool_pid)"
+    for ((i = 0; i < 50; i++)); do
+        grep -q '"msg":"worker killed: not ready within EASYSKS_START_TIMEOUT"' "$IT/log/pool.log" && break
+        sleep 0.1
+    done
+    grep -q '"msg":"worker killed: not ready within EASYSKS_START_TIMEOUT"' "$IT/log/pool.log" ||
+        { curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=0" >/dev/null; fail "no start timeout"; }
+    req GET /api/health
+    local during=$STATUS
+    curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=0" >/dev/null
+    [ "$during" = 200 ] || fail "the old workers did not serve during the stalled reload: $during"
+    wait_pool "$N" "$old"
+    set_pool_config ""
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N" "$old"
+}
+
+# Stop removes the socket the pool bound, not whatever EASYSKS_LISTEN says
+# after a reload, and never a socket that is not ours.
+test_pool_zz_stop_removes_only_its_own_socket() {
+    local master other=$IT/run/other.sock i
+    wait_pool "$N"
+    master=$(pool_pid)
+    python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$other"
+    set_pool_config "EASYSKS_LISTEN=unix:$other"
+    kill -HUP "$master"
+    wait_pool "$N"
+    grep -q 'EASYSKS_LISTEN changed; the socket stays until a restart' "$IT/log/pool.log" ||
+        fail "no warning for the changed path"
+    req GET /api/health
+    expect_status 200
+    kill -TERM "$master"
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$master" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$master" 2>/dev/null && fail "master still running"
+    [ -e "$EASYSKS_SOCKET" ] && fail "the pool's own socket was left behind"
+    [ -S "$other" ] || fail "another socket at the reloaded path was removed"
+    rm -f "$other" "$IT/run/pool.pid"
+    set_pool_config ""
+    pool_start "$IT" || fail "pool did not start again"
+    wait_pool "$N"
 }

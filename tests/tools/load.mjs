@@ -3,7 +3,9 @@
 // the statuses seen. Never a timing assertion: tests check for failures.
 //
 //   node tests/tools/load.mjs --url https://127.0.0.1:PORT/api/health \
-//        [--concurrency 8] [--duration-ms 3000] [--header "Name: value"]
+//        [--concurrency 8] [--duration-ms 3000] [--requests N] [--header "Name: value"]
+//
+// --requests stops after N requests in all (the duration still bounds the run).
 import https from 'node:https';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -13,6 +15,7 @@ const { values } = parseArgs({
     url: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
     'duration-ms': { type: 'string', default: '3000' },
+    requests: { type: 'string', default: '0' },
     header: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -33,6 +36,8 @@ for (const h of values.header) {
   headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
 }
 const deadline = Date.now() + Number(values['duration-ms']);
+const maxRequests = Number(values.requests);
+let started = 0;
 const statuses = {};
 let errors = 0;
 const errorSamples = [];
@@ -57,7 +62,10 @@ function once() {
 }
 
 async function loop() {
-  while (Date.now() < deadline) await once();
+  while (Date.now() < deadline && (maxRequests === 0 || started < maxRequests)) {
+    started++;
+    await once();
+  }
 }
 
 await Promise.all(Array.from({ length: Number(values.concurrency) }, loop));
