@@ -3,7 +3,8 @@
 #   1. nginx's static /health          (TLS + nginx alone)
 #   2. /api/client-config              (FastCGI round trip, no database)
 #   3. /api/health through the pool    (+ one PostgreSQL query)
-#   4. /api/me with a bearer token     (+ token cache hit + user upsert)
+#   4. /api/me with a bearer token     (+ token cache hit + user read)
+#   5. /media/ through auth_request    (nginx subrequest to the pool + static file)
 # Prints requests/s and latency percentiles for each and the ratios against
 # (1). Not part of `make test`: figures on shared machines are noisy, so
 # compare ratios from one run, never absolute numbers across runs.
@@ -44,10 +45,12 @@ echo
 run static "nginx /health (static)" "$base/health"
 run config "pool /api/client-config (no db)" "$base/api/client-config"
 run health "pool /api/health (db query)" "$base/api/health"
-run me "pool /api/me (token + upsert)" "$base/api/me" -H "Authorization: Bearer $token"
+run me "pool /api/me (token + user read)" "$base/api/me" -H "Authorization: Bearer $token"
+run media "nginx /media (auth_request)" "$base/media/seemannschaft_i_q41_a1.gif" -H "Authorization: Bearer $token"
 echo
 s=$(cat "$IT/rps.static")
 awk -v a="$(cat "$IT/rps.config")" -v b="$s" 'BEGIN { if (b > 0) printf "ratio /api/client-config : /health = %.2f\n", a / b }'
 awk -v a="$(cat "$IT/rps.health")" -v b="$s" 'BEGIN { if (b > 0) printf "ratio /api/health : /health = %.2f\n", a / b }'
 awk -v a="$(cat "$IT/rps.me")" -v b="$s" 'BEGIN { if (b > 0) printf "ratio /api/me     : /health = %.2f\n", a / b }'
 awk -v a="$(cat "$IT/rps.me")" -v b="$(cat "$IT/rps.health")" 'BEGIN { if (b > 0) printf "ratio /api/me     : /api/health = %.2f\n", a / b }'
+awk -v a="$(cat "$IT/rps.media")" -v b="$s" 'BEGIN { if (b > 0) printf "ratio /media      : /health = %.2f\n", a / b }'
