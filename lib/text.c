@@ -470,7 +470,7 @@ static int tidy_hyphens(char *t)
         if (t[r] == '-' && t[r + 1] == ' ' && w > 0 && is_word_byte(t[w - 1])) {
             for (e = r + 1; t[e] == ' '; e++)
                 ;
-            if (starts_upper(t + e)) {
+            if (starts_upper(t + e) && word_before_marked(t, w)) {
                 changed = 1;
                 t[w++] = '-';
                 r = e;

@@ -178,6 +178,7 @@ static void test_clean_rules(void)
              "suspended hyphen before a capital kept");
     clean_is("Nord- und Ostsee, Koch- oder", "Nord- und Ostsee, Koch- oder",
              "trailing suspended hyphen kept");
+    clean_is("vor- Und zurück", "vor- Und zurück", "no capital before the hyphen: kept");
     clean_is("Kegel - Spitze unten - im", "Kegel - Spitze unten - im", "spaced dash kept");
     clean_is("WT - H = KT", "WT - H = KT", "minus kept");
     clean_is("Punkte:\n- Erstens", "Punkte:\n- Erstens", "list marker kept");
