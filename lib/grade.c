@@ -155,19 +155,28 @@ static const char *suggestion(struct arena *a, const char *const *items, int n, 
                               const char *feedback)
 {
     if (n > 0) {
-        size_t len = strlen("Beispielstruktur: ");
+        static const char head[] = "Beispielstruktur: ";
         int k = n < STUDY_SUGGEST_ITEMS ? n : STUDY_SUGGEST_ITEMS;
-        char *s;
+        size_t len = sizeof(head), m;
+        char *s, *p;
 
         for (int i = 0; i < k; i++)
             len += (items[i] ? strlen(items[i]) : 0) + 2;
-        s = arena_alloc(a, len + 1);
-        strcpy(s, "Beispielstruktur: ");
+        s = p = arena_alloc(a, len);
+        memcpy(p, head, sizeof(head) - 1);
+        p += sizeof(head) - 1;
         for (int i = 0; i < k; i++) {
-            if (i > 0)
-                strcat(s, "; ");
-            strcat(s, items[i] ? items[i] : "");
+            if (i > 0) {
+                memcpy(p, "; ", 2);
+                p += 2;
+            }
+            if (items[i] != NULL) {
+                m = strlen(items[i]);
+                memcpy(p, items[i], m);
+                p += m;
+            }
         }
+        *p = '\0';
         return text_prefix(a, s, SIZE_MAX); /* items are used raw: only repair bad bytes */
     }
     const char *t = text_prefix(a, text_normalize_space(a, ref), STUDY_SUGGEST_CHARS);
@@ -317,14 +326,9 @@ static const char *last_number(const char *key, size_t len)
     if (i == 0)
         return NULL;
     /* Back to the number's start, as nav_scan would read it forwards. */
-    while (i > 0) {
-        if (is_digit(key[i - 1]))
-            i--;
-        else if (i >= 2 && is_num_sep(key[i - 1]) && is_digit(key[i - 2]) && is_digit(key[i]))
-            i--;
-        else
-            break;
-    }
+    while (i > 0 && (is_digit(key[i - 1]) || (i >= 2 && is_num_sep(key[i - 1]) &&
+                                              is_digit(key[i - 2]) && is_digit(key[i]))))
+        i--;
     /* Step back over spaces to a sign: "BS –7°" keeps its minus. */
     for (j = i; j > 0;) {
         size_t k = last_cp(key, j, &cp);

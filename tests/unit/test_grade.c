@@ -156,6 +156,7 @@ static void test_study(void)
                                       "Foxtrot", "Golf",  "Hotel",   "India", "Juliett"};
     static const char *const five[] = {"Alpha", "Bravo", "Charlie", "Delta", "Echo"};
     static const char *const raw[] = {" a ", "b", "c", "d", "e"};
+    static const char *const with_null[] = {NULL, "b"};
     struct grade_study_result r;
     char ref[700];
 
@@ -194,6 +195,9 @@ static void test_study(void)
            strcmp(r.reasoning_summary,
                   "Zu viele Kernpunkte fehlen fuer eine ausreichende Bewertung.") == 0,
        "mistakes are the exam errors, the summary its feedback");
+    r = study(with_null, N(with_null), "", "b");
+    ok(strcmp(r.improved_answer_suggestion, "Beispielstruktur: ; b") == 0 && r.ratio == 0,
+       "a NULL item is an empty one");
     memset(ref, 0, sizeof(ref));
     for (int i = 0; i < 100; i++)
         strcat(ref, "Öl \n ");
