@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-targets=(jwt jwks json)
+targets=(jwt jwks json grade)
 pkgs="libpq libcjson libcurl libcrypto"
 # shellcheck disable=SC2086
 libs=$(pkg-config --libs $pkgs)
