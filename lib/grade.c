@@ -196,8 +196,10 @@ int grade_study_answer(struct arena *a, const char *const *short_answer, int n_s
     memset(out, 0, sizeof(*out));
     out->ratio = r;
     out->max_points = 1.0;
-    out->awarded_points = clamp(nearbyint(r * 2) / 2, 0, 1);
     out->verdict = r >= 0.9 ? "full" : r >= 0.45 ? "partial" : "incorrect";
+    /* Points follow the verdict, so the two never disagree (rounding the
+     * ratio to half points gave 1.0 for a "partial" 0.75). */
+    out->awarded_points = r >= 0.9 ? 1.0 : r >= 0.45 ? 0.5 : 0.0;
     out->suggested_rating = r >= 0.9 ? 4 : r >= 0.65 ? 3 : r >= 0.35 ? 2 : 1;
     out->reasoning_summary = ex.feedback;
     out->mistakes = ex.errors;

@@ -18,9 +18,9 @@
  * score = ratio × max rounded half to even; correct at score ≥ 0.75 × max.
  *
  * Study (§4.2 with real partial credit, our decision): the verdict and the
- * suggested rating follow the unrounded coverage ratio, and awarded_points is
- * the ratio rounded half to even to half points. The reference rounded the
- * exam score to a whole point first, so it only ever said full or incorrect.
+ * suggested rating follow the unrounded coverage ratio, and awarded_points
+ * follows the verdict (1, 0.5, 0). The reference rounded the exam score to
+ * a whole point first, so it only ever said full or incorrect.
  *
  * Chart tasks (§4.3 with its quirks fixed, our decisions):
  *  (a) whole tokens: a key's value and the answer are split into numbers
@@ -65,7 +65,7 @@ int grade_exam_answer(struct arena *a, const char *const *short_answer, int n_sh
                       struct grade_exam_result *out, struct err *e);
 
 struct grade_study_result {
-    double awarded_points; /* ratio rounded half to even to 0.5: 0, 0.5 or 1 */
+    double awarded_points; /* by verdict: full 1.0, partial 0.5, incorrect 0 */
     double max_points;     /* 1.0 */
     double ratio;          /* the exam grader's coverage ratio */
     const char *verdict;   /* "full" (ratio >= 0.9), "partial" (>= 0.45), "incorrect" */

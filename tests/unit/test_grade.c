@@ -170,22 +170,21 @@ static void test_study(void)
     r = study(nav99, 4, "",
               "Das Bezugssystem muss übereinstimmen: Auswahl des Kartenbezugssystems im "
               "Empfänger, oder Seekarten verwenden, die auf WGS 84 beruhen.");
-    ok(study_is(r, 1.0, "partial", 3) && r.ratio == 0.75 && r.nmistakes == 1,
-       "navigation_99 three of four: partial, rating 3, 1.5 half points -> 1.0 (ties to even)");
+    ok(study_is(r, 0.5, "partial", 3) && r.ratio == 0.75 && r.nmistakes == 1,
+       "navigation_99 three of four: partial, rating 3, half a point");
     r = study(nav99, 4, "", "Das Bezugssystem muss übereinstimmen.");
     ok(study_is(r, 0.0, "incorrect", 1) && r.ratio == 0.25,
        "navigation_99 one of four: incorrect, rating 1, 0.5 half points -> 0 (ties to even)");
     r = study(ten, N(ten), "", "alpha bravo charlie delta echo foxtrot golf hotel india");
     ok(study_is(r, 1.0, "full", 4), "0.9: full, rating 4");
     r = study(five, N(five), "", "alpha bravo");
-    ok(study_is(r, 0.5, "incorrect", 2),
-       "0.4: incorrect but rating 2, and 0.8 half points round to 0.5");
+    ok(study_is(r, 0.0, "incorrect", 2), "0.4: incorrect (no points) but rating 2");
     r = study(five, N(five), "", "alpha bravo charlie");
     ok(study_is(r, 0.5, "partial", 2), "0.6: partial, rating 2");
     r = study(ten, N(ten), "", "alpha bravo charlie delta echo foxtrot golf");
-    ok(study_is(r, 0.5, "partial", 3), "0.7: partial, rating 3, 1.4 half points -> 0.5");
+    ok(study_is(r, 0.5, "partial", 3), "0.7: partial, rating 3, half a point");
     r = study(ten, N(ten), "", "alpha bravo charlie");
-    ok(study_is(r, 0.5, "incorrect", 1), "0.3: incorrect, rating 1, 0.6 -> 0.5");
+    ok(study_is(r, 0.0, "incorrect", 1), "0.3: incorrect, rating 1, no points");
 
     /* The other fields. */
     r = study(raw, N(raw), "ignored", "a");
