@@ -26,12 +26,13 @@ local_defaults() {
     : "${DATABASE_URL:=$(pg_url "$VAR/pg" easysks_web)}"
     : "${MIGRATE_DATABASE_URL:=$(pg_url "$VAR/pg" easysks_owner)}"
     : "${EASYSKS_WEB_ROOT:=$EASYSKS_ROOT/app/web}"
-    : "${EASYSKS_MEDIA_ROOT:=$(readlink -f "$EASYSKS_ROOT/../shared/data/sks/images" 2>/dev/null || echo "$EASYSKS_ROOT/app/web/media")}"
+    : "${EASYSKS_CATALOGUE_DIR:=$(readlink -f "$EASYSKS_ROOT/../shared/data/sks" 2>/dev/null || echo "$EASYSKS_ROOT/../shared/data/sks")}"
+    : "${EASYSKS_MEDIA_ROOT:=$EASYSKS_CATALOGUE_DIR/images}"
     : "${TLS_CERT:=$VAR/tls/cert.pem}"
     : "${TLS_KEY:=$VAR/tls/key.pem}"
     EASYSKS_SOCKET=${EASYSKS_LISTEN#unix:}
     export EASYSKS_ENV EASYSKS_HTTPS_PORT EASYSKS_HTTP_PORT EASYSKS_STATUS_PORT EASYSKS_WORKERS LOG_LEVEL \
-        EASYSKS_LISTEN DATABASE_URL MIGRATE_DATABASE_URL EASYSKS_WEB_ROOT EASYSKS_MEDIA_ROOT \
+        EASYSKS_LISTEN DATABASE_URL MIGRATE_DATABASE_URL EASYSKS_WEB_ROOT EASYSKS_MEDIA_ROOT EASYSKS_CATALOGUE_DIR \
         TLS_CERT TLS_KEY EASYSKS_SOCKET
 }
 
@@ -66,6 +67,8 @@ start() {
     echo "==> migrations"
     "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" up
     pg_setup_app_role "$VAR/pg"
+    echo "==> question catalogue ($EASYSKS_CATALOGUE_DIR)"
+    "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" seed --data "$EASYSKS_CATALOGUE_DIR"
 
     echo "==> local Cognito"
     cognito_start

@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,20 @@ void buf_json_string(struct buf *b, const char *s)
     }
     buf_append(b, run, (size_t)(s - run));
     buf_putc(b, '"');
+}
+
+void buf_json_number(struct buf *b, double v)
+{
+    char tmp[32];
+
+    if (!isfinite(v)) {
+        buf_puts(b, "null");
+        return;
+    }
+    snprintf(tmp, sizeof(tmp), "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        snprintf(tmp, sizeof(tmp), "%.17g", v);
+    buf_puts(b, tmp);
 }
 
 const char *buf_str(const struct buf *b)

@@ -39,6 +39,10 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
  * UTF-8). */
 void buf_json_string(struct buf *b, const char *s);
 
+/* Append a JSON number: the shortest of %.15g / %.17g that reads back as
+ * the same double (as cJSON prints), null for NaN and infinities. */
+void buf_json_number(struct buf *b, double v);
+
 /* The contents as a string ("" for an empty buffer, never NULL). */
 const char *buf_str(const struct buf *b);
 

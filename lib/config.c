@@ -395,8 +395,19 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         config_get_secret("STRIPE_WEBHOOK_SECRETS", &c->stripe_webhook_secrets, errbuf, errlen) <
             0 ||
         config_get_secret("OPENAI_API_KEY", &c->openai_api_key, errbuf, errlen) < 0 ||
-        config_get_secret("OPENAI_API_BASE", &c->openai_api_base, errbuf, errlen) < 0)
+        config_get_secret("OPENAI_API_BASE", &c->openai_api_base, errbuf, errlen) < 0 ||
+        config_get_secret("OPENAI_MODEL", &c->openai_model, errbuf, errlen) < 0 ||
+        config_get_secret("OPENAI_TRANSCRIBE_MODEL", &c->openai_transcribe_model, errbuf, errlen) <
+            0)
         goto fail;
+    if (c->openai_model == NULL)
+        c->openai_model = xstrdup("gpt-4o-mini");
+    if (c->openai_transcribe_model == NULL)
+        c->openai_transcribe_model = xstrdup("gpt-4o-mini-transcribe");
+    if (strlen(c->openai_model) > 128 || strlen(c->openai_transcribe_model) > 128) {
+        fail(errbuf, errlen, "OPENAI_MODEL/OPENAI_TRANSCRIBE_MODEL: at most 128 characters");
+        goto fail;
+    }
     if (c->stripe_api_base == NULL)
         c->stripe_api_base = xstrdup("https://api.stripe.com");
     if (c->openai_api_base == NULL)
@@ -424,7 +435,8 @@ void config_cleanup(struct config *c)
                      &c->auth_token_use,         &c->stripe_api_key,
                      &c->stripe_api_base,        &c->stripe_price_id,
                      &c->stripe_webhook_secrets, &c->openai_api_key,
-                     &c->openai_api_base,        &c->auth_client_endpoint};
+                     &c->openai_api_base,        &c->auth_client_endpoint,
+                     &c->openai_model,           &c->openai_transcribe_model};
     /* Not all of these are secret, but wiping the few that are not costs
      * nothing and nobody has to keep a list in sync. */
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {

@@ -56,6 +56,8 @@ struct config {
     char *stripe_webhook_secrets;
     char *openai_api_key;
     char *openai_api_base;
+    char *openai_model;            /* OPENAI_MODEL, default gpt-4o-mini */
+    char *openai_transcribe_model; /* OPENAI_TRANSCRIBE_MODEL, default gpt-4o-mini-transcribe */
 };
 
 #define CONFIG_MAX_WORKERS 128

@@ -239,6 +239,12 @@ static PGresult *finish_query(struct db *db, const char *what, long long deadlin
         log_warn("database statement timeout", "statement", what, NULL);
         return err_set(e, 503, "db_timeout", "the database did not answer in time"), NULL;
     }
+    /* 23505 unique_violation: callers that race on purpose (idempotent
+     * inserts) look for this code and retry or read the winner's row. */
+    if (strcmp(db->sqlstate, "23505") == 0) {
+        log_debug("database unique violation", "statement", what, NULL);
+        return err_set(e, 409, "db_duplicate", "this already exists"), NULL;
+    }
     /* 40001 serialization_failure, 40P01 deadlock_detected: safe to retry */
     if (strcmp(db->sqlstate, "40001") == 0 || strcmp(db->sqlstate, "40P01") == 0) {
         log_warn("database conflict", "statement", what, "sqlstate", db->sqlstate, NULL);

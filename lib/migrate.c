@@ -353,7 +353,8 @@ int migrate_status(PGconn *conn, const struct migration_set *set, FILE *out, str
         const struct migration *m = &set->items[i];
         int done = is_applied(a, n, m->version);
         pending += !done;
-        fprintf(out, "%-8s %04d %s\n", done ? "applied" : "pending", m->version, m->name);
+        if (out != NULL)
+            fprintf(out, "%-8s %04d %s\n", done ? "applied" : "pending", m->version, m->name);
     }
     rc = check_drift(a, n, set, out, e);
     free(a);

@@ -50,7 +50,7 @@ void migrate_set_cleanup(struct migration_set *set);
 /* Hex SHA-256 of a buffer into out[65]. */
 void migrate_sha256_hex(const void *buf, size_t len, char out[65]);
 
-/* Print applied/pending state to `out`. 0 when in sync (nothing pending, no
+/* Print applied/pending state to `out` (may be NULL). 0 when in sync (nothing pending, no
  * drift), 1 when migrations are pending, -1 on drift or error. */
 int migrate_status(PGconn *conn, const struct migration_set *set, FILE *out, struct err *e);
 

@@ -1,5 +1,8 @@
 #include "users.h"
 
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define STRINGIFY(x) #x
@@ -104,4 +107,69 @@ int users_authenticate(struct db *db, struct arena *a, const struct auth_identit
 out:
     PQclear(res);
     return rc;
+}
+
+struct users_cache_entry {
+    char sub[128];
+    char id[24];
+    long long expires_s;
+};
+
+struct users_cache {
+    struct users_cache_entry *e;
+    unsigned mask;
+};
+
+struct users_cache *users_cache_new(int size)
+{
+    struct users_cache *c;
+    unsigned n = 1;
+
+    if (size <= 0)
+        return NULL;
+    while (n < (unsigned)size)
+        n *= 2;
+    c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->e = calloc(n, sizeof(*c->e))) == NULL)
+        abort();
+    c->mask = n - 1;
+    return c;
+}
+
+void users_cache_free(struct users_cache *c)
+{
+    if (c == NULL)
+        return;
+    free(c->e);
+    free(c);
+}
+
+static struct users_cache_entry *cache_slot(struct users_cache *c, const char *sub)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = sub; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &c->e[h & c->mask];
+}
+
+int users_identify(struct db *db, struct users_cache *cache, struct arena *a,
+                   const struct auth_identity *id, int need_profile, long long now_s,
+                   struct user *out, struct err *e)
+{
+    struct users_cache_entry *slot = cache != NULL ? cache_slot(cache, id->sub) : NULL;
+
+    if (!need_profile && slot != NULL && slot->expires_s > now_s &&
+        strcmp(slot->sub, id->sub) == 0) {
+        memset(out, 0, sizeof(*out));
+        out->id = arena_strdup(a, slot->id);
+        return 0;
+    }
+    if (users_authenticate(db, a, id, out, e) < 0)
+        return -1;
+    if (slot != NULL && strlen(out->id) < sizeof(slot->id)) {
+        snprintf(slot->sub, sizeof(slot->sub), "%s", id->sub);
+        snprintf(slot->id, sizeof(slot->id), "%s", out->id);
+        slot->expires_s = now_s + USERS_TOUCH_SECONDS;
+    }
+    return 0;
 }

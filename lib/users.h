@@ -35,4 +35,25 @@ struct user {
 int users_authenticate(struct db *db, struct arena *a, const struct auth_identity *id,
                        struct user *out, struct err *e);
 
+/*
+ * A worker's cache of subject -> user id. The mapping never changes, so most
+ * requests (study, dashboard) need no query at all to know whose data they
+ * read. An entry lives USERS_TOUCH_SECONDS: when it expires the next request
+ * runs users_authenticate(), which also keeps last_seen_at within that
+ * interval (so last_seen_at is at most twice that old). Requests that need
+ * the profile or the plan (which can change at any moment) always query.
+ */
+struct users_cache;
+
+/* `size` entries (rounded up to a power of two), or NULL for none. */
+struct users_cache *users_cache_new(int size);
+void users_cache_free(struct users_cache *c); /* NULL is a no-op */
+
+/* Identify the caller: from the cache unless `need_profile` (then all of
+ * *out is filled, as users_authenticate), else only out->id is set. `now_s`
+ * is a monotonic clock in seconds. */
+int users_identify(struct db *db, struct users_cache *cache, struct arena *a,
+                   const struct auth_identity *id, int need_profile, long long now_s,
+                   struct user *out, struct err *e);
+
 #endif

@@ -20,5 +20,18 @@ int api_me(struct request *r);
 int api_auth_check(struct request *r);
 /* status.c */
 int api_status(struct request *r);
+/* study.c */
+int api_topics(struct request *r);
+int api_card(struct request *r);
+int api_study_due(struct request *r);
+int api_study_practice(struct request *r);
+int api_study_review(struct request *r);
+int api_study_reviews(struct request *r);
+int api_study_evaluate(struct request *r);
+/* dashboard.c */
+int api_dashboard(struct request *r);
+/* settings.c */
+int api_settings_get(struct request *r);
+int api_settings_put(struct request *r);
 
 #endif

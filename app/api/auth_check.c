@@ -22,7 +22,7 @@ int api_auth_check(struct request *r)
         request_fail(r, 404, "not_found", "no such endpoint", NULL);
         return 404;
     }
-    if (authn_authenticate(r) < 0)
+    if (authn_authenticate(r, 1) < 0)
         return r->status;
     if (need != NULL && strcmp(need, "premium") == 0 && !r->user.premium) {
         request_fail(r, 403, "premium_required", "this content needs a premium plan", NULL);

@@ -5,7 +5,18 @@
 const struct route api_routes[] = {
     {"GET", "/health", api_health, ROUTE_PUBLIC, 0},
     {"GET", "/client-config", api_client_config, ROUTE_PUBLIC, 0},
-    {"GET", "/me", api_me, 0, 0},
+    {"GET", "/me", api_me, ROUTE_PROFILE, 0},
+    /* study (the reference contract) */
+    {"GET", "/topics", api_topics, 0, 0},
+    {"GET", "/cards/{card_id}", api_card, 0, 0},
+    {"GET", "/study/due", api_study_due, 0, 0},
+    {"GET", "/study/practice", api_study_practice, 0, 0},
+    {"POST", "/study/review", api_study_review, 0, 4096},
+    {"POST", "/study/reviews", api_study_reviews, 0, 128 * 1024},
+    {"POST", "/study/evaluate-answer", api_study_evaluate, 0, 64 * 1024},
+    {"GET", "/dashboard/summary", api_dashboard, 0, 0},
+    {"GET", "/settings", api_settings_get, 0, 0},
+    {"PUT", "/settings", api_settings_put, 0, 4096},
     /* nginx auth_request target; authenticates itself, refuses non-subrequests */
     {"GET", "/_auth", api_auth_check, ROUTE_PUBLIC, 0},
     /* operators' scoreboard; only nginx's loopback status server reaches it */

@@ -4,6 +4,12 @@
  *   easysks-migrate [--dir DIR] up [--dry-run] [--lock-timeout SECONDS]
  *   easysks-migrate [--dir DIR] status
  *   easysks-migrate [--dir DIR] verify
+ *   easysks-migrate seed [--data DIR]
+ *
+ * `seed` loads the SKS catalogue from DIR (default EASYSKS_CATALOGUE_DIR,
+ * else ../shared/data/sks) into the catalogue tables, idempotently: a second
+ * run changes nothing, a changed catalogue is updated in place, learners'
+ * progress is never touched (lib/seed.h). It needs the migrations applied.
  *
  * `up` waits at most --lock-timeout seconds (default
  * EASYSKS_MIGRATE_LOCK_TIMEOUT, else 120) for another runner's lock.
@@ -17,20 +23,24 @@
 #include <string.h>
 #include <libpq-fe.h>
 
+#include "catalogue.h"
 #include "config.h"
 #include "log.h"
 #include "migrate.h"
+#include "seed.h"
 
 static int usage(void)
 {
     fprintf(stderr, "usage: easysks-migrate [--dir DIR] up [--dry-run] [--lock-timeout SECONDS] |"
-                    " status | verify\n");
+                    " status | verify | seed [--data DIR]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     const char *dir = getenv("EASYSKS_MIGRATIONS_DIR"), *cmd = NULL;
+    const char *data = getenv("EASYSKS_CATALOGUE_DIR");
+    struct catalogue *cat = NULL;
     char *url = NULL, errbuf[512];
     const char *lock_env = getenv("EASYSKS_MIGRATE_LOCK_TIMEOUT");
     int dry_run = 0, rc = 1, lock_timeout = lock_env != NULL && *lock_env ? atoi(lock_env) : 120;
@@ -46,14 +56,18 @@ int main(int argc, char **argv)
             dry_run = 1;
         else if (strcmp(argv[i], "--lock-timeout") == 0 && i + 1 < argc)
             lock_timeout = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data = argv[++i];
         else if (cmd == NULL && argv[i][0] != '-')
             cmd = argv[i];
         else
             return usage();
     }
-    if (cmd == NULL ||
-        (strcmp(cmd, "up") != 0 && strcmp(cmd, "status") != 0 && strcmp(cmd, "verify") != 0))
+    if (cmd == NULL || (strcmp(cmd, "up") != 0 && strcmp(cmd, "status") != 0 &&
+                        strcmp(cmd, "verify") != 0 && strcmp(cmd, "seed") != 0))
         return usage();
+    if (data == NULL || *data == '\0')
+        data = "../shared/data/sks";
     if (dir == NULL || *dir == '\0')
         dir = "sql/migrations";
     if (lock_timeout < 1 || lock_timeout > 86400) {
@@ -76,6 +90,11 @@ int main(int argc, char **argv)
         config_free_secret(url);
         return 1;
     }
+    /* Read and check the catalogue before touching the database. */
+    if (strcmp(cmd, "seed") == 0 && (cat = catalogue_from_source(data, &e)) == NULL) {
+        fprintf(stderr, "easysks-migrate: catalogue %s: %s\n", data, e.msg);
+        goto out;
+    }
 
     {
         const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
@@ -96,13 +115,30 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "status") == 0) {
         int s = migrate_status(conn, &set, stdout, &e);
         rc = s < 0 ? 1 : s == 1 ? 3 : 0;
-    } else {
+    } else if (strcmp(cmd, "verify") == 0) {
         rc = migrate_verify(conn, &set, stdout, &e) < 0 ? 1 : 0;
+    } else {
+        struct seed_counts n;
+        /* The catalogue tables must exist: refuse before a half-migrated schema. */
+        int pending = migrate_status(conn, &set, NULL, &e);
+        if (pending != 0) {
+            if (pending > 0)
+                err_set(&e, 500, "migrations_pending", "apply the migrations first (up)");
+            rc = 1;
+        } else {
+            rc = seed_catalogue(conn, cat, &n, &e) < 0 ? 1 : 0;
+        }
+        if (rc == 0)
+            printf("seeded catalogue %.12s: %d cards (%d new, %d changed, %d retired), "
+                   "%d chart tasks (%d new, %d changed, %d retired)\n",
+                   cat->source_sha256, n.cards, n.cards_new, n.cards_changed, n.cards_retired,
+                   n.tasks, n.tasks_new, n.tasks_changed, n.tasks_retired);
     }
     if (rc == 1)
         fprintf(stderr, "easysks-migrate: %s\n", e.msg);
 out:
     PQfinish(conn);
+    catalogue_free(cat);
     migrate_set_cleanup(&set);
     config_free_secret(url);
     return rc;

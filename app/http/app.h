@@ -10,8 +10,12 @@
 #define EASYSKS_APP_H
 
 #include "arena.h"
+#include "buf.h"
+#include "catalogue.h"
 #include "config.h"
 #include "db.h"
+#include "err.h"
+#include "users.h"
 
 struct auth_verifier;
 struct scoreboard;
@@ -21,7 +25,15 @@ struct app {
     const struct scoreboard *board; /* pool status (read by /_status) */
     struct db *db;                  /* this worker's connection */
     struct auth_verifier *auth;     /* NULL when AUTH_ISSUER is unset (dev) */
+    struct users_cache *users;      /* subject -> user id */
+    struct catalogue *cat;          /* NULL until loaded: use app_catalogue() */
     struct arena arena;             /* per-request memory, reset after each request */
+    struct buf out;                 /* response body, reused across requests */
 };
+
+/* The catalogue, loaded from the database on first use (the worker tries at
+ * start; a database that was down then is retried here). NULL with e set:
+ * 503 from the database, 503 catalogue_missing before the seed ran. */
+const struct catalogue *app_catalogue(struct app *app, struct err *e);
 
 #endif

@@ -1,6 +1,7 @@
 #include "http/authn.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "http.h"
@@ -42,7 +43,14 @@ struct auth_verifier *authn_verifier_new(const struct config *c)
     return v;
 }
 
-int authn_authenticate(struct request *r)
+static long long mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec;
+}
+
+int authn_authenticate(struct request *r, int profile)
 {
     struct app *app = r->app;
     struct err e = {0};
@@ -62,7 +70,8 @@ int authn_authenticate(struct request *r)
         return -1;
     }
     log_set_user(r->identity.sub);
-    if (users_authenticate(app->db, r->arena, &r->identity, &r->user, &e) < 0) {
+    if (users_identify(app->db, app->users, r->arena, &r->identity, profile, mono_s(), &r->user,
+                       &e) < 0) {
         request_send_error(r, &e, NULL);
         return -1;
     }

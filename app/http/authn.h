@@ -15,9 +15,11 @@
  * the verifier cannot be built (logged): protected routes then answer 503. */
 struct auth_verifier *authn_verifier_new(const struct config *cfg);
 
-/* 0 when the request carries a valid token (r->identity and r->user
- * filled); otherwise the 401/503 response has been sent and -1 returned. */
-int authn_authenticate(struct request *r);
+/* 0 when the request carries a valid token: r->identity and r->user.id are
+ * filled (the whole r->user, plan included, when `profile`; otherwise the id
+ * may come from the worker's cache without a query). Otherwise the 401/503
+ * response has been sent and -1 returned. */
+int authn_authenticate(struct request *r, int profile);
 
 /* 0 when the authenticated user has premium now; otherwise 403
  * premium_required has been sent and -1 returned. */

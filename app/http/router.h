@@ -18,6 +18,7 @@
 #define ROUTE_PUBLIC 0x1   /* no bearer token required */
 #define ROUTE_PREMIUM 0x2  /* authenticated, and a premium plan (403 premium_required) */
 #define ROUTE_RAW_BODY 0x4 /* the body is read byte-exact (signatures), never parsed */
+#define ROUTE_PROFILE 0x8  /* the handler needs r->user's profile and plan, not only its id */
 
 struct route {
     const char *method;

@@ -33,7 +33,21 @@ struct app *app_new(const struct config *cfg, const struct scoreboard *board)
     if (db_ensure(app->db, 0, &e) < 0)
         log_warn("worker starting without a database connection", "code", e.code, NULL);
     app->auth = authn_verifier_new(cfg);
+    app->users = users_cache_new(1024);
+    buf_init(&app->out);
+    if (app_catalogue(app, &e) == NULL)
+        log_warn("worker starting without the catalogue; retrying on demand", "code", e.code, NULL);
     return app;
+}
+
+const struct catalogue *app_catalogue(struct app *app, struct err *e)
+{
+    if (app->cat == NULL && (app->cat = catalogue_from_db(app->db, e)) != NULL) {
+        char n[16];
+        snprintf(n, sizeof(n), "%d", app->cat->ncards);
+        log_debug("catalogue loaded", "cards", n, NULL);
+    }
+    return app->cat;
 }
 
 void app_free(struct app *app)
@@ -41,6 +55,9 @@ void app_free(struct app *app)
     if (app == NULL)
         return;
     auth_verifier_free(app->auth);
+    users_cache_free(app->users);
+    catalogue_free(app->cat);
+    buf_cleanup(&app->out);
     db_free(app->db);
     arena_cleanup(&app->arena);
     free(app);
@@ -104,7 +121,7 @@ static void dispatch(struct request *r)
     }
     r->route = route;
     if (!(route->flags & ROUTE_PUBLIC)) {
-        if (authn_authenticate(r) < 0)
+        if (authn_authenticate(r, (route->flags & (ROUTE_PROFILE | ROUTE_PREMIUM)) != 0) < 0)
             return;
         if ((route->flags & ROUTE_PREMIUM) && authn_require_premium(r) < 0)
             return;
@@ -153,6 +170,10 @@ void app_serve(struct app *app, FCGX_Request *fr)
 
 void app_after_request(struct app *app)
 {
+    /* A worker keeps its largest response buffer, up to a bound. */
+    if (app->out.cap > 1024 * 1024)
+        buf_cleanup(&app->out);
+    buf_reset(&app->out);
     db_request_done(app->db);
     arena_reset(&app->arena);
     log_set_request_id(NULL);

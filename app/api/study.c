@@ -1,0 +1,303 @@
+/*
+ * Study: topics, cards, the due and practice queues, reviews (one, or a
+ * batch recorded offline) and answer checking. Contract: the reference's
+ * /topics, /study/..., /cards/{id} under /api; our additions and decisions
+ * are in docs/api.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/render.h"
+#include "grade.h"
+#include "http/app.h"
+#include "json.h"
+#include "study.h"
+#include "text.h"
+#include "timefmt.h"
+
+#define ANSWER_MAX_CHARS 10000
+
+/* The catalogue or a 503 answered. */
+static const struct catalogue *catalogue_or_fail(struct request *r)
+{
+    struct err e = {0};
+    const struct catalogue *cat = app_catalogue(r->app, &e);
+    if (cat == NULL)
+        request_send_error(r, &e, NULL);
+    return cat;
+}
+
+int api_topics(struct request *r)
+{
+    struct buf *b = &r->app->out;
+
+    buf_putc(b, '[');
+    for (int i = 0; i < CATALOGUE_TOPICS; i++) {
+        buf_puts(b, i > 0 ? ",{\"value\":" : "{\"value\":");
+        buf_json_string(b, catalogue_topics[i].value);
+        buf_puts(b, ",\"label\":");
+        buf_json_string(b, catalogue_topics[i].label);
+        buf_putc(b, '}');
+    }
+    buf_putc(b, ']');
+    return render_send(r, 200);
+}
+
+int api_card(struct request *r)
+{
+    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct cat_card *card;
+
+    if (cat == NULL)
+        return r->status;
+    if ((card = catalogue_card(cat, r->params[0])) == NULL) {
+        request_fail(r, 404, "card_not_found", "no such card", NULL);
+        return 404;
+    }
+    buf_append(&r->app->out, card->json, card->json_len);
+    return render_send(r, 200);
+}
+
+/* ?topic= (a topic value) and ?limit= (1..200); answers 422 itself. */
+static int queue_params(struct request *r, int *topic, int *limit)
+{
+    const char *t = request_query(r, "topic"), *l = request_query(r, "limit");
+    char *end;
+    long n;
+
+    *topic = -1;
+    *limit = STUDY_LIMIT_DEFAULT;
+    if (t != NULL && (*topic = catalogue_topic_index(t)) < 0) {
+        request_fail(r, 422, "invalid_topic", "unknown topic (see GET /api/topics)", NULL);
+        return -1;
+    }
+    if (l != NULL) {
+        n = strtol(l, &end, 10);
+        if (*l == '\0' || *end != '\0' || n < 1 || n > STUDY_LIMIT_MAX) {
+            request_fail(r, 422, "invalid_limit", "limit must be an integer from 1 to 200", NULL);
+            return -1;
+        }
+        *limit = (int)n;
+    }
+    return 0;
+}
+
+static int queue(struct request *r, enum study_mode mode)
+{
+    const struct catalogue *cat = catalogue_or_fail(r);
+    struct study_queue q;
+    struct err e = {0};
+    struct buf *b = &r->app->out;
+    int topic, limit;
+
+    if (cat == NULL || queue_params(r, &topic, &limit) < 0)
+        return r->status;
+    if (study_queue_load(r->app->db, cat, r->user.id, mode, topic, limit, r->arena, &q, &e) < 0) {
+        request_send_error(r, &e, NULL);
+        return r->status;
+    }
+    buf_putc(b, '[');
+    for (int i = 0; i < q.n; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        render_study_card(b, &q.items[i]);
+    }
+    buf_putc(b, ']');
+    return render_send(r, 200);
+}
+
+int api_study_due(struct request *r)
+{
+    return queue(r, STUDY_DUE);
+}
+
+int api_study_practice(struct request *r)
+{
+    return queue(r, STUDY_PRACTICE);
+}
+
+/* One review object of a request body into *rv; 0, or -1 with e (422/404). */
+static int parse_review(const struct catalogue *cat, const cJSON *o, int batch,
+                        struct study_review *rv, struct err *e)
+{
+    const char *card_id, *review_id, *at;
+    long long rating;
+
+    memset(rv, 0, sizeof(*rv));
+    if (!cJSON_IsObject(o))
+        return err_set(e, 422, "validation_error", "each review must be an object");
+    if (json_get_string(o, "card_id", 1, &card_id, e) < 0 ||
+        json_get_string(o, "review_id", batch, &review_id, e) < 0 ||
+        json_get_string(o, "reviewed_at", batch, &at, e) < 0)
+        return -1;
+    if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "rating")))
+        return err_set(e, 422, "invalid_rating", "rating must be an integer from 1 to 4");
+    if (json_get_int(o, "rating", 1, 1, 4, 0, &rating, e) < 0)
+        return err_set(e, 422, "invalid_rating", "rating must be an integer from 1 to 4");
+    if ((rv->card = catalogue_card(cat, card_id)) == NULL)
+        return err_set(e, 404, "card_not_found", "no such card: %.64s", card_id);
+    if (review_id != NULL && !timefmt_uuid(review_id, rv->review_id))
+        return err_set(e, 422, "invalid_review_id", "review_id must be a UUID");
+    if (at != NULL && timefmt_parse(at, &rv->reviewed_us) < 0)
+        return err_set(e, 422, "invalid_review_time",
+                       "reviewed_at must be an RFC 3339 time with an offset");
+    rv->rating = (int)rating;
+    return 0;
+}
+
+int api_study_review(struct request *r)
+{
+    const struct catalogue *cat = catalogue_or_fail(r);
+    struct study_review rv;
+    struct study_batch batch = {0};
+    struct study_card out;
+    struct err e = {0};
+    cJSON *body;
+
+    if (cat == NULL || (body = request_read_json(r)) == NULL)
+        return r->status;
+    if (cJSON_GetObjectItemCaseSensitive(body, "reviewed_at") != NULL) {
+        request_fail(r, 422, "validation_error",
+                     "reviewed_at is only accepted by POST /api/study/reviews", NULL);
+        return 422;
+    }
+    if (parse_review(cat, body, 0, &rv, &e) < 0)
+        goto fail;
+    batch.reviews = &rv;
+    batch.n = 1;
+    if (study_apply(r->app->db, cat, r->user.id, &batch, r->arena, &e) < 0)
+        goto fail;
+    out.card = rv.card;
+    out.fsrs = rv.after;
+    render_study_card(&r->app->out, &out);
+    request_send_body(r, 200, "application/json", buf_str(&r->app->out), r->app->out.len,
+                      rv.status == STUDY_DUPLICATE ? "Idempotent-Replayed: true\r\n" : NULL);
+    return 200;
+fail:
+    request_send_error(r, &e, NULL);
+    return r->status;
+}
+
+int api_study_reviews(struct request *r)
+{
+    static const char *const status_names[] = {"applied", "duplicate", "logged_only"};
+    const struct catalogue *cat = catalogue_or_fail(r);
+    struct study_batch batch = {0};
+    const cJSON *list, *it;
+    struct err e = {0};
+    struct buf *b = &r->app->out;
+    cJSON *body;
+    int n;
+
+    if (cat == NULL || (body = request_read_json(r)) == NULL)
+        return r->status;
+    list = cJSON_GetObjectItemCaseSensitive(body, "reviews");
+    n = cJSON_GetArraySize(list);
+    if (!cJSON_IsArray(list) || n < 1 || n > STUDY_BATCH_MAX) {
+        request_fail(r, 422, "validation_error", "reviews must be an array of 1 to 200 reviews",
+                     NULL);
+        return 422;
+    }
+    batch.reviews = arena_alloc(r->arena, (size_t)n * sizeof(*batch.reviews));
+    cJSON_ArrayForEach(it, list)
+    {
+        struct err item = {0};
+        if (parse_review(cat, it, 1, &batch.reviews[batch.n], &item) < 0) {
+            err_set(&e, item.status, item.code, "reviews[%d]: %s", batch.n, item.msg);
+            goto fail;
+        }
+        batch.n++;
+    }
+    if (study_apply(r->app->db, cat, r->user.id, &batch, r->arena, &e) < 0)
+        goto fail;
+    buf_puts(b, "{\"reviews\":[");
+    for (int i = 0; i < batch.n; i++) {
+        const struct study_review *rv = &batch.reviews[i];
+        buf_puts(b, i > 0 ? ",{\"review_id\":" : "{\"review_id\":");
+        buf_json_string(b, rv->review_id);
+        buf_puts(b, ",\"card_id\":");
+        buf_json_string(b, rv->card->card_id);
+        buf_puts(b, ",\"status\":");
+        buf_json_string(b, status_names[rv->status]);
+        buf_puts(b, ",\"reviewed_at\":");
+        render_time(b, rv->reviewed_us);
+        buf_puts(b, ",\"scheduling_info\":");
+        render_scheduling(b, &rv->after);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "],\"cards\":[");
+    for (int i = 0; i < batch.ncards; i++) {
+        buf_puts(b, i > 0 ? ",{\"card_id\":" : "{\"card_id\":");
+        buf_json_string(b, batch.cards[i].card->card_id);
+        buf_puts(b, ",\"scheduling_info\":");
+        render_scheduling(b, &batch.cards[i].fsrs);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "]}");
+    return render_send(r, 200);
+fail:
+    request_send_error(r, &e, NULL);
+    return r->status;
+}
+
+static void string_list(struct buf *b, const char *const *items, int n)
+{
+    buf_putc(b, '[');
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        buf_json_string(b, items[i]);
+    }
+    buf_putc(b, ']');
+}
+
+int api_study_evaluate(struct request *r)
+{
+    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct cat_card *card;
+    const char *card_id, *answer;
+    struct grade_study_result g;
+    struct err e = {0};
+    struct buf *b = &r->app->out;
+    cJSON *body;
+
+    if (cat == NULL || (body = request_read_json(r)) == NULL)
+        return r->status;
+    if (json_get_string(body, "card_id", 1, &card_id, &e) < 0 ||
+        json_get_string(body, "user_answer", 1, &answer, &e) < 0)
+        goto fail;
+    if (text_utf8_length(answer) > ANSWER_MAX_CHARS) {
+        err_set(&e, 422, "answer_too_long", "user_answer is longer than 10000 characters");
+        goto fail;
+    }
+    if ((card = catalogue_card(cat, card_id)) == NULL) {
+        err_set(&e, 404, "card_not_found", "no such card");
+        goto fail;
+    }
+    if (grade_study_answer(r->arena, card->short_answer, card->n_short, card->answer_text, answer,
+                           &g, &e) < 0)
+        goto fail;
+    buf_puts(b, "{\"card_id\":");
+    buf_json_string(b, card->card_id);
+    buf_puts(b, ",\"awarded_points\":");
+    buf_json_number(b, g.awarded_points);
+    buf_puts(b, ",\"max_points\":");
+    buf_json_number(b, g.max_points);
+    buf_puts(b, ",\"verdict\":");
+    buf_json_string(b, g.verdict);
+    buf_puts(b, ",\"reasoning_summary\":");
+    buf_json_string(b, g.reasoning_summary);
+    buf_puts(b, ",\"mistakes\":");
+    string_list(b, g.mistakes, g.nmistakes);
+    buf_puts(b, ",\"missing_points\":");
+    string_list(b, g.mistakes, g.nmistakes);
+    buf_puts(b, ",\"improved_answer_suggestion\":");
+    buf_json_string(b, g.improved_answer_suggestion);
+    buf_printf(b, ",\"suggested_rating\":%d,\"grader\":\"heuristic\"}", g.suggested_rating);
+    return render_send(r, 200);
+fail:
+    request_send_error(r, &e, NULL);
+    return r->status;
+}
