@@ -97,6 +97,9 @@ pg_init() {
         echo "max_connections = 200"
         echo "shared_buffers = 64MB"
         echo "log_min_duration_statement = 500"
+        # Per-statement counts and times (make bench, the round-trip tests).
+        echo "shared_preload_libraries = 'pg_stat_statements'"
+        echo "pg_stat_statements.track = top"
         if [ "$fast" = fast ]; then
             echo "fsync = off"
             echo "synchronous_commit = off"

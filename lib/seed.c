@@ -97,7 +97,9 @@ static char *cards_json(const struct catalogue *c)
         json_add_string(o, "card_id", k->card_id);
         json_add_string(o, "topic", catalogue_topics[k->topic].value);
         json_add_number(o, "question_number", k->number);
-        json_add_number(o, "position", k->position);
+        /* A stable sort key, not the array index: removing a question must
+         * not rewrite every row after it. */
+        json_add_number(o, "position", k->topic * 10000 + k->number);
         json_add_string(o, "front_text", k->front_text);
         json_add_string(o, "answer_text", k->answer_text);
         cJSON_AddItemToObject(o, "front_images", images_json(k->front_images, k->n_front_images));

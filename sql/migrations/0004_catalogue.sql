@@ -18,7 +18,7 @@ CREATE TABLE cards (
     card_id         text PRIMARY KEY CHECK (card_id ~ '^[a-z_]+_[0-9]+$'),
     topic           text NOT NULL REFERENCES topics,
     question_number integer NOT NULL CHECK (question_number > 0),
-    position        integer NOT NULL,          -- catalogue order
+    position        integer NOT NULL,          -- catalogue order: topic * 10000 + number
     front_text      text NOT NULL,
     answer_text     text NOT NULL,
     front_images    jsonb NOT NULL DEFAULT '[]',

@@ -48,5 +48,5 @@ export AUTH_JWKS_URL=http://127.0.0.1:$JWKS_PORT/.well-known/jwks.json
 export AUTH_CLIENT_IDS="$COGNITO_CLIENT_ID,test-client"
 # The browser client signs in through nginx's same-origin route to cognito-local.
 export COGNITO_LOCAL_UPSTREAM=127.0.0.1:$COGNITO_LOCAL_PORT AUTH_CLIENT_ENDPOINT=/cognito/
-# One real catalogue figure for the web client's sample.
-cp "${EASYSKS_SKS_DATA:-$EASYSKS_ROOT/../shared/data/sks}/images/seemannschaft_i_q41_a1.gif" "$EASYSKS_MEDIA_ROOT/"
+# The catalogue's figures, served under /media/ as in a deployment.
+cp "${EASYSKS_SKS_DATA:-$EASYSKS_ROOT/../shared/data/sks}"/images/*.gif "$EASYSKS_MEDIA_ROOT/"

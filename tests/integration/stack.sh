@@ -42,6 +42,7 @@ export EASYSKS_MEDIA_ROOT=$IT/media
 export TLS_CERT=$IT/tls/cert.pem TLS_KEY=$IT/tls/key.pem
 export EASYSKS_RATE_LIMIT=100000r/s EASYSKS_RATE_BURST=100000
 export EASYSKS_GRACEFUL_TIMEOUT=20
+export EASYSKS_SKS_DATA=${EASYSKS_SKS_DATA:-$EASYSKS_ROOT/../shared/data/sks}
 : >"$EASYSKS_CONFIG_FILE"
 mkdir -p "$IT/run" "$IT/log" "$EASYSKS_MEDIA_ROOT/premium"
 
@@ -52,6 +53,10 @@ stack_start_all() {
     MIGRATE_DATABASE_URL=$(pg_url "$IT/pg" easysks_owner)
     "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" up >/dev/null || return 1
     pg_setup_app_role "$IT/pg" || return 1
+    "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" seed \
+        --data "$EASYSKS_SKS_DATA" >/dev/null || return 1
+    # Statement counts per request (tests) and where the time goes (bench).
+    psql "$MIGRATE_DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null || return 1
     for f in "$stack_here"/setup_*.sh; do
         [ -e "$f" ] || continue
         # shellcheck disable=SC1090

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# easysks-migrate seed: idempotent, updates a changed catalogue in place,
+# retires what disappeared, never touches learners' progress; workers pick
+# the new catalogue up when they are replaced.
+# shellcheck disable=SC2154
+
+seed() { "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" seed --data "$1"; }
+
+test_catalogue_seed_twice_changes_nothing() {
+    local out before after
+    before=$(psql_owner -c "SELECT string_agg(xmin::text, ',' ORDER BY card_id) FROM cards")
+    out=$(seed "$EASYSKS_SKS_DATA") || fail "seed: $out"
+    grep -q '638 cards (0 new, 0 changed, 0 retired), 177 chart tasks (0 new, 0 changed, 0 retired)' <<<"$out" ||
+        fail "second seed: $out"
+    after=$(psql_owner -c "SELECT string_agg(xmin::text, ',' ORDER BY card_id) FROM cards")
+    [ "$before" = "$after" ] || fail "rows were rewritten"
+}
+
+test_catalogue_changed_source_updates_in_place_and_keeps_progress() {
+    local dir out t reps
+    dir=$IT/catalogue-v2
+    rm -rf "$dir" && cp -r "$EASYSKS_SKS_DATA" "$dir"
+    t=$(node "$EASYSKS_ROOT/tests/tools/mint-token.mjs" --key "$SIGNING/test-key-1.pem" --kid test-key-1 \
+        --iss "$AUTH_ISSUER" --client-id test-client --sub catalogue-learner)
+    for c in wetterkunde_100 wetterkunde_97; do
+        req POST /api/study/review -H "Authorization: Bearer $t" -H 'Content-Type: application/json' \
+            --data-binary "{\"card_id\":\"$c\",\"rating\":3}"
+        expect_status 200
+    done
+    # An edited answer, and a question on no exam sheet gone.
+    jq 'map(if .topic == "wetterkunde" and .question_number == 100 then .answer = "Geänderte Antwort." else . end)
+        | map(select(.topic != "wetterkunde" or .question_number != 97))' \
+        "$EASYSKS_SKS_DATA/sks_catalog.json" >"$dir/sks_catalog.json"
+    out=$(seed "$dir") || fail "seed v2: $out"
+    grep -q '637 cards (0 new, 1 changed, 1 retired)' <<<"$out" || fail "v2: $out"
+    [ "$(psql_owner -c "SELECT answer_text FROM cards WHERE card_id = 'wetterkunde_100'")" = "Geänderte Antwort." ] ||
+        fail "not updated"
+    reps=$(psql_owner -c "SELECT string_agg(cs.reps::text, ',' ORDER BY cs.card_id) FROM card_states cs JOIN users u ON u.id = cs.user_id WHERE u.cognito_sub = 'catalogue-learner'")
+    [ "$reps" = "1,1" ] || fail "progress changed: $reps"
+    # New workers serve the new catalogue; the retired card is gone from it.
+    local old
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    wait_pool "${EASYSKS_WORKERS:-3}" "$old"
+    req GET /api/cards/wetterkunde_97 -H "Authorization: Bearer $t"
+    expect_error 404 card_not_found
+    req GET /api/cards/wetterkunde_100 -H "Authorization: Bearer $t"
+    [ "$(jq -r .answer.text <<<"$BODY")" = "Geänderte Antwort." ] || fail "old text served: $BODY"
+    # Back to the official catalogue: the card returns, the text too.
+    out=$(seed "$EASYSKS_SKS_DATA") || fail "seed back: $out"
+    grep -q '638 cards (0 new, 2 changed, 0 retired)' <<<"$out" || fail "back: $out"
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    wait_pool "${EASYSKS_WORKERS:-3}" "$old"
+    req GET /api/cards/wetterkunde_97 -H "Authorization: Bearer $t"
+    expect_status 200
+}
+
+test_catalogue_seed_refuses_a_broken_source_and_the_app_role_cannot_write() {
+    local dir out
+    dir=$IT/catalogue-broken
+    rm -rf "$dir" && mkdir -p "$dir"
+    cp "$EASYSKS_SKS_DATA/sks_navigation_catalog.json" "$dir/"
+    echo '[{"topic":' >"$dir/sks_catalog.json"
+    out=$(seed "$dir" 2>&1) && fail "seeded a broken catalogue"
+    grep -q 'sks_catalog.json: not valid JSON' <<<"$out" || fail "message: $out"
+    out=$(psql "$DATABASE_URL" -Atq -c "UPDATE cards SET answer_text = 'x' WHERE card_id = 'navigation_1'" 2>&1) &&
+        fail "the app role changed the catalogue"
+    grep -q 'permission denied' <<<"$out" || fail "unexpected: $out"
+}
