@@ -19,8 +19,7 @@
 #   SMOKE_TIMEOUT            per-request seconds (default 10)
 #
 # Checks are functions named check_*, run in the order listed in CHECKS; a new
-# one (e.g. the study round trip once the study API exists) is a function plus
-# a line in CHECKS. A check that cannot apply says so and passes with "# SKIP".
+# one is a function plus a line in CHECKS. A check that cannot apply says so and passes with "# SKIP".
 set -euo pipefail
 
 insecure=0
@@ -196,20 +195,52 @@ check_me_authenticated() {
     fi
 }
 
-# One study round trip: list topics, fetch due cards, answer one, see it
-# scheduled. Until the study API exists, /api/topics answers 404: skipped.
+# One study round trip as a learner would make it: a card from the practice
+# queue (always one: due, new, or the next scheduled), a review with its own
+# review_id (sent twice: the retry must change nothing), the dashboard
+# counting it. Each run adds one review to the smoke user's history.
 check_study_round_trip() {
-    local code
+    local code card reps reps2 review_id reviewed
     if [ -z "$token" ]; then
         not_ok "study round trip (no token: login failed)"
         return
     fi
-    code=$(req "$base/api/topics" -H "@$work/auth.header")
-    case $code in
-    404) ok "study round trip # SKIP /api/topics answers 404 (study API not deployed yet)" ;;
-    200) ok "GET /api/topics is 200 # the rest of the round trip comes with the study API" ;;
-    *) not_ok "GET /api/topics (got $code: $(head -c 300 "$work/body" | tr '\n' ' '))" ;;
-    esac
+    code=$(req "$base/api/study/practice?limit=1" -H "@$work/auth.header")
+    card=$(python3 -c 'import json,sys
+try:
+    q = json.load(open(sys.argv[1])); print(q[0]["card"]["card_id"])
+except Exception:
+    pass' "$work/body")
+    if [ "$code" != 200 ] || [ -z "$card" ]; then
+        not_ok "study: GET /api/study/practice gives a card (got $code: $(head -c 300 "$work/body" | tr '\n' ' '))"
+        return
+    fi
+    review_id=$(python3 -c 'import uuid; print(uuid.uuid4())')
+    for attempt in 1 2; do
+        code=$(req "$base/api/study/review" -H "@$work/auth.header" -H 'Content-Type: application/json' \
+            --data-binary "{\"card_id\":\"$card\",\"rating\":3,\"review_id\":\"$review_id\"}")
+        reps=$(python3 -c 'import json,sys
+try:
+    print(json.load(open(sys.argv[1]))["scheduling_info"]["reps"])
+except Exception:
+    pass' "$work/body")
+        if [ "$code" != 200 ] || [ -z "$reps" ]; then
+            not_ok "study: POST /api/study/review of $card (attempt $attempt, got $code: $(head -c 300 "$work/body" | tr '\n' ' '))"
+            return
+        fi
+        if [ "$attempt" = 1 ]; then reps2=$reps; fi
+    done
+    if [ "$reps" != "$reps2" ]; then
+        not_ok "study: a retried review changed the card (reps $reps2 then $reps)"
+        return
+    fi
+    code=$(req "$base/api/dashboard/summary" -H "@$work/auth.header")
+    reviewed=$(json_get "$work/body" reviewed_today)
+    if [ "$code" = 200 ] && [ "${reviewed:-0}" -ge 1 ]; then
+        ok "study round trip: practice -> review $card (reps $reps, retry idempotent) -> dashboard ($reviewed reviewed today)"
+    else
+        not_ok "study: GET /api/dashboard/summary counts the review (got $code: $(head -c 300 "$work/body" | tr '\n' ' '))"
+    fi
 }
 
 CHECKS=(liveness readiness certificate http_redirect me_unauthenticated)

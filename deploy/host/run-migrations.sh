@@ -3,7 +3,8 @@
 #
 #   easysks-run-migrations [--release DIR] [--secrets DIR] [--dry-run]
 #
-# Runs DIR/bin/easysks-migrate up against DIR/sql/migrations (DIR defaults to
+# Runs DIR/bin/easysks-migrate up against DIR/sql/migrations, then seed with
+# the catalogue in DIR/data/sks (DIR defaults to
 # /opt/easysks/current; easysks-migrate@VERSION.service passes
 # /opt/easysks/releases/VERSION so a release can be migrated before hosts run
 # it). easysks-migrate takes a PostgreSQL advisory lock: two runners never race.
@@ -65,4 +66,8 @@ fi
 echo "easysks-run-migrations: release $(cat "$release/VERSION" 2>/dev/null || echo "$release")" >&2
 unset MIGRATE_DATABASE_URL DATABASE_URL DATABASE_URL_FILE
 export MIGRATE_DATABASE_URL_FILE=$url_file
-exec "$release/bin/easysks-migrate" --dir "$release/sql/migrations" "${args[@]}"
+"$release/bin/easysks-migrate" --dir "$release/sql/migrations" "${args[@]}"
+# The question catalogue shipped with the release (idempotent; nothing to do
+# when it did not change).
+[ "${args[*]}" = up ] || exit 0
+exec "$release/bin/easysks-migrate" --dir "$release/sql/migrations" seed --data "$release/data/sks"
