@@ -93,7 +93,7 @@ static void expect_dburl_file_error(const char *path, const char *detail, const 
 
 static void test_secret_files(void)
 {
-    char empty[512], blank[512], crlf[512], sub[512], err[512], *v = NULL;
+    char empty[512], blank[512], crlf[512], nul[512], sub[512], err[512], *v = NULL;
 
     write_file("empty", "", empty, sizeof(empty));
     write_file("blank", "\n  \t\r\n\n", blank, sizeof(blank));
@@ -112,6 +112,13 @@ static void test_secret_files(void)
                         "NAME_FILE that cannot be read is an error");
     expect_secret_error("/nonexistent/secret", "TEST_SECRET_FILE: cannot open ",
                         "/nonexistent/secret", "missing NAME_FILE is an error");
+    /* As C strings these would be "" and "abc". */
+    write_bytes("nul", "\0\0\0\0\n", 5, nul, sizeof(nul));
+    expect_secret_error(nul, "TEST_SECRET_FILE: ", "holds a NUL byte",
+                        "NAME_FILE of NUL bytes (truncate -s) is an error");
+    write_bytes("nul", "abc\0def\n", 8, nul, sizeof(nul));
+    expect_secret_error(nul, "TEST_SECRET_FILE: ", "holds a NUL byte",
+                        "NAME_FILE with a NUL inside the value is an error, not truncated");
 
     setenv("TEST_SECRET_FILE", crlf, 1);
     ok(config_get_secret("TEST_SECRET", &v, err, sizeof(err)) == 0 && v != NULL &&
@@ -136,10 +143,12 @@ static void test_secret_files(void)
     expect_dburl_file_error(empty, "is empty", "empty DATABASE_URL_FILE fails config_load");
     expect_dburl_file_error(blank, "is empty", "blank DATABASE_URL_FILE fails config_load");
     expect_dburl_file_error(sub, "cannot read", "unreadable DATABASE_URL_FILE fails config_load");
+    expect_dburl_file_error(nul, "holds a NUL byte", "DATABASE_URL_FILE with a NUL byte fails");
 
     unlink(empty);
     unlink(blank);
     unlink(crlf);
+    unlink(nul);
     rmdir(sub);
 }
 
