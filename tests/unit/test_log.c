@@ -1,6 +1,8 @@
 /*
  * test_log.c - lib/log: one JSON object per line with escaping, level
- * filtering, request id and user fields; password redaction.
+ * filtering, request id and user fields (each once: checked on the raw text,
+ * since a JSON parser quietly keeps one of two duplicate keys); password
+ * redaction.
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +37,202 @@ static void emit_tricky(void)
     log_info("hello \"world\"\n", "path", "/a\\b\t\x01", NULL);
     log_set_request_id(NULL);
     log_set_user(NULL);
+}
+
+static void emit_user_only(void)
+{
+    log_set_user("sub-2");
+    log_warn("no request", "k", "v", NULL);
+    log_set_user(NULL);
+}
+
+static void emit_cleared(void)
+{
+    log_set_request_id("abc123");
+    log_set_user("sub-3");
+    log_set_user(NULL);
+    log_set_request_id(NULL);
+    log_error("after the request", NULL);
+}
+
+/* ---- keys of a log line, read from the raw text ---------------------------- */
+
+#define MAX_KEYS 32
+
+struct keys {
+    int n;
+    char name[MAX_KEYS][64];
+};
+
+/* A JSON string at *p (which points at the opening quote), unescaped into out
+ * (\uXXXX above 0x7f becomes '?'); *p ends past the closing quote. */
+static int read_string(const char **p, char *out, size_t outlen)
+{
+    const char *s = *p + 1;
+    size_t n = 0;
+
+    for (; *s != '"'; s++) {
+        char c = *s;
+        if (c == '\0' || (unsigned char)c < 0x20)
+            return -1;
+        if (c == '\\') {
+            s++;
+            switch (*s) {
+            case '"':
+            case '\\':
+            case '/':
+                c = *s;
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'u': {
+                unsigned v = 0;
+                for (int i = 1; i <= 4; i++) {
+                    char h = s[i];
+                    if (h >= '0' && h <= '9')
+                        v = v * 16 + (unsigned)(h - '0');
+                    else if (h >= 'a' && h <= 'f')
+                        v = v * 16 + (unsigned)(h - 'a' + 10);
+                    else if (h >= 'A' && h <= 'F')
+                        v = v * 16 + (unsigned)(h - 'A' + 10);
+                    else
+                        return -1;
+                }
+                s += 4;
+                c = v < 0x80 ? (char)v : '?';
+                break;
+            }
+            default:
+                return -1;
+            }
+        }
+        if (n + 1 < outlen)
+            out[n++] = c;
+    }
+    if (outlen > 0)
+        out[n] = '\0';
+    *p = s + 1;
+    return 0;
+}
+
+/* The keys of one flat JSON object (string, number or literal values) in
+ * order. Returns 0, or -1 when `line` is not such an object followed by at
+ * most a newline. */
+static int line_keys(const char *line, struct keys *k)
+{
+    const char *p = line;
+    char scratch[8192];
+
+    k->n = 0;
+    p += strspn(p, " ");
+    if (*p++ != '{')
+        return -1;
+    p += strspn(p, " ");
+    while (*p != '}') {
+        if (*p != '"' || k->n == MAX_KEYS ||
+            read_string(&p, k->name[k->n], sizeof(k->name[k->n])) < 0)
+            return -1;
+        k->n++;
+        p += strspn(p, " ");
+        if (*p++ != ':')
+            return -1;
+        p += strspn(p, " ");
+        if (*p == '"') {
+            if (read_string(&p, scratch, sizeof(scratch)) < 0)
+                return -1;
+        } else {
+            size_t t = strspn(p, "0123456789+-.eEtruefalsn");
+            if (t == 0)
+                return -1;
+            p += t;
+        }
+        p += strspn(p, " ");
+        if (*p == ',')
+            p++, p += strspn(p, " ");
+        else if (*p != '}')
+            return -1;
+    }
+    p++;
+    return strcmp(p, "\n") == 0 || *p == '\0' ? 0 : -1;
+}
+
+static int key_count(const struct keys *k, const char *name)
+{
+    int n = 0;
+    for (int i = 0; i < k->n; i++)
+        n += strcmp(k->name[i], name) == 0;
+    return n;
+}
+
+/* The first key that occurs twice, or NULL. */
+static const char *duplicate_key(const struct keys *k)
+{
+    for (int i = 0; i < k->n; i++)
+        for (int j = i + 1; j < k->n; j++)
+            if (strcmp(k->name[i], k->name[j]) == 0)
+                return k->name[i];
+    return NULL;
+}
+
+static void test_key_scanner(void)
+{
+    struct keys k;
+
+    ok(line_keys("{\"a\":\"1\",\"b\":2,\"a\":\"3\"}\n", &k) == 0 && k.n == 3 &&
+           duplicate_key(&k) != NULL && strcmp(duplicate_key(&k), "a") == 0,
+       "scanner: sees a duplicate key");
+    ok(line_keys("{\"a\":\"1\",\"\\u0061\":\"2\"}", &k) == 0 && duplicate_key(&k) != NULL,
+       "scanner: an escaped spelling of the same key is a duplicate");
+    ok(line_keys("{\"a\":\"x\\\",\\\"a\\\":\\\"y\",\"b\":true}\n", &k) == 0 && k.n == 2 &&
+           duplicate_key(&k) == NULL,
+       "scanner: a key-like text inside a value is not a key");
+    ok(line_keys("{\"a\":\"1\"", &k) == -1 && line_keys("{\"a\" \"1\"}", &k) == -1 &&
+           line_keys("{\"a\":\"1\"}{}", &k) == -1,
+       "scanner: refuses what is not one flat object");
+}
+
+static void test_fields_once(void)
+{
+    char buf[4096];
+    struct keys k;
+    const char *dup;
+    int rc;
+
+    capture(emit_tricky, buf, sizeof(buf));
+    rc = line_keys(buf, &k);
+    ok(rc == 0 && k.n == 8, "request line scanned: %d keys", k.n);
+    ok(key_count(&k, "user") == 1, "exactly one \"user\" key while a user is set (%d)",
+       key_count(&k, "user"));
+    ok(key_count(&k, "request_id") == 1, "exactly one \"request_id\" key (%d)",
+       key_count(&k, "request_id"));
+    dup = duplicate_key(&k);
+    ok(dup == NULL, "no duplicate keys in a request line (%s)", dup != NULL ? dup : "none");
+    ok(key_count(&k, "time") == 1 && key_count(&k, "level") == 1 && key_count(&k, "msg") == 1 &&
+           key_count(&k, "proc") == 1 && key_count(&k, "pid") == 1 && key_count(&k, "path") == 1,
+       "time, level, msg, proc, pid and the extra field once each");
+
+    capture(emit_user_only, buf, sizeof(buf));
+    ok(line_keys(buf, &k) == 0 && key_count(&k, "user") == 1 && key_count(&k, "request_id") == 0 &&
+           duplicate_key(&k) == NULL,
+       "user without a request id: one \"user\", no \"request_id\"");
+
+    capture(emit_cleared, buf, sizeof(buf));
+    ok(line_keys(buf, &k) == 0 && key_count(&k, "user") == 0 && key_count(&k, "request_id") == 0 &&
+           duplicate_key(&k) == NULL,
+       "after clearing: neither \"user\" nor \"request_id\"");
 }
 
 static void emit_filtered(void)
@@ -83,6 +281,9 @@ int main(void)
     enum log_level lv;
     ok(log_level_parse("warn", &lv) == 0 && lv == LOG_WARN && log_level_parse("loud", &lv) == -1,
        "level names");
+
+    test_key_scanner();
+    test_fields_once();
 
     check_redact("postgresql://app:s3cret@db.example:5432/easysks?sslmode=require",
                  "postgresql://app:***@db.example:5432/easysks?sslmode=require");
