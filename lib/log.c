@@ -51,13 +51,33 @@ void log_set_user(const char *sub)
     snprintf(user_sub, sizeof(user_sub), "%s", sub != NULL ? sub : "");
 }
 
-/* Append `s` JSON-escaped; returns the new length (never past cap - 1). */
-static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
+/* Lines are cut to LOG_LINE_MAX bytes. What does not fit is left out whole
+ * (a field) or cut short (a value, never inside an escape), and the line
+ * then ends with this marker; room for it and "}\n" is always kept. */
+static const char truncated_marker[] = ",\"truncated\":true";
+#define LOG_TAIL_ROOM (sizeof(truncated_marker) - 1 + 2)
+
+/* Bytes that c takes JSON-escaped. */
+static size_t escaped_len(unsigned char c)
+{
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+        return 2;
+    return c < 0x20 ? 6 : 1;
+}
+
+/* Append `s` JSON-escaped without going past `cap`; returns the new length
+ * and sets *cut when not all of `s` fitted. */
+static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s, int *cut)
 {
     static const char hex[] = "0123456789abcdef";
 
-    for (; *s != '\0' && len + 7 < cap; s++) {
+    for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
+        size_t need = escaped_len(c);
+        if (len + need > cap) {
+            *cut = 1;
+            break;
+        }
         switch (c) {
         case '"':
             buf[len++] = '\\';
@@ -93,33 +113,48 @@ static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
     return len;
 }
 
-static size_t append_raw(char *buf, size_t len, size_t cap, const char *s)
+/* Append `s` whole if it fits within `cap`; otherwise nothing, and set *cut. */
+static size_t append_whole(char *buf, size_t len, size_t cap, const char *s, int *cut)
 {
     size_t n = strlen(s);
-    if (len + n >= cap)
-        n = cap - len - 1;
+
+    if (len + n > cap) {
+        *cut = 1;
+        return len;
+    }
     memcpy(buf + len, s, n);
     return len + n;
 }
 
-static size_t append_field(char *buf, size_t len, size_t cap, const char *key, const char *value)
+/* ,"key":"value" within `cap`: the key whole or the field not at all; the
+ * value may be cut short, its closing quote always fits. */
+static size_t append_field(char *buf, size_t len, size_t cap, const char *key, const char *value,
+                           int *cut)
 {
-    len = append_raw(buf, len, cap, ",\"");
-    len = append_escaped(buf, len, cap, key);
-    len = append_raw(buf, len, cap, "\":\"");
-    len = append_escaped(buf, len, cap, value != NULL ? value : "");
-    return append_raw(buf, len, cap, "\"");
+    size_t start = len;
+    int key_cut = 0;
+
+    len = append_whole(buf, len, cap - 1, ",\"", &key_cut);
+    len = append_escaped(buf, len, cap - 1, key, &key_cut);
+    len = append_whole(buf, len, cap - 1, "\":\"", &key_cut);
+    if (key_cut) {
+        *cut = 1;
+        return start;
+    }
+    len = append_escaped(buf, len, cap - 1, value != NULL ? value : "", cut);
+    buf[len++] = '"';
+    return len;
 }
 
 void log_write(enum log_level level, const char *msg, ...)
 {
     char buf[LOG_LINE_MAX];
-    char ts[40], pid[24];
+    char ts[40], pid[40];
     struct timeval tv;
     struct tm tm;
-    size_t len = 0;
+    size_t len = 0, cap = sizeof(buf) - LOG_TAIL_ROOM;
     va_list ap;
-    int saved_errno = errno;
+    int saved_errno = errno, cut = 0;
 
     if (level < min_level)
         return;
@@ -128,20 +163,19 @@ void log_write(enum log_level level, const char *msg, ...)
     gmtime_r(&tv.tv_sec, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03dZ", (int)(tv.tv_usec / 1000));
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    snprintf(pid, sizeof(pid), ",\"pid\":%ld", (long)getpid());
 
-    len = append_raw(buf, len, sizeof(buf), "{\"time\":\"");
-    len = append_raw(buf, len, sizeof(buf), ts);
-    len = append_raw(buf, len, sizeof(buf), "\"");
-    len = append_field(buf, len, sizeof(buf), "level", level_names[level]);
-    len = append_field(buf, len, sizeof(buf), "msg", msg);
-    len = append_field(buf, len, sizeof(buf), "proc", process_name);
-    len = append_raw(buf, len, sizeof(buf), ",\"pid\":");
-    len = append_raw(buf, len, sizeof(buf), pid);
+    len = append_whole(buf, len, cap, "{\"time\":\"", &cut);
+    len = append_whole(buf, len, cap, ts, &cut);
+    len = append_whole(buf, len, cap, "\"", &cut);
+    len = append_field(buf, len, cap, "level", level_names[level], &cut);
+    len = append_field(buf, len, cap, "msg", msg, &cut);
+    len = append_field(buf, len, cap, "proc", process_name, &cut);
+    len = append_whole(buf, len, cap, pid, &cut);
     if (request_id[0] != '\0')
-        len = append_field(buf, len, sizeof(buf), "request_id", request_id);
+        len = append_field(buf, len, cap, "request_id", request_id, &cut);
     if (user_sub[0] != '\0')
-        len = append_field(buf, len, sizeof(buf), "user", user_sub);
+        len = append_field(buf, len, cap, "user", user_sub, &cut);
 
     va_start(ap, msg);
     for (;;) {
@@ -150,11 +184,13 @@ void log_write(enum log_level level, const char *msg, ...)
         if (key == NULL)
             break;
         value = va_arg(ap, const char *);
-        len = append_field(buf, len, sizeof(buf), key, value);
+        len = append_field(buf, len, cap, key, value, &cut);
     }
     va_end(ap);
 
-    len = append_raw(buf, len, sizeof(buf) - 1, "}");
+    if (cut)
+        len = append_whole(buf, len, sizeof(buf), truncated_marker, &cut);
+    buf[len++] = '}';
     buf[len++] = '\n';
 
     /* One write(2) per line so lines from several processes never interleave

@@ -235,6 +235,102 @@ static void test_fields_once(void)
        "after clearing: neither \"user\" nor \"request_id\"");
 }
 
+/* ---- lines longer than the 8 KiB line buffer --------------------------------- */
+
+#define LINE_MAX_BYTES 8192 /* LOG_LINE_MAX in lib/log.c, newline included */
+
+static char long_text[12000];
+
+static void emit_long_msg(void)
+{
+    log_info(long_text, NULL);
+}
+
+static void emit_long_value(void)
+{
+    log_set_request_id("abc123");
+    log_info("short", "path", long_text, "status", "200", NULL);
+    log_set_request_id(NULL);
+}
+
+/* `n` bytes of `c` in long_text. */
+static void fill(char c, size_t n)
+{
+    memset(long_text, c, n);
+    long_text[n] = '\0';
+}
+
+/* One line, at most LINE_MAX_BYTES, a JSON object with no duplicate keys,
+ * marked "truncated" exactly when `want_cut`. */
+static int line_sane(const char *buf, int want_cut)
+{
+    struct keys k;
+    cJSON *line = cJSON_Parse(buf), *cut = cJSON_GetObjectItem(line, "truncated");
+    size_t len = strlen(buf);
+    int good = line != NULL && len > 0 && len <= LINE_MAX_BYTES && buf[len - 1] == '\n' &&
+               strchr(buf, '\n') == buf + len - 1 && line_keys(buf, &k) == 0 &&
+               duplicate_key(&k) == NULL && (want_cut ? cJSON_IsTrue(cut) : cut == NULL);
+
+    if (!good)
+        printf("# %zu bytes: %.120s...%s", len, buf, len > 60 ? buf + len - 60 : "");
+    cJSON_Delete(line);
+    return good;
+}
+
+static void test_long_lines(void)
+{
+    static char buf[16384];
+    cJSON *line;
+    const cJSON *item;
+    int all = 1;
+
+    fill('a', 9000);
+    capture(emit_long_msg, buf, sizeof(buf));
+    ok(line_sane(buf, 1), "9000-byte message: one valid line, cut, marked truncated");
+
+    capture(emit_long_value, buf, sizeof(buf));
+    line = cJSON_Parse(buf);
+    item = cJSON_GetObjectItem(line, "path");
+    ok(line_sane(buf, 1) && cJSON_IsString(item) && strlen(item->valuestring) > 8000 &&
+           strspn(item->valuestring, "a") == strlen(item->valuestring) &&
+           cJSON_GetObjectItem(line, "request_id") != NULL &&
+           cJSON_GetObjectItem(line, "status") == NULL,
+       "9000-byte value: cut short, the field after it left out, request id kept");
+    cJSON_Delete(line);
+
+    fill('\x01', 2000); /* 12000 bytes escaped */
+    capture(emit_long_value, buf, sizeof(buf));
+    line = cJSON_Parse(buf);
+    item = cJSON_GetObjectItem(line, "path");
+    ok(line_sane(buf, 1) && cJSON_IsString(item) &&
+           strspn(item->valuestring, "\x01") == strlen(item->valuestring),
+       "value of control characters: never cut inside a \\u escape");
+    cJSON_Delete(line);
+
+    /* Every length around the buffer size, with 1-, 2- and 6-byte escapes. */
+    for (size_t n = 8100; n <= 8200; n++) {
+        const char chars[] = {'a', '"', '\x02'};
+        for (size_t i = 0; i < sizeof(chars); i++) {
+            fill(chars[i], i == 2 ? n / 6 : i == 1 ? n / 2 : n);
+            capture(emit_long_msg, buf, sizeof(buf));
+            all &= line_sane(buf, 1);
+            capture(emit_long_value, buf, sizeof(buf));
+            all &= line_sane(buf, 1);
+            if (!all) {
+                printf("# failed at n=%zu char %d\n", n, chars[i]);
+                break;
+            }
+        }
+        if (!all)
+            break;
+    }
+    ok(all, "messages and values of 8100..8200 bytes: valid lines of at most 8 KiB");
+
+    fill('a', 7000);
+    capture(emit_long_value, buf, sizeof(buf));
+    ok(line_sane(buf, 0), "a 7000-byte value fits: not marked truncated");
+}
+
 static void emit_filtered(void)
 {
     log_set_level(LOG_WARN);
@@ -284,6 +380,7 @@ int main(void)
 
     test_key_scanner();
     test_fields_once();
+    test_long_lines();
 
     check_redact("postgresql://app:s3cret@db.example:5432/easysks?sslmode=require",
                  "postgresql://app:***@db.example:5432/easysks?sslmode=require");
