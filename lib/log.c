@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -207,9 +208,59 @@ void log_write(enum log_level level, const char *msg, ...)
     errno = saved_errno;
 }
 
+/* Append `len` bytes of `s` to out[n..], never past outlen - 1. */
+static size_t put(char *out, size_t outlen, size_t n, const char *s, size_t len)
+{
+    if (len > outlen - 1 - n)
+        len = outlen - 1 - n;
+    memcpy(out + n, s, len);
+    return n + len;
+}
+
+/* The "scheme:" of a URI: a letter, then letters, digits, + - . */
+static int is_scheme(const char *s, size_t len)
+{
+    if (len == 0 || !isalpha((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.')
+            return 0;
+    return 1;
+}
+
+/* scheme://user:password@host/path?password=...: libpq reads the
+ * credentials up to the first '/' (a raw '?' or '#' in a password counts),
+ * so this looks that far and takes the last '@' (a raw '@' in a password
+ * is covered too); password=... may also come as a query parameter. */
+static void redact_uri(const char *in, const char *auth, char *out, size_t outlen)
+{
+    const char *at = memrchr(auth, '@', strcspn(auth, "/"));
+    const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    const char *p = in;
+    size_t n = 0;
+
+    while (*p != '\0' && n + 1 < outlen) {
+        if (colon != NULL && p > colon && p < at) {
+            n = put(out, outlen, n, "***", 3);
+            p = at;
+            continue;
+        }
+        if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0) {
+            n = put(out, outlen, n, p, 10);
+            n = put(out, outlen, n, "***", 3);
+            p += 10;
+            p += strcspn(p, "&#");
+            continue;
+        }
+        n = put(out, outlen, n, p, 1);
+        p++;
+    }
+    out[n] = '\0';
+}
+
 void log_redact_url(const char *in, char *out, size_t outlen)
 {
-    const char *scheme, *at, *colon, *p;
+    const char *scheme, *p;
     size_t n;
 
     if (outlen == 0)
@@ -219,33 +270,27 @@ void log_redact_url(const char *in, char *out, size_t outlen)
         return;
     }
 
-    /* URI form: scheme://user:password@host/... */
+    /* URI form; a "://" inside a key=value string (a password may hold
+     * one) does not make it a URI. */
     scheme = strstr(in, "://");
-    if (scheme != NULL) {
-        const char *auth = scheme + 3;
-        const char *end = auth + strcspn(auth, "/?#");
-        at = memchr(auth, '@', (size_t)(end - auth));
-        colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-        if (colon != NULL) {
-            snprintf(out, outlen, "%.*s:***%s", (int)(colon - in), in, at);
-            return;
-        }
-        snprintf(out, outlen, "%s", in);
+    if (scheme != NULL && is_scheme(in, (size_t)(scheme - in))) {
+        redact_uri(in, scheme + 3, out, outlen);
         return;
     }
 
-    /* key=value form: replace the value of password=... (quoted or not). */
+    /* key=value form: replace the value of password=... (quoted or not).
+     * libpq separates pairs with any white space. */
     out[0] = '\0';
     n = 0;
     p = in;
     while (*p != '\0' && n + 1 < outlen) {
-        if ((p == in || p[-1] == ' ') && strncmp(p, "password", 8) == 0) {
+        if ((p == in || isspace((unsigned char)p[-1])) && strncmp(p, "password", 8) == 0) {
             const char *q = p + 8;
-            while (*q == ' ')
+            while (isspace((unsigned char)*q))
                 q++;
             if (*q == '=') {
                 q++;
-                while (*q == ' ')
+                while (isspace((unsigned char)*q))
                     q++;
                 if (*q == '\'') {
                     for (q++; *q != '\0' && *q != '\''; q++)
@@ -254,19 +299,15 @@ void log_redact_url(const char *in, char *out, size_t outlen)
                     if (*q == '\'')
                         q++;
                 } else {
-                    while (*q != '\0' && *q != ' ')
+                    while (*q != '\0' && !isspace((unsigned char)*q))
                         q++;
                 }
-                n += (size_t)snprintf(out + n, outlen - n, "password=***");
-                if (n >= outlen) {
-                    n = outlen - 1;
-                    break;
-                }
+                n = put(out, outlen, n, "password=***", 12);
                 p = q;
                 continue;
             }
         }
         out[n++] = *p++;
     }
-    out[n < outlen ? n : outlen - 1] = '\0';
+    out[n] = '\0';
 }

@@ -339,11 +339,22 @@ static void emit_filtered(void)
     log_set_level(LOG_INFO);
 }
 
+/* s with control characters shown as '.', for a one-line TAP description. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+    size_t i = 0;
+    for (; s[i] != '\0' && i + 1 < len; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 ? '.' : s[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 static void check_redact(const char *in, const char *want)
 {
-    char out[256];
+    char out[256], a[256], b[256];
     log_redact_url(in, out, sizeof(out));
-    ok(strcmp(out, want) == 0, "redact %s -> %s", in, out);
+    ok(strcmp(out, want) == 0, "redact %s -> %s", printable(in, a, sizeof(a)),
+       printable(out, b, sizeof(b)));
 }
 
 int main(void)
@@ -391,5 +402,27 @@ int main(void)
                  "host=db user=app password=*** dbname=x");
     check_redact("host=db password='it\\'s secret' dbname=x", "host=db password=*** dbname=x");
     check_redact("password = spaced host=db", "password=*** host=db");
+    /* Passwords libpq reads that the first version let through. */
+    check_redact("postgresql:///easysks?host=/run/pg&user=app&password=s3cret",
+                 "postgresql:///easysks?host=/run/pg&user=app&password=***");
+    check_redact("postgresql://db/easysks?password=s3cret&sslmode=require#x",
+                 "postgresql://db/easysks?password=***&sslmode=require#x");
+    check_redact("postgresql://app:pa?ss@db/easysks", "postgresql://app:***@db/easysks");
+    check_redact("postgresql://app:pa#ss@db:5432", "postgresql://app:***@db:5432");
+    check_redact("postgresql://app:p@ss@db/easysks", "postgresql://app:***@db/easysks");
+    check_redact("host=db\tpassword=s3cret\ndbname=x", "host=db\tpassword=***\ndbname=x");
+    check_redact("host=db password=ab://cd dbname=x", "host=db password=*** dbname=x");
+    /* and what must stay as it is */
+    check_redact("https://api.example/v1/x?a=1&passwordless=1",
+                 "https://api.example/v1/x?a=1&passwordless=1");
+    check_redact("https://h/p?x=a@b", "https://h/p?x=a@b");
+    {
+        char small[12];
+        log_redact_url("postgresql://app:s3cret@db/x", small, sizeof(small));
+        ok(strcmp(small, "postgresql:") == 0, "redact: cut to the buffer, NUL-terminated (%s)",
+           small);
+        log_redact_url("host=db password=s3cret", small, sizeof(small));
+        ok(strcmp(small, "host=db pas") == 0, "redact: key=value cut to the buffer (%s)", small);
+    }
     return tap_done();
 }
