@@ -10,12 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int fuzz_replay_done(void) __attribute__((weak));
 
 int main(int argc, char **argv)
 {
+    const char *name;
     int n = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -40,10 +42,11 @@ int main(int argc, char **argv)
         free(buf);
         n++;
     }
+    name = strrchr(argv[0], '/') != NULL ? strrchr(argv[0], '/') + 1 : argv[0];
     if (fuzz_replay_done != NULL && fuzz_replay_done() != 0) {
-        printf("not ok - %d inputs replayed, end-of-corpus check failed\n", n);
+        printf("not ok - %s: %d inputs replayed, end-of-corpus check failed\n", name, n);
         return 1;
     }
-    printf("ok - %d inputs replayed\n", n);
+    printf("ok - %s: %d inputs replayed\n", name, n);
     return 0;
 }
