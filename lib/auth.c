@@ -391,8 +391,6 @@ static int client_allowed(const struct auth_verifier *v, const char *id)
     return 0;
 }
 
-/* Copy an optional string claim into dst; -1 if present but not a string or
- * too long (never truncate an identity). */
 /* Identity strings end up in response headers (X-User-Sub), log lines and
  * the database: no control characters (CR/LF would split a header). */
 static int has_control(const char *s)
@@ -403,6 +401,8 @@ static int has_control(const char *s)
     return 0;
 }
 
+/* Copy an optional string claim into dst; -1 if present but not a string,
+ * too long (never truncate an identity) or holding a control character. */
 static int copy_claim(const cJSON *claims, const char *name, char *dst, size_t cap)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(claims, name);

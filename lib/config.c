@@ -64,6 +64,13 @@ static int read_secret_file(const char *name, const char *path, char **out, char
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
     buf[n] = '\0';
+    /* As a C string the value would end at the NUL: a file of NUL bytes
+     * (preallocated, truncate -s) would be an empty secret, "abc\0def" "abc". */
+    if (memchr(buf, '\0', n) != NULL) {
+        explicit_bzero(buf, n);
+        free(buf);
+        return fail(errbuf, errlen, "%s_FILE: %s holds a NUL byte", name, path);
+    }
     if (strspn(buf, " \t\r\n") == n) {
         config_free_secret(buf);
         return fail(errbuf, errlen, "%s_FILE: %s is empty", name, path);

@@ -74,9 +74,10 @@ const char *config_env_name(enum config_env env);
 
 /* Read one setting given as NAME or NAME_FILE (not both). *out is a
  * malloc()ed copy the caller releases with config_free_secret(), or NULL
- * when neither is set. A NAME_FILE that cannot be read or holds nothing but
- * whitespace is an error, never "set to empty" (an empty database URL would
- * connect with libpq defaults, an empty webhook secret would be an HMAC key).
+ * when neither is set. A NAME_FILE that cannot be read, holds nothing but
+ * whitespace or holds a NUL byte is an error, never "set to empty" (an
+ * empty database URL would connect with libpq defaults, an empty webhook
+ * secret would be an HMAC key).
  * Returns 0, or -1 with a one-line message in errbuf. */
 int config_get_secret(const char *name, char **out, char *errbuf, size_t errlen);
 

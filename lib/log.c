@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,13 +52,33 @@ void log_set_user(const char *sub)
     snprintf(user_sub, sizeof(user_sub), "%s", sub != NULL ? sub : "");
 }
 
-/* Append `s` JSON-escaped; returns the new length (never past cap - 1). */
-static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
+/* Lines are cut to LOG_LINE_MAX bytes. What does not fit is left out whole
+ * (a field) or cut short (a value, never inside an escape), and the line
+ * then ends with this marker; room for it and "}\n" is always kept. */
+static const char truncated_marker[] = ",\"truncated\":true";
+#define LOG_TAIL_ROOM (sizeof(truncated_marker) - 1 + 2)
+
+/* Bytes that c takes JSON-escaped. */
+static size_t escaped_len(unsigned char c)
+{
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+        return 2;
+    return c < 0x20 ? 6 : 1;
+}
+
+/* Append `s` JSON-escaped without going past `cap`; returns the new length
+ * and sets *cut when not all of `s` fitted. */
+static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s, int *cut)
 {
     static const char hex[] = "0123456789abcdef";
 
-    for (; *s != '\0' && len + 7 < cap; s++) {
+    for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
+        size_t need = escaped_len(c);
+        if (len + need > cap) {
+            *cut = 1;
+            break;
+        }
         switch (c) {
         case '"':
             buf[len++] = '\\';
@@ -93,33 +114,48 @@ static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
     return len;
 }
 
-static size_t append_raw(char *buf, size_t len, size_t cap, const char *s)
+/* Append `s` whole if it fits within `cap`; otherwise nothing, and set *cut. */
+static size_t append_whole(char *buf, size_t len, size_t cap, const char *s, int *cut)
 {
     size_t n = strlen(s);
-    if (len + n >= cap)
-        n = cap - len - 1;
+
+    if (len + n > cap) {
+        *cut = 1;
+        return len;
+    }
     memcpy(buf + len, s, n);
     return len + n;
 }
 
-static size_t append_field(char *buf, size_t len, size_t cap, const char *key, const char *value)
+/* ,"key":"value" within `cap`: the key whole or the field not at all; the
+ * value may be cut short, its closing quote always fits. */
+static size_t append_field(char *buf, size_t len, size_t cap, const char *key, const char *value,
+                           int *cut)
 {
-    len = append_raw(buf, len, cap, ",\"");
-    len = append_escaped(buf, len, cap, key);
-    len = append_raw(buf, len, cap, "\":\"");
-    len = append_escaped(buf, len, cap, value != NULL ? value : "");
-    return append_raw(buf, len, cap, "\"");
+    size_t start = len;
+    int key_cut = 0;
+
+    len = append_whole(buf, len, cap - 1, ",\"", &key_cut);
+    len = append_escaped(buf, len, cap - 1, key, &key_cut);
+    len = append_whole(buf, len, cap - 1, "\":\"", &key_cut);
+    if (key_cut) {
+        *cut = 1;
+        return start;
+    }
+    len = append_escaped(buf, len, cap - 1, value != NULL ? value : "", cut);
+    buf[len++] = '"';
+    return len;
 }
 
 void log_write(enum log_level level, const char *msg, ...)
 {
     char buf[LOG_LINE_MAX];
-    char ts[40], pid[24];
+    char ts[40], pid[40];
     struct timeval tv;
     struct tm tm;
-    size_t len = 0;
+    size_t len = 0, cap = sizeof(buf) - LOG_TAIL_ROOM;
     va_list ap;
-    int saved_errno = errno;
+    int saved_errno = errno, cut = 0;
 
     if (level < min_level)
         return;
@@ -128,20 +164,19 @@ void log_write(enum log_level level, const char *msg, ...)
     gmtime_r(&tv.tv_sec, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03dZ", (int)(tv.tv_usec / 1000));
-    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    snprintf(pid, sizeof(pid), ",\"pid\":%ld", (long)getpid());
 
-    len = append_raw(buf, len, sizeof(buf), "{\"time\":\"");
-    len = append_raw(buf, len, sizeof(buf), ts);
-    len = append_raw(buf, len, sizeof(buf), "\"");
-    len = append_field(buf, len, sizeof(buf), "level", level_names[level]);
-    len = append_field(buf, len, sizeof(buf), "msg", msg);
-    len = append_field(buf, len, sizeof(buf), "proc", process_name);
-    len = append_raw(buf, len, sizeof(buf), ",\"pid\":");
-    len = append_raw(buf, len, sizeof(buf), pid);
+    len = append_whole(buf, len, cap, "{\"time\":\"", &cut);
+    len = append_whole(buf, len, cap, ts, &cut);
+    len = append_whole(buf, len, cap, "\"", &cut);
+    len = append_field(buf, len, cap, "level", level_names[level], &cut);
+    len = append_field(buf, len, cap, "msg", msg, &cut);
+    len = append_field(buf, len, cap, "proc", process_name, &cut);
+    len = append_whole(buf, len, cap, pid, &cut);
     if (request_id[0] != '\0')
-        len = append_field(buf, len, sizeof(buf), "request_id", request_id);
+        len = append_field(buf, len, cap, "request_id", request_id, &cut);
     if (user_sub[0] != '\0')
-        len = append_field(buf, len, sizeof(buf), "user", user_sub);
+        len = append_field(buf, len, cap, "user", user_sub, &cut);
 
     va_start(ap, msg);
     for (;;) {
@@ -150,11 +185,13 @@ void log_write(enum log_level level, const char *msg, ...)
         if (key == NULL)
             break;
         value = va_arg(ap, const char *);
-        len = append_field(buf, len, sizeof(buf), key, value);
+        len = append_field(buf, len, cap, key, value, &cut);
     }
     va_end(ap);
 
-    len = append_raw(buf, len, sizeof(buf) - 1, "}");
+    if (cut)
+        len = append_whole(buf, len, sizeof(buf), truncated_marker, &cut);
+    buf[len++] = '}';
     buf[len++] = '\n';
 
     /* One write(2) per line so lines from several processes never interleave
@@ -171,9 +208,59 @@ void log_write(enum log_level level, const char *msg, ...)
     errno = saved_errno;
 }
 
+/* Append `len` bytes of `s` to out[n..], never past outlen - 1. */
+static size_t put(char *out, size_t outlen, size_t n, const char *s, size_t len)
+{
+    if (len > outlen - 1 - n)
+        len = outlen - 1 - n;
+    memcpy(out + n, s, len);
+    return n + len;
+}
+
+/* The "scheme:" of a URI: a letter, then letters, digits, + - . */
+static int is_scheme(const char *s, size_t len)
+{
+    if (len == 0 || !isalpha((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.')
+            return 0;
+    return 1;
+}
+
+/* scheme://user:password@host/path?password=...: libpq reads the
+ * credentials up to the first '/' (a raw '?' or '#' in a password counts),
+ * so this looks that far and takes the last '@' (a raw '@' in a password
+ * is covered too); password=... may also come as a query parameter. */
+static void redact_uri(const char *in, const char *auth, char *out, size_t outlen)
+{
+    const char *at = memrchr(auth, '@', strcspn(auth, "/"));
+    const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    const char *p = in;
+    size_t n = 0;
+
+    while (*p != '\0' && n + 1 < outlen) {
+        if (colon != NULL && p > colon && p < at) {
+            n = put(out, outlen, n, "***", 3);
+            p = at;
+            continue;
+        }
+        if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0) {
+            n = put(out, outlen, n, p, 10);
+            n = put(out, outlen, n, "***", 3);
+            p += 10;
+            p += strcspn(p, "&#");
+            continue;
+        }
+        n = put(out, outlen, n, p, 1);
+        p++;
+    }
+    out[n] = '\0';
+}
+
 void log_redact_url(const char *in, char *out, size_t outlen)
 {
-    const char *scheme, *at, *colon, *p;
+    const char *scheme, *p;
     size_t n;
 
     if (outlen == 0)
@@ -183,33 +270,27 @@ void log_redact_url(const char *in, char *out, size_t outlen)
         return;
     }
 
-    /* URI form: scheme://user:password@host/... */
+    /* URI form; a "://" inside a key=value string (a password may hold
+     * one) does not make it a URI. */
     scheme = strstr(in, "://");
-    if (scheme != NULL) {
-        const char *auth = scheme + 3;
-        const char *end = auth + strcspn(auth, "/?#");
-        at = memchr(auth, '@', (size_t)(end - auth));
-        colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-        if (colon != NULL) {
-            snprintf(out, outlen, "%.*s:***%s", (int)(colon - in), in, at);
-            return;
-        }
-        snprintf(out, outlen, "%s", in);
+    if (scheme != NULL && is_scheme(in, (size_t)(scheme - in))) {
+        redact_uri(in, scheme + 3, out, outlen);
         return;
     }
 
-    /* key=value form: replace the value of password=... (quoted or not). */
+    /* key=value form: replace the value of password=... (quoted or not).
+     * libpq separates pairs with any white space. */
     out[0] = '\0';
     n = 0;
     p = in;
     while (*p != '\0' && n + 1 < outlen) {
-        if ((p == in || p[-1] == ' ') && strncmp(p, "password", 8) == 0) {
+        if ((p == in || isspace((unsigned char)p[-1])) && strncmp(p, "password", 8) == 0) {
             const char *q = p + 8;
-            while (*q == ' ')
+            while (isspace((unsigned char)*q))
                 q++;
             if (*q == '=') {
                 q++;
-                while (*q == ' ')
+                while (isspace((unsigned char)*q))
                     q++;
                 if (*q == '\'') {
                     for (q++; *q != '\0' && *q != '\''; q++)
@@ -218,19 +299,15 @@ void log_redact_url(const char *in, char *out, size_t outlen)
                     if (*q == '\'')
                         q++;
                 } else {
-                    while (*q != '\0' && *q != ' ')
+                    while (*q != '\0' && !isspace((unsigned char)*q))
                         q++;
                 }
-                n += (size_t)snprintf(out + n, outlen - n, "password=***");
-                if (n >= outlen) {
-                    n = outlen - 1;
-                    break;
-                }
+                n = put(out, outlen, n, "password=***", 12);
                 p = q;
                 continue;
             }
         }
         out[n++] = *p++;
     }
-    out[n < outlen ? n : outlen - 1] = '\0';
+    out[n] = '\0';
 }

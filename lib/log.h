@@ -38,7 +38,9 @@ void log_write(enum log_level level, const char *msg, ...) __attribute__((sentin
 
 /*
  * Copy `in` (a libpq URI or key=value conninfo, or any URL) into `out` with
- * any password replaced by "***". Always NUL-terminates; truncates to outlen.
+ * any password replaced by "***": user:password@ in a URI (read as libpq
+ * reads it), password=... as a URI query parameter or a conninfo pair.
+ * Always NUL-terminates; truncates to outlen.
  */
 void log_redact_url(const char *in, char *out, size_t outlen);
 

@@ -1,32 +1,61 @@
 #!/usr/bin/env bash
 # Fuzz the parsers with libFuzzer (clang), each for FUZZ_SECONDS (default 30).
 #
-#   tests/fuzz/run.sh [replay]
+#   tests/fuzz/run.sh [replay] [target...]
 #
-# `replay` instead builds the targets with the project's compiler and
-# ASan/UBSan and runs the committed corpus once (part of `make test`).
-# New interesting inputs found by a fuzzing run are added to a scratch copy
-# of the corpus; crashes are written to build-fuzz/ and fail the run.
+# Targets are tests/fuzz/fuzz_<target>.c (all of them unless named), each
+# with its corpus in tests/fuzz/corpus/<target>/. `replay` instead builds the
+# targets with the project's compiler and ASan/UBSan and runs the committed
+# corpus once (part of `make test`). New interesting inputs found by a
+# fuzzing run are added to a scratch copy of the corpus; crashes are written
+# to build-fuzz/ and fail the run.
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/../.."
 
-targets=(jwt jwks json grade)
+mode=fuzz
+if [ "${1:-}" = replay ]; then
+    mode=replay
+    shift
+fi
+targets=("$@")
+if [ "${#targets[@]}" -eq 0 ]; then
+    for f in tests/fuzz/fuzz_*.c; do
+        f=${f#tests/fuzz/fuzz_}
+        targets+=("${f%.c}")
+    done
+fi
+
+# Sources outside lib/ that a target exercises.
+extra_srcs() {
+    case $1 in
+    router) echo app/http/router.c ;;
+    esac
+}
+
 pkgs="libpq libcjson libcurl libcrypto"
 # shellcheck disable=SC2086
 libs=$(pkg-config --libs $pkgs)
+# fcgi: app/http headers include fcgiapp.h (nothing from libfcgi is linked).
 # shellcheck disable=SC2086
-cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(pkg-config --cflags $pkgs)"
+cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Ilib -Iapp $(pkg-config --cflags $pkgs fcgi)"
 
-if [ "${1:-}" = replay ]; then
+if [ "$mode" = replay ]; then
     make -s SANITIZE=address,undefined build-san/libeasysks.a
     mkdir -p build-san/fuzz
     passed=0 failed=0
     for t in "${targets[@]}"; do
-        # shellcheck disable=SC2086
-        ${CC:-cc} $cflags -fsanitize=address,undefined -fno-sanitize-recover=all \
-            tests/fuzz/fuzz_$t.c tests/fuzz/replay.c build-san/libeasysks.a $libs -lm \
-            -o "build-san/fuzz/fuzz_$t"
-        if "build-san/fuzz/fuzz_$t" tests/fuzz/corpus/"$t"/*; then
+        corpus=(tests/fuzz/corpus/"$t"/*)
+        # shellcheck disable=SC2046,SC2086
+        if [ "${#corpus[@]}" -eq 0 ]; then
+            echo "not ok - fuzz_$t has no corpus in tests/fuzz/corpus/$t/"
+            failed=$((failed + 1))
+        elif ! ${CC:-cc} $cflags -fsanitize=address,undefined -fno-sanitize-recover=all \
+            "tests/fuzz/fuzz_$t.c" $(extra_srcs "$t") tests/fuzz/replay.c \
+            build-san/libeasysks.a $libs -lm -o "build-san/fuzz/fuzz_$t"; then
+            echo "not ok - fuzz_$t does not build"
+            failed=$((failed + 1))
+        elif "build-san/fuzz/fuzz_$t" "${corpus[@]}"; then
             passed=$((passed + 1))
         else
             failed=$((failed + 1))
@@ -41,11 +70,12 @@ fi
 command -v clang >/dev/null || { echo "fuzzing needs clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 mkdir -p build-fuzz
 for t in "${targets[@]}"; do
-    # shellcheck disable=SC2086
-    clang $cflags -fsanitize=fuzzer,address,undefined lib/*.c tests/fuzz/fuzz_$t.c $libs -lm \
-        -o "build-fuzz/fuzz_$t"
+    # shellcheck disable=SC2046,SC2086
+    clang $cflags -fsanitize=fuzzer,address,undefined lib/*.c $(extra_srcs "$t") \
+        "tests/fuzz/fuzz_$t.c" $libs -lm -o "build-fuzz/fuzz_$t"
     rm -rf "build-fuzz/corpus-$t"
-    cp -r "tests/fuzz/corpus/$t" "build-fuzz/corpus-$t"
+    mkdir -p "build-fuzz/corpus-$t"
+    cp -r "tests/fuzz/corpus/$t/." "build-fuzz/corpus-$t/" 2>/dev/null || true
     echo "=== fuzz_$t for ${FUZZ_SECONDS:-30}s"
     "build-fuzz/fuzz_$t" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=12000 \
         -artifact_prefix="build-fuzz/$t-" "build-fuzz/corpus-$t" 2>&1 | tail -n 3

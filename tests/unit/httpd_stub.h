@@ -9,7 +9,11 @@
  * Modes: STUB_OK answers 200 with the current body; STUB_ERROR answers 503;
  * STUB_SLOW waits `delay_ms` before answering 200; STUB_BIG answers 200 with
  * `big_len` bytes and no Content-Length (so only the client's write callback
- * can enforce a size cap). Every request is counted.
+ * can enforce a size cap). Every request is counted, and the last one is
+ * recorded (method, path, header lines, body up to STUB_BODY_MAX bytes):
+ *
+ *     struct stub_request *r = malloc(sizeof(*r)); stub_last_request(&s, r);
+ *     stub_header(r, "Content-Type", value, sizeof(value)) -> occurrences
  */
 #ifndef EASYSKS_HTTPD_STUB_H
 #define EASYSKS_HTTPD_STUB_H
@@ -21,11 +25,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 enum stub_mode { STUB_OK, STUB_ERROR, STUB_SLOW, STUB_BIG };
+
+#define STUB_HEAD_MAX 4096
+#define STUB_BODY_MAX 65536
+
+struct stub_request {
+    char method[16];
+    char path[256];
+    char headers[STUB_HEAD_MAX];  /* the header lines, each ending in CRLF */
+    char body[STUB_BODY_MAX + 1]; /* NUL-terminated; may hold NUL bytes */
+    size_t body_len;
+};
 
 struct stub {
     int fd;
@@ -38,6 +54,7 @@ struct stub {
     long delay_ms;
     size_t big_len;
     unsigned long requests;
+    struct stub_request *last; /* NULL until a request arrived */
 };
 
 __attribute__((unused)) static void stub_write_all(int fd, const char *p, size_t n)
@@ -51,27 +68,92 @@ __attribute__((unused)) static void stub_write_all(int fd, const char *p, size_t
     }
 }
 
+/* Occurrences of header `name` (case-insensitive) in r; the first one's
+ * value goes to out. */
+__attribute__((unused)) static int stub_header(const struct stub_request *r, const char *name,
+                                               char *out, size_t outlen)
+{
+    size_t nlen = strlen(name);
+    int found = 0;
+
+    for (const char *p = r->headers; *p != '\0';) {
+        const char *eol = strstr(p, "\r\n");
+        size_t llen = eol != NULL ? (size_t)(eol - p) : strlen(p);
+        if (llen > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+            if (found++ == 0 && outlen > 0) {
+                const char *v = p + nlen + 1 + strspn(p + nlen + 1, " \t");
+                snprintf(out, outlen, "%.*s", (int)(llen - (size_t)(v - p)), v);
+            }
+        }
+        p += llen + (eol != NULL ? 2 : 0);
+    }
+    if (found == 0 && outlen > 0)
+        out[0] = '\0';
+    return found;
+}
+
+/* Read the request: head, then Content-Length bytes of body (at most
+ * STUB_BODY_MAX; libcurl sends Expect: 100-continue only above 1 MiB).
+ * Fills *rq. */
+__attribute__((unused)) static void stub_read_request(int c, struct stub_request *rq)
+{
+    char *buf = malloc(STUB_HEAD_MAX + STUB_BODY_MAX + 1), cl[32];
+    size_t got = 0, head_len = 0, want = 0;
+    const char *end = NULL, *line_end;
+
+    memset(rq, 0, sizeof(*rq));
+    if (buf == NULL)
+        abort();
+    while (got < STUB_HEAD_MAX) {
+        ssize_t r = read(c, buf + got, STUB_HEAD_MAX - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        buf[got] = '\0';
+        if ((end = strstr(buf, "\r\n\r\n")) != NULL)
+            break;
+    }
+    if (end == NULL) {
+        free(buf);
+        return;
+    }
+    head_len = (size_t)(end - buf) + 4;
+    line_end = strstr(buf, "\r\n");
+    sscanf(buf, "%15s %255s", rq->method, rq->path);
+    snprintf(rq->headers, sizeof(rq->headers), "%.*s",
+             (int)(head_len - 2 - (size_t)(line_end + 2 - buf)), line_end + 2);
+    if (stub_header(rq, "Content-Length", cl, sizeof(cl)) > 0)
+        want = strtoul(cl, NULL, 10);
+    if (want > STUB_BODY_MAX)
+        want = STUB_BODY_MAX;
+    while (got - head_len < want) {
+        ssize_t r = read(c, buf + got, head_len + want - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    rq->body_len = got - head_len < want ? got - head_len : want;
+    memcpy(rq->body, buf + head_len, rq->body_len);
+    rq->body[rq->body_len] = '\0';
+    free(buf);
+}
+
 __attribute__((unused)) static void stub_serve_one(struct stub *s, int c)
 {
-    char req[4096], head[256];
-    size_t got = 0;
+    char head[256];
     enum stub_mode mode;
     char *body = NULL;
     size_t body_len = 0;
     long delay;
+    struct stub_request *rq = malloc(sizeof(*rq));
 
-    /* Read the request head; the stub ignores the path and any body. */
-    while (got < sizeof(req) - 1) {
-        ssize_t r = read(c, req + got, sizeof(req) - 1 - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-        req[got] = '\0';
-        if (strstr(req, "\r\n\r\n") != NULL)
-            break;
-    }
+    if (rq == NULL)
+        abort();
+    stub_read_request(c, rq);
     pthread_mutex_lock(&s->mu);
     s->requests++;
+    free(s->last);
+    s->last = rq;
     mode = s->mode;
     delay = s->delay_ms;
     if (mode == STUB_BIG) {
@@ -160,6 +242,7 @@ __attribute__((unused)) static void stub_stop(struct stub *s)
     pthread_join(s->thread, NULL);
     close(s->fd);
     free(s->body);
+    free(s->last);
     pthread_mutex_destroy(&s->mu);
 }
 
@@ -185,6 +268,19 @@ __attribute__((unused)) static unsigned long stub_requests(struct stub *s)
     n = s->requests;
     pthread_mutex_unlock(&s->mu);
     return n;
+}
+
+/* Copy the last request into *out; 0, or -1 when none arrived yet. */
+__attribute__((unused)) static int stub_last_request(struct stub *s, struct stub_request *out)
+{
+    int rc = -1;
+    pthread_mutex_lock(&s->mu);
+    if (s->last != NULL) {
+        memcpy(out, s->last, sizeof(*out));
+        rc = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }
 
 #endif

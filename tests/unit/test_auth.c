@@ -545,6 +545,81 @@ static void test_static_keys(void)
     auth_verifier_free(v);
 }
 
+/* Access-token claims with the given sub and username, both JSON string
+ * literals as they appear in the payload (escapes included). */
+static char *identity_claims(const char *sub_json, const char *username_json)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof(buf),
+             "{\"sub\":\"%s\",\"iss\":\"" ISS "\",\"client_id\":\"" CLIENT
+             "\",\"token_use\":\"access\",\"username\":\"%s\",\"exp\":%lld}",
+             sub_json, username_json, fake_now + 600);
+    return buf;
+}
+
+/* sub, username and email go into X-User-Sub, log lines and the database:
+ * a control character in any of them refuses the token (401 token_invalid). */
+static void test_control_characters(void)
+{
+    /* JSON spellings of the control characters; DEL may appear raw. */
+    static const struct {
+        const char *json, *what;
+    } bad[] = {
+        {"a\\nb", "\\n"},         {"a\\rb", "\\r"},
+        {"a\\u0001b", "\\x01"},   {"a\\tb", "\\t"},
+        {"a\\u001fb", "\\x1f"},   {"a\177b", "raw \\x7f"},
+        {"a\\u007fb", "\\u007f"}, {"\\r\\nX-Admin: 1", "CRLF header injection"},
+    };
+    struct auth_verifier *v = new_verifier("https://example.invalid/jwks", 0, "access");
+    struct auth_verifier *vid = new_verifier("https://example.invalid/jwks", 0, "id");
+    struct auth_identity id;
+    struct err e;
+    char *doc = jwks_doc(key1, KID1, NULL, NULL, NULL, NULL), *tok, c[2048];
+
+    ok(auth_verifier_load_jwks(v, doc, strlen(doc), &e) == 0 &&
+           auth_verifier_load_jwks(vid, doc, strlen(doc), &e) == 0,
+       "control characters: JWKS loaded");
+    free(doc);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ok(expect(v, mint_raw(key1, hdr(KID1), identity_claims(bad[i].json, "demo")),
+                  "token_invalid"),
+           "sub with %s -> 401 token_invalid", bad[i].what);
+        ok(expect(v, mint_raw(key1, hdr(KID1), identity_claims("user-1", bad[i].json)),
+                  "token_invalid"),
+           "username with %s -> 401 token_invalid", bad[i].what);
+        snprintf(c, sizeof(c),
+                 "{\"sub\":\"u\",\"iss\":\"" ISS "\",\"aud\":\"" CLIENT
+                 "\",\"token_use\":\"id\",\"email\":\"%s@b.c\",\"exp\":%lld}",
+                 bad[i].json, fake_now + 600);
+        ok(expect(vid, mint_raw(key1, hdr(KID1), c), "token_invalid"),
+           "id token email with %s -> 401 token_invalid", bad[i].what);
+    }
+
+    /* The same tokens with printable identities verify (so the refusals
+     * above are about the character, not the shape). */
+    tok = mint_raw(key1, hdr(KID1), identity_claims("user-1", "demo"));
+    memset(&id, 0, sizeof(id));
+    ok(auth_verify_bearer(v, tok, &id, &e) == 0 && strcmp(id.sub, "user-1") == 0 &&
+           strcmp(id.username, "demo") == 0,
+       "normal sub and username still verify");
+    free(tok);
+    tok = mint_raw(key1, hdr(KID1), identity_claims("a b~", "\u00fcser"));
+    memset(&id, 0, sizeof(id));
+    ok(auth_verify_bearer(v, tok, &id, &e) == 0 && strcmp(id.sub, "a b~") == 0 &&
+           strcmp(id.username, "\xc3\xbcser") == 0,
+       "space, tilde (0x20, 0x7e) and non-ASCII UTF-8 are not control characters");
+    free(tok);
+    snprintf(c, sizeof(c),
+             "{\"sub\":\"u\",\"iss\":\"" ISS "\",\"aud\":\"" CLIENT
+             "\",\"token_use\":\"id\",\"email\":\"a@b.c\",\"exp\":%lld}",
+             fake_now + 600);
+    ok(expect(vid, mint_raw(key1, hdr(KID1), c), "ok"), "normal email still verifies");
+
+    auth_verifier_free(v);
+    auth_verifier_free(vid);
+}
+
 static void test_fetch(void)
 {
     struct stub s;
@@ -653,6 +728,7 @@ int main(void)
     test_b64();
     test_config();
     test_static_keys();
+    test_control_characters();
     test_fetch();
 
     EVP_PKEY_free(key1);

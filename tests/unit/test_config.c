@@ -1,10 +1,13 @@
 /*
  * test_config.c - lib/config: defaults, validation messages that name the
- * setting, NAME_FILE secrets, the reloadable config file.
+ * setting, NAME_FILE secrets (an empty, blank or unreadable file is an
+ * error, never an empty value), the reloadable config file and its parser
+ * config_parse_env(), integer ranges.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -12,22 +15,29 @@
 
 static char dir[] = "/tmp/easysks-config-XXXXXX";
 
-static void write_file(const char *name, const char *text, char *path, size_t len)
+/* Write `len` bytes (NUL bytes allowed) to dir/name; the path goes to `path`. */
+static void write_bytes(const char *name, const char *data, size_t len, char *path, size_t plen)
 {
     FILE *f;
-    snprintf(path, len, "%s/%s", dir, name);
+    snprintf(path, plen, "%s/%s", dir, name);
     f = fopen(path, "w");
-    fputs(text, f);
+    if (f == NULL || fwrite(data, 1, len, f) != len)
+        abort();
     fclose(f);
+}
+
+static void write_file(const char *name, const char *text, char *path, size_t len)
+{
+    write_bytes(name, text, strlen(text), path, len);
 }
 
 static void reset_env(void)
 {
     static const char *const names[] = {
-        "EASYSKS_ENV",     "DATABASE_URL",        "DATABASE_URL_FILE",   "EASYSKS_LISTEN",
-        "EASYSKS_WORKERS", "EASYSKS_SOCKET_MODE", "EASYSKS_CONFIG_FILE", "AUTH_ISSUER",
-        "AUTH_JWKS_URL",   "AUTH_CLIENT_IDS",     "AUTH_TOKEN_USE",      "LOG_LEVEL",
-        "STRIPE_API_BASE", "EASYSKS_MAX_BODY"};
+        "EASYSKS_ENV",     "DATABASE_URL",        "DATABASE_URL_FILE",    "EASYSKS_LISTEN",
+        "EASYSKS_WORKERS", "EASYSKS_SOCKET_MODE", "EASYSKS_CONFIG_FILE",  "AUTH_ISSUER",
+        "AUTH_JWKS_URL",   "AUTH_CLIENT_IDS",     "AUTH_TOKEN_USE",       "LOG_LEVEL",
+        "STRIPE_API_BASE", "EASYSKS_MAX_BODY",    "EASYSKS_START_TIMEOUT"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unsetenv(names[i]);
     setenv("EASYSKS_ENV", "dev", 1);
@@ -41,6 +51,258 @@ static void expect_error(const char *prefix, const char *what)
     char err[512];
     int rc = config_load(&c, err, sizeof(err));
     ok(rc == -1 && strncmp(err, prefix, strlen(prefix)) == 0, "%s -> \"%s\"", what, err);
+}
+
+/* ---- NAME_FILE ------------------------------------------------------------ */
+
+/* config_get_secret("TEST_SECRET") with TEST_SECRET_FILE=path must fail with a
+ * message that starts with `prefix` and contains `detail`, and leave no value. */
+static void expect_secret_error(const char *path, const char *prefix, const char *detail,
+                                const char *what)
+{
+    char err[512] = "", *v = (char *)"untouched";
+    int rc;
+
+    setenv("TEST_SECRET_FILE", path, 1);
+    rc = config_get_secret("TEST_SECRET", &v, err, sizeof(err));
+    ok(rc == -1 && v == NULL && strncmp(err, prefix, strlen(prefix)) == 0 &&
+           strstr(err, detail) != NULL,
+       "%s -> \"%s\"", what, err);
+    if (rc == 0)
+        config_free_secret(v);
+    unsetenv("TEST_SECRET_FILE");
+}
+
+/* The same file as DATABASE_URL_FILE through config_load. */
+static void expect_dburl_file_error(const char *path, const char *detail, const char *what)
+{
+    struct config c;
+    char err[512] = "";
+    int rc;
+
+    reset_env();
+    unsetenv("DATABASE_URL");
+    setenv("DATABASE_URL_FILE", path, 1);
+    rc = config_load(&c, err, sizeof(err));
+    ok(rc == -1 && strncmp(err, "DATABASE_URL_FILE: ", 19) == 0 && strstr(err, detail) != NULL,
+       "%s -> \"%s\"", what, err);
+    if (rc == 0)
+        config_cleanup(&c);
+    unsetenv("DATABASE_URL_FILE");
+}
+
+static void test_secret_files(void)
+{
+    char empty[512], blank[512], crlf[512], nul[512], sub[512], err[512], *v = NULL;
+
+    write_file("empty", "", empty, sizeof(empty));
+    write_file("blank", "\n  \t\r\n\n", blank, sizeof(blank));
+    write_file("crlf", " s3cret \r\n", crlf, sizeof(crlf));
+    /* A directory opens but cannot be read (EISDIR). Tests run as root in
+     * CI, where chmod 000 would not stop the read; this does. */
+    snprintf(sub, sizeof(sub), "%s/subdir", dir);
+    if (mkdir(sub, 0700) != 0)
+        abort();
+
+    unsetenv("TEST_SECRET");
+    expect_secret_error(empty, "TEST_SECRET_FILE: ", "is empty", "empty NAME_FILE is an error");
+    expect_secret_error(blank, "TEST_SECRET_FILE: ", "is empty",
+                        "NAME_FILE holding only whitespace and newlines is an error");
+    expect_secret_error(sub, "TEST_SECRET_FILE: cannot read ", sub,
+                        "NAME_FILE that cannot be read is an error");
+    expect_secret_error("/nonexistent/secret", "TEST_SECRET_FILE: cannot open ",
+                        "/nonexistent/secret", "missing NAME_FILE is an error");
+    /* As C strings these would be "" and "abc". */
+    write_bytes("nul", "\0\0\0\0\n", 5, nul, sizeof(nul));
+    expect_secret_error(nul, "TEST_SECRET_FILE: ", "holds a NUL byte",
+                        "NAME_FILE of NUL bytes (truncate -s) is an error");
+    write_bytes("nul", "abc\0def\n", 8, nul, sizeof(nul));
+    expect_secret_error(nul, "TEST_SECRET_FILE: ", "holds a NUL byte",
+                        "NAME_FILE with a NUL inside the value is an error, not truncated");
+
+    setenv("TEST_SECRET_FILE", crlf, 1);
+    ok(config_get_secret("TEST_SECRET", &v, err, sizeof(err)) == 0 && v != NULL &&
+           strcmp(v, " s3cret ") == 0,
+       "NAME_FILE: trailing CR/LF stripped, spaces kept");
+    config_free_secret(v);
+    setenv("TEST_SECRET", "inline", 1);
+    ok(config_get_secret("TEST_SECRET", &v, err, sizeof(err)) == -1 && v == NULL &&
+           strncmp(err, "TEST_SECRET: set either", 23) == 0,
+       "NAME and NAME_FILE together refused");
+    unsetenv("TEST_SECRET_FILE");
+    ok(config_get_secret("TEST_SECRET", &v, err, sizeof(err)) == 0 && v != NULL &&
+           strcmp(v, "inline") == 0,
+       "NAME without NAME_FILE is read from the environment");
+    config_free_secret(v);
+    setenv("TEST_SECRET", "", 1);
+    ok(config_get_secret("TEST_SECRET", &v, err, sizeof(err)) == 0 && v == NULL,
+       "empty NAME without NAME_FILE means unset");
+    unsetenv("TEST_SECRET");
+    config_free_secret(NULL);
+
+    expect_dburl_file_error(empty, "is empty", "empty DATABASE_URL_FILE fails config_load");
+    expect_dburl_file_error(blank, "is empty", "blank DATABASE_URL_FILE fails config_load");
+    expect_dburl_file_error(sub, "cannot read", "unreadable DATABASE_URL_FILE fails config_load");
+    expect_dburl_file_error(nul, "holds a NUL byte", "DATABASE_URL_FILE with a NUL byte fails");
+
+    unlink(empty);
+    unlink(blank);
+    unlink(crlf);
+    unlink(nul);
+    rmdir(sub);
+}
+
+/* ---- config_parse_env ------------------------------------------------------ */
+
+/* What the parser handed to the callback: "NAME=[value]" joined by '\n'. */
+struct seen {
+    char text[4096];
+    int count;
+    size_t last_value_len;
+};
+
+static void collect(const char *name, const char *value, void *ctx)
+{
+    struct seen *s = ctx;
+    size_t used = strlen(s->text);
+
+    snprintf(s->text + used, sizeof(s->text) - used, "%s=[%.200s]\n", name, value);
+    s->count++;
+    s->last_value_len = strlen(value);
+}
+
+/* Parse `len` bytes; expect rc, the collected pairs and (on -1) the error. */
+static void parse_case(const char *text, size_t len, int want_rc, const char *want_pairs,
+                       const char *want_err, const char *what)
+{
+    struct seen s = {.text = ""};
+    char err[256] = "";
+    int rc = config_parse_env(text, len, collect, &s, err, sizeof(err));
+    int good = rc == want_rc && strcmp(s.text, want_pairs) == 0 &&
+               (want_err == NULL || strcmp(err, want_err) == 0);
+
+    ok(good, "%s", what);
+    if (!good)
+        printf("# rc %d, err \"%s\", pairs:\n# %s\n", rc, err, s.text);
+}
+
+static void parse_ok(const char *text, const char *want_pairs, const char *what)
+{
+    parse_case(text, strlen(text), 0, want_pairs, NULL, what);
+}
+
+static void test_parse_env(void)
+{
+    static char longline[8200];
+    struct seen s = {.text = ""};
+    char err[256] = "";
+    int rc;
+    static const char nul[] = "A=1\nB=x\0y\nC=3\n";
+    static const char nul_comment[] = "A=1\n# a\0b\nC=3\n";
+
+    parse_ok("", "", "empty text: nothing, no error");
+    parse_ok("# comment\n\n   \n\t# indented comment\nA=1\n#B=2\n", "A=[1]\n",
+             "comments and blank lines skipped");
+    parse_ok("export B=2\nexport   C=3\n  export D=4\n", "B=[2]\nC=[3]\nD=[4]\n",
+             "export prefix (with extra blanks, indented)");
+    parse_ok("E=\"x y\"\nF='z'\nG=\"\"\nH=''\n", "E=[x y]\nF=[z]\nG=[]\nH=[]\n",
+             "one pair of matching quotes removed");
+    parse_ok("I=\"open\nJ='mixed\"\nK=a\"b\"\nL=\"\nM=\"a\" b\n",
+             "I=[\"open]\nJ=['mixed\"]\nK=[a\"b\"]\nL=[\"]\nM=[\"a\" b]\n",
+             "unmatched or inner quotes kept verbatim");
+    parse_ok("N=1\r\nO='2'\r\n\r\n# c\r\nexport P=\"3\"\r\n", "N=[1]\nO=[2]\nP=[3]\n",
+             "CRLF line ends: CR dropped before quote handling");
+    parse_ok("Q=\nR=a=b\nS= spaced \n", "Q=[]\nR=[a=b]\nS=[ spaced ]\n",
+             "empty value, '=' inside the value, blanks in the value kept");
+    parse_ok("T=1\nU=last", "T=[1]\nU=[last]\n", "last line without newline");
+    parse_case("V=1\nW=2\n", 4, 0, "V=[1]\n", NULL, "only `len` bytes are read");
+
+    parse_case("A=1\n\n# c\nnot a setting\nB=2\n", 22, -1, "A=[1]\n", "4: expected NAME=value",
+               "bad line reports its number; earlier lines applied, later ones not");
+    parse_case("lower=1\n", 8, -1, "", "1: expected NAME=value", "lower-case name refused");
+    parse_case("=1\n", 3, -1, "", "1: expected NAME=value", "empty name refused");
+    parse_case("A B=1\n", 6, -1, "", "1: expected NAME=value", "blank inside the name refused");
+    parse_case("A =1\n", 5, -1, "", "1: expected NAME=value", "blank before '=' refused");
+    parse_case("A=1\nexport\n", 11, -1, "A=[1]\n", "2: expected NAME=value", "bare export refused");
+    parse_case("A=1\r\nB\r\n", 9, -1, "A=[1]\n", "2: expected NAME=value",
+               "line numbers count CRLF lines");
+
+    parse_case(nul, sizeof(nul) - 1, -1, "A=[1]\n", "2: line too long or not text",
+               "NUL byte in a value refused with its line number");
+    parse_case(nul_comment, sizeof(nul_comment) - 1, -1, "A=[1]\n", "2: line too long or not text",
+               "NUL byte even in a comment refused");
+
+    /* The line buffer holds 8191 bytes: that long is fine, one more is not. */
+    memset(longline, 'v', sizeof(longline));
+    memcpy(longline, "X=", 2);
+    longline[8191] = '\n';
+    rc = config_parse_env(longline, 8192, collect, &s, err, sizeof(err));
+    ok(rc == 0 && s.count == 1 && s.last_value_len == 8189,
+       "8191-byte line accepted whole (value %zu bytes)", s.last_value_len);
+    memset(&s, 0, sizeof(s));
+    longline[8191] = 'v';
+    longline[8192] = '\n';
+    rc = config_parse_env(longline, 8193, collect, &s, err, sizeof(err));
+    ok(rc == -1 && s.count == 0 && strcmp(err, "1: line too long or not text") == 0,
+       "8192-byte line refused, not truncated (%s)", err);
+    memset(&s, 0, sizeof(s));
+    ok(config_parse_env(longline, sizeof(longline), collect, &s, err, sizeof(err)) == -1 &&
+           s.count == 0,
+       "over-long last line without newline refused");
+}
+
+static void test_config_file(void)
+{
+    struct config c;
+    char err[512], path[512];
+
+    reset_env();
+    write_file("crlf.env", "# written on Windows\r\nexport EASYSKS_WORKERS=\"5\"\r\n", path,
+               sizeof(path));
+    setenv("EASYSKS_CONFIG_FILE", path, 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.workers == 5,
+       "config file with CRLF, export and quotes loads (%s)", err);
+    config_cleanup(&c);
+    write_file("crlf.env", "EASYSKS_WORKERS=3\n\n# x\nLOG_LEVEL = info\n", path, sizeof(path));
+    {
+        char want[600];
+        snprintf(want, sizeof(want), "EASYSKS_CONFIG_FILE: %s:4: expected NAME=value", path);
+        expect_error(want, "config file error names the file and the line");
+    }
+    write_bytes("crlf.env", "LOG_LEVEL=info\0\n", 16, path, sizeof(path));
+    expect_error("EASYSKS_CONFIG_FILE:", "config file with a NUL byte refused");
+    unsetenv("EASYSKS_CONFIG_FILE");
+    unlink(path);
+}
+
+/* ---- integer settings -------------------------------------------------------- */
+
+static void test_start_timeout(void)
+{
+    struct config c;
+    char err[512];
+
+    reset_env();
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.start_timeout_s == 30,
+       "EASYSKS_START_TIMEOUT defaults to 30 s");
+    config_cleanup(&c);
+    setenv("EASYSKS_START_TIMEOUT", "1", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.start_timeout_s == 1,
+       "EASYSKS_START_TIMEOUT=1 (lower bound)");
+    config_cleanup(&c);
+    setenv("EASYSKS_START_TIMEOUT", "600", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.start_timeout_s == 600,
+       "EASYSKS_START_TIMEOUT=600 (upper bound)");
+    config_cleanup(&c);
+    setenv("EASYSKS_START_TIMEOUT", "0", 1);
+    expect_error("EASYSKS_START_TIMEOUT: must be an integer from 1 to 600", "start timeout 0");
+    setenv("EASYSKS_START_TIMEOUT", "601", 1);
+    expect_error("EASYSKS_START_TIMEOUT: must be an integer from 1 to 600", "start timeout 601");
+    setenv("EASYSKS_START_TIMEOUT", "-5", 1);
+    expect_error("EASYSKS_START_TIMEOUT: must be an integer", "negative start timeout");
+    setenv("EASYSKS_START_TIMEOUT", "10s", 1);
+    expect_error("EASYSKS_START_TIMEOUT: must be an integer", "start timeout with a unit");
+    unsetenv("EASYSKS_START_TIMEOUT");
 }
 
 int main(void)
@@ -134,6 +396,11 @@ int main(void)
 
     unlink(path);
     unlink(path2);
+
+    test_secret_files();
+    test_parse_env();
+    test_config_file();
+    test_start_timeout();
     rmdir(dir);
     return tap_done();
 }

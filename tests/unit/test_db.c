@@ -43,7 +43,7 @@ static const struct db_stmt short_timeout = {"t_short_timeout",
                                              "SELECT set_config('statement_timeout', '200', true)"};
 
 #define MANY 70
-static char many_names[MANY][16];
+static char many_names[MANY][24]; /* "t_many_" and any int */
 static char many_sql[MANY][32];
 static struct db_stmt many[MANY];
 

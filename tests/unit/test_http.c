@@ -1,7 +1,9 @@
 /*
  * test_http.c - lib/http against a loopback stub: status passthrough, size
- * cap in the write callback, https-only unless allow_http, timeouts, POST.
+ * cap in the write callback, https-only unless allow_http, timeouts, and
+ * what actually arrives at the server (method, headers, the exact body).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,8 +19,10 @@ int main(void)
     struct http_response resp = {0};
     struct err e;
     char url[128];
-    const char *hdrs[] = {"X-Test: 1", NULL};
+    const char *hdrs[] = {"X-Test: 1", NULL}, *hdrs2[3];
     struct timespec t0, t1;
+    struct stub_request *rq = calloc(1, sizeof(*rq));
+    char v[256];
 
     log_set_level(LOG_ERROR);
     ok(http_sysinit(&e) == 0 && http_sysinit(&e) == 0, "http_sysinit is idempotent");
@@ -37,10 +41,65 @@ int main(void)
        "GET returns status and NUL-terminated body");
     http_response_cleanup(&resp);
     http_response_cleanup(&resp);
+    ok(stub_last_request(&s, rq) == 0 && strcmp(rq->method, "GET") == 0 &&
+           strcmp(rq->path, "/x") == 0 && rq->body_len == 0 &&
+           stub_header(rq, "X-Test", v, sizeof(v)) == 1 && strcmp(v, "1") == 0 &&
+           stub_header(rq, "Content-Type", v, sizeof(v)) == 0 &&
+           stub_header(rq, "User-Agent", v, sizeof(v)) == 1 && strcmp(v, "easysks") == 0,
+       "GET arrives as GET /x with the custom header, no body, no Content-Type");
 
-    ok(http_post(&req, "application/json", "{}", 2, &resp, &e) == 0 && resp.status == 200,
-       "POST works");
+    /* Only `len` bytes of the body are sent: "XYZ" must not arrive. */
+    ok(http_post(&req, "application/json", "{\"a\":1}XYZ", 7, &resp, &e) == 0 &&
+           resp.status == 200 && strcmp(resp.body, "{\"hello\":1}") == 0,
+       "POST returns status and body");
     http_response_cleanup(&resp);
+    ok(stub_last_request(&s, rq) == 0 && strcmp(rq->method, "POST") == 0 &&
+           strcmp(rq->path, "/x") == 0,
+       "POST arrives as POST /x");
+    ok(rq->body_len == 7 && memcmp(rq->body, "{\"a\":1}", 7) == 0,
+       "POST body arrives exactly: len bytes, not up to the NUL (%zu bytes: %s)", rq->body_len,
+       rq->body);
+    ok(stub_header(rq, "Content-Length", v, sizeof(v)) == 1 && strcmp(v, "7") == 0,
+       "Content-Length: 7 (%s)", v);
+    ok(stub_header(rq, "Content-Type", v, sizeof(v)) == 1 && strcmp(v, "application/json") == 0,
+       "Content-Type sent once, as given (%s)", v);
+    ok(stub_header(rq, "X-Test", v, sizeof(v)) == 1 && strcmp(v, "1") == 0,
+       "custom header sent with the POST");
+
+    hdrs2[0] = "Authorization: Bearer sk_test_x";
+    hdrs2[1] = "Idempotency-Key: k-1";
+    hdrs2[2] = NULL;
+    req.headers = hdrs2;
+    ok(http_post(&req, "application/x-www-form-urlencoded", "a=1\0b=2", 7, &resp, &e) == 0 &&
+           stub_last_request(&s, rq) == 0 && rq->body_len == 7 &&
+           memcmp(rq->body, "a=1\0b=2", 7) == 0 &&
+           stub_header(rq, "Content-Type", v, sizeof(v)) == 1 &&
+           strcmp(v, "application/x-www-form-urlencoded") == 0 &&
+           stub_header(rq, "Authorization", v, sizeof(v)) == 1 &&
+           strcmp(v, "Bearer sk_test_x") == 0 &&
+           stub_header(rq, "Idempotency-Key", v, sizeof(v)) == 1 && strcmp(v, "k-1") == 0 &&
+           stub_header(rq, "X-Test", v, sizeof(v)) == 0,
+       "form POST: a body with a NUL byte arrives whole, with every header of this request");
+    http_response_cleanup(&resp);
+    {
+        enum { BIG = 20000 };
+        char *big = malloc(BIG);
+        int rc;
+        for (size_t i = 0; i < BIG; i++)
+            big[i] = (char)('a' + i % 26);
+        rc = http_post(&req, "text/plain", big, BIG, &resp, &e);
+        rc |= stub_last_request(&s, rq);
+        ok(rc == 0 && rq->body_len == BIG && memcmp(rq->body, big, BIG) == 0,
+           "20000-byte POST body arrives whole and unchanged (%zu bytes)", rq->body_len);
+        http_response_cleanup(&resp);
+        free(big);
+    }
+    ok(http_post(&req, "application/json", NULL, 0, &resp, &e) == 0 &&
+           stub_last_request(&s, rq) == 0 && strcmp(rq->method, "POST") == 0 && rq->body_len == 0 &&
+           stub_header(rq, "Content-Length", v, sizeof(v)) == 1 && strcmp(v, "0") == 0,
+       "POST with no body is still a POST, Content-Length: 0");
+    http_response_cleanup(&resp);
+    req.headers = hdrs;
 
     stub_set_mode(&s, STUB_ERROR);
     ok(http_get(&req, &resp, &e) == 0 && resp.status == 503 && resp.len == 0,
@@ -84,5 +143,6 @@ int main(void)
        "connection refused -> upstream_error");
     req.url = NULL;
     ok(http_get(&req, &resp, &e) != 0, "missing URL is an error");
+    free(rq);
     return tap_done();
 }
