@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/rand.h>
 
 #include "buf.h"
@@ -10,7 +11,7 @@
 #include "timefmt.h"
 
 #define DAY_US 86400000000LL
-#define APPLY_ATTEMPTS 5
+#define APPLY_ATTEMPTS 8
 
 /* Instants cross the wire as Unix microseconds: exact, no time zone. */
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
@@ -536,10 +537,19 @@ int study_apply(struct db *db, const struct catalogue *cat, const char *user_id,
         rc = write_batch(db, user_id, &p, a, e);
         if (rc == 1)
             break;
-        if (rc < 0 && strcmp(e->code, "db_duplicate") != 0)
+        /* db_duplicate: a concurrent first review of a card or the same id
+         * committed first; db_conflict: a deadlock between two batches. */
+        if (rc < 0 && strcmp(e->code, "db_duplicate") != 0 && strcmp(e->code, "db_conflict") != 0)
             return -1;
         /* A concurrent review of one of these cards, or of the same id, won:
-         * read again and schedule on top of it. */
+         * read again and schedule on top of it, after a short random pause
+         * that grows with each attempt, so that contenders spread out. */
+        {
+            unsigned char r;
+            if (RAND_bytes(&r, 1) != 1)
+                r = 0;
+            usleep((useconds_t)(r % (1u << (attempt + 1))) * 1000u);
+        }
     }
     if (attempt == APPLY_ATTEMPTS)
         return err_set(e, 409, "review_conflict",

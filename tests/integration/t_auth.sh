@@ -244,6 +244,15 @@ test_auth_zz_key_rotation_without_restart() {
     done
     [ "$ok" = 1 ] || fail "removed key still trusted"
     expect_json code unknown_key
+    # Put the key back for the tests that follow; new workers fetch the
+    # JWKS as they start, so nobody waits for the refresh interval.
+    cp "$SIGNING/test-key-1.pem" "$KEYS/"
+    local old
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    wait_pool "${EASYSKS_WORKERS:-3}" "$old"
+    me "Bearer $(mint --sub after-rotation)"
+    expect_status 200
 }
 
 test_auth_web_client_signs_in_in_a_real_browser() {

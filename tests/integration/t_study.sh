@@ -155,7 +155,7 @@ test_study_concurrent_reviews_of_one_card_lose_no_update() {
     wait
     [ "$(cat "$IT"/race.* | sort -u)" = 200 ] || fail "statuses: $(cat "$IT"/race.* | tr '\n' ' ')"
     [ "$(psql_owner -c "SELECT cs.reps FROM card_states cs JOIN users u ON u.id = cs.user_id WHERE u.cognito_sub = 'racer' AND cs.card_id = 'wetterkunde_5'")" = 10 ] ||
-        fail "reps after 10 concurrent reviews: $(psql_owner -c "SELECT cs.reps FROM card_states cs JOIN users u ON u.id = cs.user_id WHERE u.cognito_sub = 'racer'")"
+        fail "reps after 10 concurrent reviews: $(psql_owner -c "SELECT cs.reps FROM card_states cs JOIN users u ON u.id = cs.user_id WHERE u.cognito_sub = 'racer'"); logs: $(psql_owner -c "SELECT string_agg(r.applied::text || '/' || r.new_reps || '@' || r.reviewed_at, ' ' ORDER BY r.id) FROM review_logs r JOIN users u ON u.id = r.user_id WHERE u.cognito_sub = 'racer'")"
     [ "$(psql_owner -c "SELECT count(*) FROM review_logs r JOIN users u ON u.id = r.user_id WHERE u.cognito_sub = 'racer'")" = 10 ] ||
         fail "log rows"
 }
