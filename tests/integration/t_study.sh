@@ -3,7 +3,7 @@
 # idempotency, offline batches, learners kept apart, the daily new-card
 # limit, the dashboard in Europe/Berlin days, exam readiness, settings,
 # answer checking, figures, and the statements each request costs.
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2153,SC2015 # BODY and friends come from lib.sh; `[ a ] && [ b ] || fail` is meant
 
 # learner NAME: a token for a learner of our own (sub = NAME).
 learner() {
