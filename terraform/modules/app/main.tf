@@ -10,6 +10,11 @@ data "aws_caller_identity" "current" {}
 
 locals {
   user_data_template_path = coalesce(var.user_data_template_path, "${path.root}/../../../deploy/cloud-init/user-data.yaml.tftpl")
+  host_scripts_dir        = coalesce(var.host_scripts_dir, "${path.root}/../../../deploy/host")
+
+  # deploy/host scripts cloud-init needs before any release is installed,
+  # embedded in the user data as they are (the release ships them too).
+  boot_scripts = ["install-agents", "bootstrap", "install-release"]
 
   # Non-secret settings, written to the service environment by cloud-init.
   app_env = {
@@ -374,24 +379,27 @@ resource "aws_launch_template" "this" {
   update_default_version = true
 
   # No release version in here: hosts read it from SSM at boot, so a release
-  # never creates a launch template version.
-  user_data = base64encode(templatefile(local.user_data_template_path, {
-    env               = var.environment
-    region            = local.region
-    asg_name          = var.name
-    ready_hook        = local.ready_hook
-    ready_timeout     = var.ready_timeout_seconds
-    release_bucket    = var.release_bucket.name
-    release_parameter = aws_ssm_parameter.release_version.name
-    frontend_bucket   = var.frontend_bucket.name
-    app_env           = local.app_env
-    secret_arns       = var.secret_arns
-    db_master_secret  = var.db_master_secret_arn
-    log_groups        = { for key, group in var.log_groups : key => group.name }
-    metrics_namespace = var.host_metrics_namespace
-    ssm_agent_url     = "https://s3.${local.region}.amazonaws.com/amazon-ssm-${local.region}/latest/debian_amd64/amazon-ssm-agent.deb"
-    cloudwatch_url    = "https://amazoncloudwatch-agent-${local.region}.s3.${local.region}.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb"
-    rds_ca_bundle_url = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+  # never creates a launch template version. Compressed: three embedded
+  # scripts would not fit EC2's 16 KiB otherwise (cloud-init unpacks gzip).
+  user_data = base64gzip(templatefile(local.user_data_template_path, {
+    env                  = var.environment
+    region               = local.region
+    asg_name             = var.name
+    ready_hook           = local.ready_hook
+    ready_timeout        = var.ready_timeout_seconds
+    ready_hook_timeout   = var.ready_hook_timeout_seconds
+    release_bucket       = var.release_bucket.name
+    release_parameter    = aws_ssm_parameter.release_version.name
+    frontend_bucket      = var.frontend_bucket.name
+    app_env              = local.app_env
+    secret_arns          = var.secret_arns
+    db_master_secret     = var.db_master_secret_arn
+    log_groups           = { for key, group in var.log_groups : key => group.name }
+    metrics_namespace    = var.host_metrics_namespace
+    ssm_agent_url        = "https://s3.${local.region}.amazonaws.com/amazon-ssm-${local.region}/latest/debian_amd64/amazon-ssm-agent.deb"
+    cloudwatch_agent_url = "https://amazoncloudwatch-agent-${local.region}.s3.${local.region}.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb"
+    rds_ca_bundle_url    = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+    scripts              = { for name in local.boot_scripts : "easysks-${name}" => file("${local.host_scripts_dir}/${name}.sh") }
   }))
 
   iam_instance_profile {

@@ -157,6 +157,12 @@ variable "host_metrics_namespace" {
   default     = "EasySKS/Host"
 }
 
+variable "host_scripts_dir" {
+  description = "Directory of the host scripts embedded in the user data (install-agents.sh, bootstrap.sh, install-release.sh); null means deploy/host of this repository, seen from terraform/envs/<env>."
+  type        = string
+  default     = null
+}
+
 variable "user_data_template_path" {
   description = "cloud-init template (see docs/terraform.md, host bootstrap contract); null means deploy/cloud-init/user-data.yaml.tftpl of this repository, seen from terraform/envs/<env>."
   type        = string
