@@ -18,9 +18,9 @@
 # https://127.0.0.1/api/health answers 200 (a worker reached the database and
 # the schema is current); ABANDON (the instance is terminated, an instance
 # refresh does not count it) on any failure or after EASYSKS_READY_TIMEOUT
-# seconds, except while the only thing missing is the schema
-# ("migrations_pending": a first deploy, whose migrations run on a host waiting
-# here), which may take up to the hook's own timeout.
+# seconds, except while a worker answers that the database is not ready
+# (schema or login role missing: a first deploy, whose migrations run on a
+# host waiting here), which may take up to the hook's own timeout.
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${EASYSKS_HOST_ENV:-/etc/easysks/host.env}"
@@ -149,8 +149,12 @@ while :; do
         log "ready: /api/health answered 200 after $(($(date +%s) - start)) s"
         break
     fi
-    if grep -q '"migrations_pending"' /run/easysks-ready.json 2>/dev/null; then
-        # Waiting for the deploy's migration step (deploy/aws/migrate.sh).
+    if grep -Eq '"status": ?"unavailable"' /run/easysks-ready.json 2>/dev/null; then
+        # A worker answers, but the database is not there yet: migrations
+        # pending, or (first deploy) the login role the migration step
+        # creates. Wait for the deploy's migration step (deploy/aws/migrate.sh)
+        # up to the hook's own timeout. A pool or nginx that does not answer
+        # at all is this host's (or release's) problem: ready_timeout applies.
         limit=$((EASYSKS_READY_HOOK_TIMEOUT - 60))
     fi
     if [ $(($(date +%s) - start)) -ge "$limit" ]; then

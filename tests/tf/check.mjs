@@ -735,7 +735,7 @@ function checkPolicy(mod) {
       case "aws_launch_template":
         break;
       case "aws_cloudwatch_metric_alarm":
-        if (resolve(body.treat_missing_data, lookup) === "notBreaching") {
+        if (possible(resolve(body.treat_missing_data, lookup)).includes("notBreaching")) {
           report(file.rel, at("treat_missing_data"), "alarm-missing-data", `${label}: treat_missing_data = "notBreaching" hides hosts or log shipping that stopped; use "breaching" or "missing"`);
         }
         break;

@@ -210,9 +210,10 @@ resource "aws_cloudwatch_metric_alarm" "healthy_hosts" {
   evaluation_periods  = 5
   comparison_operator = "LessThanThreshold"
   threshold           = var.min_healthy_hosts
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  # An empty group (first apply) publishes nothing and expects nothing.
+  treat_missing_data = var.min_healthy_hosts > 0 ? "breaching" : "missing"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
 
   dimensions = {
     LoadBalancer = var.nlb_arn_suffix
