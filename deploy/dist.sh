@@ -11,7 +11,7 @@
 #   bin/easysks-fetch-secrets ...             host scripts (deploy/host/*.sh)
 #   sql/migrations/ data/sks/ web/            migrations, catalogue, static client
 #   nginx/ deploy/render-nginx.sh             templates and their renderer
-#   systemd/ cloudwatch-agent.json            units and the log shipping config
+#   systemd/ cloudwatch-agent.json            units, the IMDS guard rules and the log shipping config
 #   docs/                                     architecture and runbook
 #   VERSION MANIFEST                          version; sha256 of every other file
 #
@@ -56,7 +56,7 @@ cp -R "$data" "$r/data/sks"
 cp -R "$root/nginx" "$r/nginx"
 install -m 0755 "$root/deploy/render-nginx.sh" "$r/deploy/render-nginx.sh"
 cp -R "$root/app/web" "$r/web"
-cp "$root"/deploy/systemd/*.service "$r/systemd/"
+cp "$root"/deploy/systemd/*.service "$root"/deploy/systemd/*.nft "$r/systemd/"
 cp "$root/deploy/cloudwatch-agent.json" "$r/cloudwatch-agent.json"
 if [ -d "$root/docs" ]; then cp -R "$root/docs" "$r/docs"; fi
 echo "$version" >"$r/VERSION"
