@@ -131,6 +131,21 @@ remote_commands_posix() {
 }
 t "migrate.sh --print-commands: POSIX sh (dash -n) that runs the script with /bin/bash" remote_commands_posix
 
+# admin.sh: what an operator types reaches easysks-admin as arguments,
+# never as shell: decode the encoded arguments the way the host script does.
+admin_commands_safe() {
+    local c=$T/admin-commands.sh evil='x"; touch /tmp/pwned-$$; echo "' got
+    EASYSKS_OPERATOR=ops deploy/aws/admin.sh --print-commands -- grant-premium --sub abc \
+        --until 2027-01-31 --reason "$evil" >"$c" || return 1
+    dash -n "$c" || return 1
+    got=$(sed -n 's|^/bin/bash "$script" ||p' "$c")
+    [[ $got =~ ^[A-Za-z0-9+/=]+$ ]] || return 1
+    mapfile -d '' argv < <(printf %s "$got" | base64 -d)
+    [ "${argv[0]}" = ops ] && [ "${argv[1]}" = grant-premium ] && [ "${argv[7]}" = "$evil" ] &&
+        [ ! -e "/tmp/pwned-$$" ]
+}
+t "admin.sh --print-commands: POSIX sh; arguments arrive intact, base64-encoded" admin_commands_safe
+
 # --- cloud-init user data -------------------------------------------------------
 tpl=deploy/cloud-init/user-data.yaml.tftpl
 ud=$T/user-data.yaml
