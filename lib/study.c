@@ -577,48 +577,46 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
 
 /* --- dashboard ---------------------------------------------------------- */
 
-/* Kinds: 0 one summary row, 1 new cards available today, 2 every scheduled
- * card (due flag, and what readiness needs). */
+/* Kinds: 0 one summary row (reviews today, streak, now, the readiness
+ * instant and date, new cards still allowed today), 2 every scheduled card
+ * (due flag, and what readiness needs). The new cards themselves are the
+ * first unseen ones in catalogue order: worked out in C from the rows. */
+// clang-format off
 static const struct db_stmt dashboard_sql = {
     "study_dashboard",
     "WITH " SETTINGS_CTE ", " INTRO_CTE ","
     " today AS (SELECT (now() AT TIME ZONE st.tz)::date AS d FROM st),"
-    " fresh AS (SELECT c.card_id FROM cards c WHERE " UNSEEN " ORDER BY c.position"
-    "  LIMIT (SELECT greatest(0, st.per_day - intro.n) FROM st, intro)),"
     " runs AS (SELECT day, day + (row_number() OVER (ORDER BY day DESC))::int AS grp"
     "  FROM review_days WHERE user_id = $1::bigint AND day <= (SELECT d FROM today)),"
     " streak AS (SELECT CASE WHEN max(day) >= (SELECT d FROM today) - 1 THEN count(*) ELSE 0 END"
     "  AS n FROM runs WHERE grp = (SELECT grp FROM runs ORDER BY day DESC LIMIT 1))"
     " SELECT 0, NULL::text, coalesce((SELECT reviews FROM review_days"
     "   WHERE user_id = $1::bigint AND day = today.d), 0)::int, (SELECT n FROM streak)::int,"
-    "  NULL::float8, NULL::float8, " US(
-        "now()") ","
-                 "  " US("greatest(now(), coalesce(st.exam_date, today.d)::timestamp AT TIME ZONE "
-                         "st.tz)") ","
-                                   "  coalesce(st.exam_date, today.d)::text FROM st, today"
-                                   " UNION ALL SELECT 1, card_id, NULL, NULL, NULL, NULL, NULL, "
-                                   "NULL, NULL FROM fresh"
-                                   " UNION ALL SELECT 2, cs.card_id, cs.state::int, (cs.due <= "
-                                   "now())::int, cs.stability,"
-                                   "  cs.difficulty, " US(
-                                       "cs.last_review") ", NULL, NULL"
-                                                         " FROM card_states cs WHERE cs.user_id = "
-                                                         "$1::bigint"};
+    "  NULL::float8, NULL::float8, " US("now()") ","
+    "  " US("greatest(now(), coalesce(st.exam_date, today.d)::timestamp AT TIME ZONE st.tz)") ","
+    "  coalesce(st.exam_date, today.d)::text, greatest(0, st.per_day - intro.n)::int"
+    "  FROM st, today, intro"
+    " UNION ALL SELECT 2, cs.card_id, cs.state::int, (cs.due <= now())::int, cs.stability,"
+    "  cs.difficulty, " US("cs.last_review") ", NULL, NULL, NULL"
+    " FROM card_states cs WHERE cs.user_id = $1::bigint"};
+// clang-format on
 
 int study_dashboard_load(struct db *db, const struct catalogue *cat, const char *user_id,
                          struct study_dashboard *out, struct err *e)
 {
     const char *params[1] = {user_id};
     struct fsrs_card *states;
+    unsigned char *seen;
     PGresult *r = db_query(db, &dashboard_sql, 1, params, 0, e);
-    int scheduled = 0, best = 0;
+    int scheduled = 0, best = 0, new_left = 0;
 
     if (r == NULL)
         return -1;
     memset(out, 0, sizeof(*out));
     out->recommended_topic = -1;
     states = calloc((size_t)cat->ncards, sizeof(*states)); /* NEW (0) unless read */
-    if (states == NULL)
+    seen = calloc((size_t)cat->ncards, 1);
+    if (states == NULL || seen == NULL)
         abort();
     for (int row = 0; row < PQntuples(r); row++) {
         int kind = atoi(PQgetvalue(r, row, 0));
@@ -628,15 +626,12 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
             out->streak_days = atoi(PQgetvalue(r, row, 3));
             out->readiness_at_us = strtoll(PQgetvalue(r, row, 7), NULL, 10);
             snprintf(out->exam_date, sizeof(out->exam_date), "%s", PQgetvalue(r, row, 8));
+            new_left = atoi(PQgetvalue(r, row, 9));
             continue;
         }
         if ((card = catalogue_card(cat, PQgetvalue(r, row, 1))) == NULL)
             continue;
-        if (kind == 1) {
-            out->new_available++;
-            out->due_by_topic[card->topic]++;
-            continue;
-        }
+        seen[card->position] = 1;
         scheduled++;
         if (atoi(PQgetvalue(r, row, 3)) == 1) {
             out->due_scheduled++;
@@ -649,6 +644,14 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
         states[card->position].last_review_us = strtoll(PQgetvalue(r, row, 6), NULL, 10);
     }
     PQclear(r);
+    /* The new cards the daily limit still allows: the first unseen ones in
+     * catalogue order, as the queue would offer them. */
+    for (int i = 0; i < cat->ncards && out->new_available < new_left; i++) {
+        if (!seen[i]) {
+            out->new_available++;
+            out->due_by_topic[cat->cards[i].topic]++;
+        }
+    }
 
     out->due_now = out->due_scheduled + out->new_available;
     out->available_cards = scheduled + out->new_available < STUDY_LIMIT_DEFAULT
@@ -668,5 +671,6 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
         out->mean_pass_probability += out->sheets[n].pass_probability / CATALOGUE_EXAM_SHEETS;
     }
     free(states);
+    free(seen);
     return 0;
 }
