@@ -16,50 +16,12 @@
 #include "json.h"
 #include "timefmt.h"
 
-static const struct catalogue *catalogue_or_fail(struct request *r)
-{
-    struct err e = {0};
-    const struct catalogue *cat = app_catalogue(r->app, &e);
-    if (cat == NULL)
-        request_send_error(r, &e, NULL);
-    return cat;
-}
-
 static void json_time_or_null(struct buf *b, long long us)
 {
     if (us != 0)
         render_time(b, us);
     else
         buf_puts(b, "null");
-}
-
-static void string_array(struct buf *b, const char *const *items, int n)
-{
-    buf_putc(b, '[');
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
-            buf_putc(b, ',');
-        buf_json_string(b, items[i]);
-    }
-    buf_putc(b, ']');
-}
-
-static void images(struct buf *b, const struct cat_image *im, int n)
-{
-    buf_putc(b, '[');
-    for (int i = 0; i < n; i++) {
-        buf_puts(b, i > 0 ? ",{\"image_id\":" : "{\"image_id\":");
-        buf_json_string(b, im[i].image_id);
-        buf_puts(b, ",\"storage_key\":");
-        buf_json_string(b, im[i].storage_key);
-        buf_puts(b, ",\"alt_text\":");
-        if (im[i].alt_text != NULL)
-            buf_json_string(b, im[i].alt_text);
-        else
-            buf_puts(b, "null");
-        buf_putc(b, '}');
-    }
-    buf_putc(b, ']');
 }
 
 /* Fields every session view shares. */
@@ -102,7 +64,7 @@ static int send_session(struct request *r, const struct exam_session *s)
             buf_puts(b, ",\"question_text\":");
             buf_json_string(b, it->card->front_text);
             buf_puts(b, ",\"question_images\":");
-            images(b, it->card->front_images, it->card->n_front_images);
+            buf_puts(b, it->card->front_images_json);
         } else {
             const struct cat_task *t = it->task;
             buf_printf(b, "{\"task_number\":%d,\"task_id\":", it->number);
@@ -155,13 +117,13 @@ static int send_result(struct request *r, const struct exam_session *s)
             buf_puts(b, ",\"question_text\":");
             buf_json_string(b, c->front_text);
             buf_puts(b, ",\"question_images\":");
-            images(b, c->front_images, c->n_front_images);
+            buf_puts(b, c->front_images_json);
             buf_puts(b, ",\"reference_short_answer\":");
-            string_array(b, c->short_answer, c->n_short);
+            render_strings(b, c->short_answer, c->n_short);
             buf_puts(b, ",\"reference_answer\":");
             buf_json_string(b, c->answer_text);
             buf_puts(b, ",\"reference_images\":");
-            images(b, c->answer_images, c->n_answer_images);
+            buf_puts(b, c->answer_images_json);
         } else {
             const struct cat_task *t = it->task;
             buf_printf(b, "{\"task_number\":%d,\"task_id\":", it->number);
@@ -175,7 +137,7 @@ static int send_result(struct request *r, const struct exam_session *s)
                 buf_json_string(b, t->sub_questions[k].text);
             }
             buf_puts(b, "],\"key_answers\":");
-            string_array(b, t->key_answers, t->n_keys);
+            render_strings(b, t->key_answers, t->n_keys);
             buf_puts(b, ",\"solution_text\":");
             buf_json_string(b, t->solution_text);
             buf_puts(b, ",\"max_score\":");
@@ -209,7 +171,7 @@ static int fail(struct request *r, const struct err *e)
 
 static int templates(struct request *r, int kind)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct buf *b = &r->app->out;
 
     if (cat == NULL)
@@ -304,7 +266,7 @@ static int history(struct request *r, int kind)
 
 static int start(struct request *r, int kind)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     const char *key = request_param(r, "HTTP_IDEMPOTENCY_KEY");
     struct exam_session s;
     struct err e = {0};
@@ -331,7 +293,7 @@ static int start(struct request *r, int kind)
 
 static int get_session(struct request *r, int kind)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct exam_session s;
     struct err e = {0};
 
@@ -344,7 +306,7 @@ static int get_session(struct request *r, int kind)
 
 static int save(struct request *r, int kind)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct exam_item it;
     struct err e = {0};
     struct buf *b = &r->app->out;
@@ -380,7 +342,7 @@ static int save(struct request *r, int kind)
 
 static int submit(struct request *r, int kind)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct exam_session s;
     struct err e = {0};
 
@@ -393,7 +355,7 @@ static int submit(struct request *r, int kind)
 
 static int result(struct request *r, int kind)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct exam_session s;
     struct err e = {0};
 

@@ -106,17 +106,5 @@ if [ -z "$instance" ]; then
     fi
 fi
 say "easysks-admin ${args[0]} on $instance ($env) as $operator"
-params=$(python3 -c 'import json,sys; print(json.dumps({"commands": sys.argv[1].splitlines()}))' "$(remote_commands)")
-cmd=$(awsc ssm send-command --instance-ids "$instance" --document-name AWS-RunShellScript \
-    --comment "easysks admin $env ${args[0]}" --timeout-seconds 120 \
-    --parameters "$params" --query Command.CommandId --output text)
-status=Pending
-for _ in $(seq 1 60); do
-    sleep "${EASYSKS_POLL_SECONDS:-2}"
-    status=$(awsc ssm get-command-invocation --command-id "$cmd" --instance-id "$instance" \
-        --query Status --output text 2>/dev/null || echo Pending)
-    case $status in Pending | InProgress | Delayed) ;; *) break ;; esac
-done
-awsc ssm get-command-invocation --command-id "$cmd" --instance-id "$instance" \
-    --query '[StandardOutputContent,StandardErrorContent]' --output text || true
-[ "$status" = Success ] || die "easysks-admin: $status"
+run_on_host "$instance" "easysks admin $env ${args[0]}" 120 "$(remote_commands)" ||
+    die "easysks-admin failed"

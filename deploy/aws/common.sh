@@ -146,3 +146,28 @@ wait_refresh() {
         sleep "${EASYSKS_POLL_SECONDS:-15}"
     done
 }
+
+# run_on_host INSTANCE COMMENT TIMEOUT_SECONDS COMMANDS: run COMMANDS (sh
+# text) on the instance with SSM Run Command (AWS-RunShellScript), wait up to
+# TIMEOUT_SECONDS (+60) for it, print its output; 0 only on Success.
+run_on_host() {
+    local instance=$1 comment=$2 timeout=$3 commands=$4 params cmd status start
+    params=$(python3 -c 'import json,sys; print(json.dumps({"commands": sys.argv[1].splitlines(), "executionTimeout": [sys.argv[2]]}))' \
+        "$commands" "$timeout")
+    cmd=$(awsc ssm send-command --instance-ids "$instance" --document-name AWS-RunShellScript \
+        --comment "$comment" --timeout-seconds 600 \
+        --parameters "$params" --query Command.CommandId --output text)
+    say "SSM command $cmd on $instance"
+    start=$(date +%s)
+    status=Pending
+    while :; do
+        sleep "${EASYSKS_POLL_SECONDS:-5}"
+        status=$(awsc ssm get-command-invocation --command-id "$cmd" --instance-id "$instance" \
+            --query Status --output text 2>/dev/null || echo Pending)
+        case $status in Pending | InProgress | Delayed) ;; *) break ;; esac
+        [ $(($(date +%s) - start)) -lt $((timeout + 60)) ] || break
+    done
+    awsc ssm get-command-invocation --command-id "$cmd" --instance-id "$instance" \
+        --query '[StandardOutputContent,StandardErrorContent]' --output text || true
+    [ "$status" = Success ] || { say "SSM command $cmd: $status"; return 1; }
+}

@@ -143,23 +143,6 @@ if [ -z "$instance" ]; then
 fi
 say "migrating $env to $version on $instance"
 
-params=$(python3 -c 'import json,sys; print(json.dumps({"commands": sys.argv[1].splitlines(), "executionTimeout": [sys.argv[2]]}))' \
-    "$(remote_commands)" "$timeout")
-cmd=$(awsc ssm send-command --instance-ids "$instance" --document-name AWS-RunShellScript \
-    --comment "easysks migrate $env $version" --timeout-seconds 600 \
-    --parameters "$params" --query Command.CommandId --output text)
-say "SSM command $cmd"
-
-start=$(date +%s)
-status=Pending
-while :; do
-    sleep "${EASYSKS_POLL_SECONDS:-5}"
-    status=$(awsc ssm get-command-invocation --command-id "$cmd" --instance-id "$instance" \
-        --query Status --output text 2>/dev/null || echo Pending)
-    case $status in Pending | InProgress | Delayed) ;; *) break ;; esac
-    [ $(($(date +%s) - start)) -lt $((timeout + 60)) ] || break
-done
-awsc ssm get-command-invocation --command-id "$cmd" --instance-id "$instance" \
-    --query '[StandardOutputContent,StandardErrorContent]' --output text || true
-[ "$status" = Success ] || die "migration of $version: $status"
+run_on_host "$instance" "easysks migrate $env $version" "$timeout" "$(remote_commands)" ||
+    die "migration of $version failed"
 say "migrations of $version applied"
