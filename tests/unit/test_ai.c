@@ -6,6 +6,7 @@
  * usage readers and the API error code.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -341,6 +342,65 @@ static void test_chart_request(void)
     in.answer = "\t";
     ok(ai_build_chart_request(&A, MODEL, &in, NONCE, &body, &E) == -1 && code_is("ai_empty_answer"),
        "blank chart answer: no request");
+}
+
+/* The sample request bodies in tests/unit/data/ are what lib/ai builds:
+ * tests/tools/openai-stub-check.mjs sends them to the stub, whose grader
+ * reads the markers and the scale sentence, and docs can quote them. Run
+ * with EASYSKS_WRITE_FIXTURES=1 to rewrite them after changing the prompts
+ * (then check the stub still reads them). */
+static int golden(const char *name, const char *body)
+{
+    char path[256];
+    FILE *f;
+    char *want = NULL;
+    long n;
+    int same = 0;
+
+    snprintf(path, sizeof(path), "tests/unit/data/%s", name);
+    if (getenv("EASYSKS_WRITE_FIXTURES") != NULL && (f = fopen(path, "wb")) != NULL) {
+        fprintf(f, "%s\n", body);
+        fclose(f);
+    }
+    if ((f = fopen(path, "rb")) == NULL)
+        return 0;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+        want = xmalloc((size_t)n + 1);
+        if (fread(want, 1, (size_t)n, f) == (size_t)n) {
+            want[n] = '\0';
+            same = strlen(want) == strlen(body) + 1 && strncmp(want, body, strlen(body)) == 0;
+        }
+    }
+    free(want);
+    fclose(f);
+    return same;
+}
+
+static void test_golden_requests(void)
+{
+    static const char *const keys[] = {"KaK = 286° [± 1°]", "d = 9,7 sm [± 0,2 sm]"};
+    static const char *const subs[] = {"Bestimmen Sie den KaK.", "Wie weit ist es bis B?"};
+    struct ai_exam_input ex =
+        exam_input("Die Seekarten auf Vollständigkeit prüfen und richtig berichtigen.", 2);
+    struct ai_chart_input ch = {
+        .context = "Sie befinden sich um 10:00 Uhr auf Position A und wollen nach B.",
+        .sub_questions = subs,
+        .n_sub = 2,
+        .key_answers = keys,
+        .n_keys = 2,
+        .solution = "KaK = 286°, Distanz 9,7 sm.",
+        .answer = "KaK 286°, Distanz 9,7 sm",
+        .max_score = 3,
+    };
+    const char *body;
+
+    ok(ai_build_exam_request(&A, MODEL, &ex, NONCE, &body, &E) == 0 &&
+           golden("ai-exam-request.json", body),
+       "exam request is tests/unit/data/ai-exam-request.json (EASYSKS_WRITE_FIXTURES=1 "
+       "rewrites)");
+    ok(ai_build_chart_request(&A, MODEL, &ch, NONCE, &body, &E) == 0 &&
+           golden("ai-chart-request.json", body),
+       "chart request is tests/unit/data/ai-chart-request.json");
 }
 
 /* --- verdicts ------------------------------------------------------------ */
@@ -810,6 +870,7 @@ int main(void)
     test_injection_block();
     test_request_caps();
     test_chart_request();
+    test_golden_requests();
     test_verdict_good();
     test_verdict_fences();
     test_verdict_schema();
