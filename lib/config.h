@@ -49,11 +49,18 @@ struct config {
     int auth_leeway_s;
     char *auth_client_endpoint; /* where browsers send Cognito API calls */
 
-    /* Optional integrations; NULL when unset. */
+    /* Optional integrations; NULL when unset. Billing (docs/billing.md):
+     * Checkout and the portal need the key, the price and the three URLs
+     * (all required once the key is set); webhooks need the secrets. */
     char *stripe_api_key;
     char *stripe_api_base;
     char *stripe_price_id;
-    char *stripe_webhook_secrets;
+    char *stripe_webhook_secrets;   /* comma list of whsec_... */
+    char *stripe_success_url;       /* STRIPE_SUCCESS_URL */
+    char *stripe_cancel_url;        /* STRIPE_CANCEL_URL */
+    char *stripe_portal_return_url; /* STRIPE_PORTAL_RETURN_URL */
+    int stripe_past_due_grace_h;    /* STRIPE_PAST_DUE_GRACE_HOURS, premium kept while past_due */
+    int stripe_timeout_ms;          /* STRIPE_TIMEOUT_MS, one API call */
     char *openai_api_key;
     char *openai_api_base;
     char *openai_model;            /* OPENAI_MODEL, default gpt-4o-mini */
