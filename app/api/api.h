@@ -33,5 +33,10 @@ int api_dashboard(struct request *r);
 /* settings.c */
 int api_settings_get(struct request *r);
 int api_settings_put(struct request *r);
+/* billing.c */
+int api_billing_checkout(struct request *r);
+int api_billing_portal(struct request *r);
+/* stripe_webhook.c */
+int api_stripe_webhook(struct request *r);
 
 #endif
