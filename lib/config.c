@@ -320,18 +320,13 @@ static int check_stripe(struct config *c, char *errbuf, size_t errlen)
                     "blanks");
     if (c->stripe_price_id != NULL && !is_token(c->stripe_price_id, 255))
         return fail(errbuf, errlen, "STRIPE_PRICE_ID: must be a price id without blanks");
+    /* Unset is allowed (the feature answers 503 naming it, see
+     * config_billing_missing()); set means well-formed. */
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
-        if (urls[i].value == NULL) {
-            if (c->stripe_api_key != NULL)
-                return fail(errbuf, errlen, "%s: required when STRIPE_API_KEY is set",
-                            urls[i].name);
-            continue;
-        }
-        if (!is_http_url(urls[i].value, dev) || !is_token(urls[i].value, 2048))
+        if (urls[i].value != NULL &&
+            (!is_http_url(urls[i].value, dev) || !is_token(urls[i].value, 2048)))
             return fail(errbuf, errlen, "%s: must be %s", urls[i].name, https);
     }
-    if (c->stripe_api_key != NULL && c->stripe_price_id == NULL)
-        return fail(errbuf, errlen, "STRIPE_PRICE_ID: required when STRIPE_API_KEY is set");
     if (c->stripe_webhook_secrets != NULL &&
         stripe_secrets_check(c->stripe_webhook_secrets, why, sizeof(why)) < 0)
         return fail(errbuf, errlen, "STRIPE_WEBHOOK_SECRETS: %s", why);
@@ -341,6 +336,21 @@ static int check_stripe(struct config *c, char *errbuf, size_t errlen)
                     "worker is killed before the call gives up",
                     c->request_timeout_s);
     return 0;
+}
+
+const char *config_billing_missing(const struct config *c, int portal)
+{
+    if (c->stripe_api_key == NULL)
+        return "STRIPE_API_KEY";
+    if (portal)
+        return c->stripe_portal_return_url == NULL ? "STRIPE_PORTAL_RETURN_URL" : NULL;
+    if (c->stripe_price_id == NULL)
+        return "STRIPE_PRICE_ID";
+    if (c->stripe_success_url == NULL)
+        return "STRIPE_SUCCESS_URL";
+    if (c->stripe_cancel_url == NULL)
+        return "STRIPE_CANCEL_URL";
+    return NULL;
 }
 
 int config_load(struct config *c, char *errbuf, size_t errlen)

@@ -50,8 +50,9 @@ struct config {
     char *auth_client_endpoint; /* where browsers send Cognito API calls */
 
     /* Optional integrations; NULL when unset. Billing (docs/billing.md):
-     * Checkout and the portal need the key, the price and the three URLs
-     * (all required once the key is set); webhooks need the secrets. */
+     * Checkout needs the key, the price and the success and cancel URLs,
+     * the portal the key and its return URL (config_billing_missing());
+     * webhooks need the secrets. A feature missing a setting answers 503. */
     char *stripe_api_key;
     char *stripe_api_base;
     char *stripe_price_id;
@@ -78,6 +79,10 @@ int config_load(struct config *c, char *errbuf, size_t errlen);
 void config_cleanup(struct config *c);
 
 const char *config_env_name(enum config_env env);
+
+/* The first setting Checkout (portal=0) or the customer portal (portal=1)
+ * still lacks, e.g. "STRIPE_SUCCESS_URL"; NULL when it has everything. */
+const char *config_billing_missing(const struct config *c, int portal);
 
 /* Read one setting given as NAME or NAME_FILE (not both). *out is a
  * malloc()ed copy the caller releases with config_free_secret(), or NULL

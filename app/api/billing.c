@@ -16,13 +16,19 @@
 #include "log.h"
 #include "stripe.h"
 
-/* The API settings, or -1 after answering 503 billing_unconfigured. */
-static int stripe_api_or_fail(struct request *r, struct stripe_api *api)
+/* The API settings for Checkout (portal=0) or the portal, or -1 after
+ * answering 503 billing_unconfigured naming the missing setting. */
+static int stripe_api_or_fail(struct request *r, int portal, struct stripe_api *api)
 {
     const struct config *c = r->app->cfg;
+    const char *missing = config_billing_missing(c, portal);
+    struct err e;
 
-    if (r->app->stripe == NULL || c->stripe_api_key == NULL) {
-        request_fail(r, 503, "billing_unconfigured", "billing is not configured", NULL);
+    if (missing != NULL || r->app->stripe == NULL) {
+        err_set(&e, 503, "billing_unconfigured", "billing is not configured (%s is not set)",
+                missing != NULL ? missing : "the Stripe client");
+        log_warn("billing endpoint called but not configured", "missing", missing, NULL);
+        request_send_error(r, &e, NULL);
         return -1;
     }
     memset(api, 0, sizeof(*api));
@@ -86,7 +92,7 @@ int api_billing_checkout(struct request *r)
     struct buf form = {0};
     struct err e = {0};
 
-    if (stripe_api_or_fail(r, &api) < 0)
+    if (stripe_api_or_fail(r, 0, &api) < 0)
         return r->status;
     if (billing_customer_for_user(r->app->db, r->user.id, customer, &subscribed, &e) < 0) {
         request_send_error(r, &e, NULL);
@@ -118,7 +124,7 @@ int api_billing_portal(struct request *r)
     struct buf form = {0};
     struct err e = {0};
 
-    if (stripe_api_or_fail(r, &api) < 0)
+    if (stripe_api_or_fail(r, 1, &api) < 0)
         return r->status;
     if (billing_customer_for_user(r->app->db, r->user.id, customer, &subscribed, &e) < 0) {
         request_send_error(r, &e, NULL);

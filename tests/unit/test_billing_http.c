@@ -134,11 +134,24 @@ int main(void)
     ok(has(resp, "Status: 503 ") && has(resp, "\"code\":\"billing_unconfigured\""),
        "no STRIPE_WEBHOOK_SECRETS: 503 billing_unconfigured (Stripe keeps retrying)");
     resp = call(api_billing_checkout);
-    ok(has(resp, "Status: 503 ") && has(resp, "\"code\":\"billing_unconfigured\""),
-       "no STRIPE_API_KEY: checkout answers 503 billing_unconfigured");
+    ok(has(resp, "Status: 503 ") && has(resp, "\"code\":\"billing_unconfigured\"") &&
+           has(resp, "STRIPE_API_KEY is not set"),
+       "no STRIPE_API_KEY: checkout answers 503 billing_unconfigured, naming it");
     resp = call(api_billing_portal);
     ok(has(resp, "Status: 503 ") && has(resp, "\"code\":\"billing_unconfigured\""),
        "no STRIPE_API_KEY: portal answers 503 billing_unconfigured");
+
+    /* A key but not all Checkout needs: still 503, naming what is missing. */
+    cfg.stripe_api_key = "sk_test_unit";
+    cfg.stripe_price_id = "price_unit";
+    cfg.stripe_success_url = "https://app.test/ok";
+    resp = call(api_billing_checkout);
+    ok(has(resp, "Status: 503 ") && has(resp, "STRIPE_CANCEL_URL is not set"),
+       "checkout without STRIPE_CANCEL_URL: 503 naming it");
+    resp = call(api_billing_portal);
+    ok(has(resp, "Status: 503 ") && has(resp, "STRIPE_PORTAL_RETURN_URL is not set"),
+       "portal without STRIPE_PORTAL_RETURN_URL: 503 naming it");
+    cfg.stripe_api_key = NULL;
 
     cfg.stripe_webhook_secrets = "whsec_other_one, " SECRET;
     resp = deliver(event, sign(event, SECRET), "/api");

@@ -323,17 +323,32 @@ static void test_stripe(void)
        "no Stripe settings: billing off, defaults for grace (72 h) and timeout (10 s)");
     config_cleanup(&c);
 
+    /* A key without the rest loads: the features lacking a setting answer
+     * 503 naming it (a half-configured billing must not stop study). */
     setenv("STRIPE_API_KEY", "sk_test_abc", 1);
-    expect_error("STRIPE_SUCCESS_URL: required when STRIPE_API_KEY is set", "key without URLs");
-    setenv("STRIPE_SUCCESS_URL", "https://app.example/billing/done?s={CHECKOUT_SESSION_ID}", 1);
-    setenv("STRIPE_CANCEL_URL", "https://app.example/billing", 1);
-    expect_error("STRIPE_PORTAL_RETURN_URL: required", "key without the portal URL");
-    setenv("STRIPE_PORTAL_RETURN_URL", "https://app.example/", 1);
-    expect_error("STRIPE_PRICE_ID: required when STRIPE_API_KEY is set", "key without price");
+    ok(config_load(&c, err, sizeof(err)) == 0 &&
+           strcmp(config_billing_missing(&c, 0), "STRIPE_PRICE_ID") == 0 &&
+           strcmp(config_billing_missing(&c, 1), "STRIPE_PORTAL_RETURN_URL") == 0,
+       "a key alone loads; Checkout lacks the price, the portal its return URL (%s)", err);
+    config_cleanup(&c);
     setenv("STRIPE_PRICE_ID", "price_1ABC", 1);
+    setenv("STRIPE_SUCCESS_URL", "https://app.example/billing/done?s={CHECKOUT_SESSION_ID}", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 &&
+           strcmp(config_billing_missing(&c, 0), "STRIPE_CANCEL_URL") == 0,
+       "Checkout still lacks the cancel URL");
+    config_cleanup(&c);
+    setenv("STRIPE_CANCEL_URL", "https://app.example/billing", 1);
+    setenv("STRIPE_PORTAL_RETURN_URL", "https://app.example/", 1);
     ok(config_load(&c, err, sizeof(err)) == 0 && strcmp(c.stripe_price_id, "price_1ABC") == 0 &&
-           strcmp(c.stripe_portal_return_url, "https://app.example/") == 0,
-       "complete Checkout settings load (%s)", err);
+           strcmp(c.stripe_portal_return_url, "https://app.example/") == 0 &&
+           config_billing_missing(&c, 0) == NULL && config_billing_missing(&c, 1) == NULL,
+       "complete billing settings load (%s)", err);
+    config_cleanup(&c);
+    unsetenv("STRIPE_API_KEY");
+    ok(config_load(&c, err, sizeof(err)) == 0 &&
+           strcmp(config_billing_missing(&c, 0), "STRIPE_API_KEY") == 0 &&
+           strcmp(config_billing_missing(&c, 1), "STRIPE_API_KEY") == 0,
+       "no key: both lack it");
     config_cleanup(&c);
 
     setenv("STRIPE_API_KEY", "pk_test_publishable", 1);
