@@ -330,11 +330,17 @@ static int check_stripe(struct config *c, char *errbuf, size_t errlen)
     if (c->stripe_webhook_secrets != NULL &&
         stripe_secrets_check(c->stripe_webhook_secrets, why, sizeof(why)) < 0)
         return fail(errbuf, errlen, "STRIPE_WEBHOOK_SECRETS: %s", why);
-    if (c->stripe_timeout_ms >= c->request_timeout_s * 1000)
-        return fail(errbuf, errlen,
-                    "STRIPE_TIMEOUT_MS: must be below EASYSKS_REQUEST_TIMEOUT (%d s), or the "
-                    "worker is killed before the call gives up",
-                    c->request_timeout_s);
+    if (c->stripe_timeout_ms >= c->request_timeout_s * 1000) {
+        const char *set = getenv("STRIPE_TIMEOUT_MS");
+        if (set != NULL && *set != '\0')
+            return fail(errbuf, errlen,
+                        "STRIPE_TIMEOUT_MS: must be below EASYSKS_REQUEST_TIMEOUT (%d s), or the "
+                        "worker is killed before the call gives up",
+                        c->request_timeout_s);
+        /* Only the default is in the way: a short EASYSKS_REQUEST_TIMEOUT
+         * must not become invalid because of a feature nobody configured. */
+        c->stripe_timeout_ms = c->request_timeout_s * 1000 / 2;
+    }
     return 0;
 }
 

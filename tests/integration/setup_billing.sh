@@ -14,8 +14,10 @@ export STRIPE_PORTAL_RETURN_URL="https://127.0.0.1:$EASYSKS_HTTPS_PORT/"
 export BILLING_SECRET_OLD=whsec_it_old_signing_secret_0a1b
 export BILLING_SECRET_NEW=whsec_it_new_signing_secret_9z8y
 export STRIPE_WEBHOOK_SECRETS="$BILLING_SECRET_OLD,$BILLING_SECRET_NEW"
-# Short, so the timeout test does not wait long.
-export STRIPE_TIMEOUT_MS=1500
+# Short, so the timeout test does not wait long; and below 1 s, which
+# t_pool's deadline test sets as EASYSKS_REQUEST_TIMEOUT (a longer explicit
+# Stripe timeout would make that reload invalid).
+export STRIPE_TIMEOUT_MS=900
 
 node "$EASYSKS_ROOT/tests/tools/stripe-stub.mjs" --port 0 --port-file "$IT/stripe.port" \
     --api-key "$STRIPE_API_KEY" --price "$STRIPE_PRICE_ID" --success-url "$STRIPE_SUCCESS_URL" \

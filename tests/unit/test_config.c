@@ -396,6 +396,11 @@ static void test_stripe(void)
     expect_error("STRIPE_PAST_DUE_GRACE_HOURS: must be an integer from 0 to 2160",
                  "grace over 90 days");
     unsetenv("STRIPE_PAST_DUE_GRACE_HOURS");
+    setenv("EASYSKS_REQUEST_TIMEOUT", "1", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.stripe_timeout_ms == 500,
+       "a short request deadline with the default Stripe timeout: loads, timeout halved (%d, %s)",
+       c.stripe_timeout_ms, err);
+    config_cleanup(&c);
     setenv("EASYSKS_REQUEST_TIMEOUT", "10", 1);
     setenv("STRIPE_TIMEOUT_MS", "10000", 1);
     expect_error("STRIPE_TIMEOUT_MS: must be below EASYSKS_REQUEST_TIMEOUT",
