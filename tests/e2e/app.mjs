@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import {
-  axe, confirmationCode, launch, recorder, sql, until, watchCsp,
+  axe, confirmationCode, launch, recorder, sql, stackRequest, until, watchCsp,
 } from './lib.mjs';
 import { examFlow } from './exam.mjs';
 
@@ -54,15 +54,14 @@ async function expireAccessToken(page) {
 const session = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('easysks.session')));
 
 // Space or Enter reveals, then the rating key; waits for the next card or the summary.
+const position = (page) => page.evaluate(() => (document.querySelector('.summary')
+  ? 'summary' : document.querySelector('.progress-line span')?.textContent));
 async function studyCard(page, revealKey, rating) {
-  const before = await page.locator('.progress-line span').textContent();
+  const before = await position(page);
   await page.keyboard.press(revealKey);
   await page.locator('.ratings').waitFor({ state: 'visible' });
   await page.keyboard.press(String(rating));
-  await until(async () => {
-    if (await page.locator('.summary').count()) return true;
-    return (await page.locator('.progress-line span').textContent()) !== before;
-  }, 'the next card');
+  await until(async () => (await position(page)) !== before, 'the next card');
 }
 
 const { context, close } = await launch({ cert: opt.cert });
@@ -110,7 +109,14 @@ try {
   await page.getByRole('link', { name: 'Jetzt lernen' }).click();
   await page.locator('.study-card').waitFor();
   await rec.shot(page, 'karte-frage');
-  await page.keyboard.press('Space');
+  // A typed answer, checked by the server's grader, suggests a rating.
+  await page.getByText('Eigene Antwort prüfen (optional)').click();
+  await page.getByLabel('Ihre Antwort').fill('Unterlagen auf Vollständigkeit prüfen');
+  await page.getByRole('button', { name: 'Antwort prüfen' }).click();
+  await page.locator('.verdict-box').waitFor();
+  await page.locator('.rate.suggested').waitFor();
+  await rec.shot(page, 'karte-eigene-antwort');
+  await page.locator('.study-card').focus();
   await page.locator('.ratings').waitFor({ state: 'visible' });
   for (const [name, n] of [['Nochmal', 1], ['Schwer', 2], ['Gut', 3], ['Leicht', 4]]) {
     const b = page.getByRole('button', { name, exact: true });
@@ -240,9 +246,18 @@ try {
   await axe(page, rec, 'account');
   ok('settings saved; upgrade without billing configured explains itself');
 
+  await rec.step('to the end of the queue: the session summary');
+  await tab(page, 'Lernen');
+  await page.locator('.study-card').waitFor();
+  for (let i = 0; i < 60 && (await position(page)) !== 'summary'; i++) await studyCard(page, 'Space', 1 + (i % 4));
+  await page.locator('.summary h2', { hasText: 'Sitzung beendet' }).waitFor();
+  await rec.shot(page, 'sitzung-beendet');
+  await axe(page, rec, 'session summary');
+  ok('a session ends with its summary');
+
   await rec.step('exam');
   sql(opt.db, `UPDATE users SET plan = 'premium' WHERE cognito_sub = '${sub}'`);
-  const how = await examFlow(page, rec, { base: opt.base, db: opt.db, sub });
+  const how = await examFlow(page, rec, { base: opt.base, cert: opt.cert });
   ok(`premium exam flow: ${how}`);
 
   await rec.step('installable, fast');
@@ -263,8 +278,24 @@ try {
   await page.getByRole('button', { name: 'Abmelden' }).click();
   await page.locator('h1', { hasText: 'Anmelden' }).waitFor();
   if (await page.evaluate(() => localStorage.getItem('easysks.session'))) throw new Error('tokens left after sign-out');
-  rec.check();
   ok('sign out removes the tokens');
+
+  await rec.step('forgotten password');
+  await page.getByRole('link', { name: 'Passwort vergessen?' }).click();
+  await page.getByLabel('E-Mail-Adresse').fill(email);
+  await page.getByRole('button', { name: 'Code anfordern' }).click();
+  await page.locator('h1', { hasText: 'Neues Passwort' }).waitFor();
+  await page.getByLabel('Code aus der E-Mail').fill(await confirmationCode(opt['cognito-state'], email));
+  await page.getByLabel('Neues Passwort').fill('Neues-Passw0rt!');
+  await axe(page, rec, 'new password');
+  await rec.shot(page, 'neues-passwort');
+  await page.getByRole('button', { name: 'Passwort ändern' }).click();
+  await page.locator('.note', { hasText: 'Passwort ist geändert' }).waitFor();
+  await page.getByLabel('Passwort').fill('Neues-Passw0rt!');
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+  await page.locator('.stats').waitFor();
+  rec.check();
+  ok('forgotten password: code, new password, signed in with it');
 } catch (e) {
   console.log(`not ok ${passed + 1} - ${rec.current}: ${e.message.split('\n')[0]}`);
   for (const line of [...e.message.split('\n').slice(1), ...rec.problems]) console.log(`#   ${line}`);
@@ -276,17 +307,11 @@ try {
 
 async function revoke(token) {
   // cognito-local's RevokeToken through nginx's same-origin route.
-  const cfg = await (await fetchInsecure(`${opt.base}/config.json`)).json();
-  const res = await fetchInsecure(new URL(cfg.auth.endpoint, opt.base).href, {
+  const cfg = (await stackRequest(opt.cert, `${opt.base}/config.json`)).json;
+  const res = await stackRequest(opt.cert, new URL(cfg.auth.endpoint, opt.base).href, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AWSCognitoIdentityProviderService.RevokeToken' },
     body: JSON.stringify({ ClientId: cfg.auth.client_id, Token: token }),
   });
-  if (!res.ok) throw new Error(`RevokeToken: ${res.status}`);
-}
-
-async function fetchInsecure(url, init) {
-  // The stack's certificate is self-signed; this process talks to loopback only.
-  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-  return fetch(url, init);
+  if (res.status !== 200) throw new Error(`RevokeToken: ${res.status}`);
 }

@@ -7,14 +7,12 @@
 // (GET /api/exams answers 404) gets the same flow against a stand-in of the
 // reference contract (ExamTemplateOut, ExamSessionOut, SaveAnswerOut,
 // ExamResultOut), so the screens stay tested until the API lands.
-import { axe, until } from './lib.mjs';
+import { axe, stackRequest, until } from './lib.mjs';
 
 // Asked from here, not from the page: a 404 there is a console error.
-async function apiStatus(page, base, path) {
+async function apiStatus(page, { base, cert }, path) {
   const { access } = await page.evaluate(() => JSON.parse(localStorage.getItem('easysks.session')));
-  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // the stack's self-signed certificate, loopback only
-  const res = await fetch(`${base}/api${path}`, { headers: { Authorization: `Bearer ${access}` } });
-  return res.status;
+  return (await stackRequest(cert, `${base}/api${path}`, { headers: { Authorization: `Bearer ${access}` } })).status;
 }
 
 async function apiGet(page, path) {
@@ -105,9 +103,9 @@ async function standIn(context) {
   return { answers, sid };
 }
 
-export async function examFlow(page, rec, { base }) {
+export async function examFlow(page, rec, stack) {
   const context = page.context();
-  const real = (await apiStatus(page, base, '/exams')) !== 404;
+  const real = (await apiStatus(page, stack, '/exams')) !== 404;
   const mock = real ? null : await standIn(context);
 
   await page.locator('#tabs a', { hasText: 'Prüfung' }).click();

@@ -6,6 +6,7 @@
 // numbered screenshots, axe-core, and small helpers for the throwaway stack.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { X509Certificate, createHash } from 'node:crypto';
 import {
   mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync,
@@ -138,4 +139,23 @@ export async function until(fn, what, timeoutMs = 15000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => { setTimeout(r, 150); });
   }
+}
+
+// A request from this process to the stack, trusting its self-signed
+// certificate (and nothing else). Resolves {status, json}.
+export function stackRequest(cert, url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method, headers, ca: readFileSync(cert) }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(data); } catch { json = null; }
+        resolve({ status: res.statusCode, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

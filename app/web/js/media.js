@@ -46,6 +46,13 @@ export function figure(image) {
     }
     const url = URL.createObjectURL(await res.blob());
     urls.add(url);
+    img.addEventListener('load', () => {
+      // Some figures are tiny (a sound signal is 44x11): enlarge them crisply.
+      if (img.naturalWidth < 150) {
+        img.style.width = `${img.naturalWidth * 3}px`;
+        img.classList.add('tiny');
+      }
+    }, { once: true });
     img.src = url;
     img.classList.remove('pending');
   }).catch(() => {});

@@ -167,7 +167,12 @@ export function forgotView(main, _p, ctx) {
     authForm('Code anfordern', [
       field('E-Mail-Adresse', { name: 'email', type: 'email', autocomplete: 'username', required: true, value: currentEmail() }),
     ], async ({ email }) => {
-      await forgotPassword(email.trim());
+      try {
+        await forgotPassword(email.trim());
+      } catch (e) {
+        // Whether an address has an account is nobody's business here.
+        if (e.type !== 'UserNotFoundException') throw e;
+      }
       step2(email.trim());
       main.querySelector('h1').focus();
     }),
