@@ -5,7 +5,8 @@
 // reloads from the service worker), back online they are synced exactly
 // once although the first answer is lost on the way, an expired access token
 // is renewed silently, a revoked session returns to sign-in without losing
-// an unsent review, settings, the premium exam flow, installability,
+// an unsent review, settings, the premium exam flow (tests/e2e/exam.mjs),
+// the forgotten password, installability,
 // bundle size and axe-core on every screen. Any console error or CSP
 // violation a step does not expect fails the test. Screenshots at 390x844.
 //
@@ -255,9 +256,18 @@ try {
   await axe(page, rec, 'session summary');
   ok('a session ends with its summary');
 
+  await rec.step('exam: what premium unlocks');
+  await tab(page, 'Prüfung');
+  await page.locator('.teaser').first().waitFor();
+  await page.getByRole('button', { name: 'Fragebogen 3 starten' }).click();
+  await page.locator('.start-out .note-warn', { hasText: 'Premium' }).waitFor();
+  await rec.shot(page, 'pruefung-kostenlos');
+  await axe(page, rec, 'exam list, free plan');
+  ok('a free learner sees the sheets and what premium unlocks');
+
   await rec.step('exam');
   sql(opt.db, `UPDATE users SET plan = 'premium' WHERE cognito_sub = '${sub}'`);
-  const how = await examFlow(page, rec, { base: opt.base, cert: opt.cert });
+  const how = await examFlow(page, rec);
   ok(`premium exam flow: ${how}`);
 
   await rec.step('installable, fast');

@@ -18,6 +18,12 @@ const MESSAGES = {
   invalid_exam_date: 'Bitte geben Sie ein gültiges Prüfungsdatum an.',
   answer_too_long: 'Die Antwort ist zu lang (höchstens 10 000 Zeichen).',
   card_not_found: 'Diese Karte gibt es nicht mehr.',
+  deadline_passed: 'Die Zeit ist abgelaufen; Antworten werden nicht mehr angenommen.',
+  session_not_editable: 'Diese Prüfung ist bereits abgegeben oder abgebrochen.',
+  session_not_submittable: 'Diese Prüfung ist abgelaufen und kann nicht mehr abgegeben werden.',
+  session_not_in_progress: 'Diese Prüfung läuft nicht mehr.',
+  result_not_available: 'Das Ergebnis liegt noch nicht vor.',
+  session_not_found: 'Diese Prüfung gibt es nicht (mehr).',
 };
 const BY_STATUS = {
   400: 'Die Anfrage war ungültig.',

@@ -51,12 +51,18 @@ function outcome(kind, r) {
 const sheetName = (kind, n) => `${KINDS[kind].name} ${n}`;
 const draftKey = (kind, sid) => `${currentSub()}:draft:${kind}:${sid}`;
 
+let teasers = 0;
 function teaser() {
-  return h('section', { class: 'card teaser', 'aria-labelledby': 'h-teaser' },
-    h('h2', { id: 'h-teaser', text: 'Mit Premium' }),
+  const id = `h-teaser-${++teasers}`;
+  return h('section', { class: 'card teaser', 'aria-labelledby': id },
+    h('h2', { id, text: 'Mit Premium' }),
     h('ul', { class: 'benefits' }, PREMIUM_BENEFITS.map((b) => h('li', { text: b }))),
     h('a', { class: 'button primary', href: '/konto', text: 'Premium holen' }));
 }
+
+// Where a start was refused: a line, not a second teaser.
+const premiumLine = () => h('p', { class: 'note note-warn', role: 'status' },
+  'Die Prüfungssimulation gehört zu Premium. ', h('a', { href: '/konto', text: 'Premium holen' }));
 
 async function start(kind, sheet, out, ctx) {
   mount(out, loading('Prüfung wird gestartet …'));
@@ -69,9 +75,7 @@ async function start(kind, sheet, out, ctx) {
     await kvSet(`${currentSub()}:session:${kind}:${s.session_id}`, { data: s, at: Date.now() });
     ctx.navigate(`/pruefung/${kind}/${s.session_id}`);
   } catch (e) {
-    mount(out, e.code === 'premium_required'
-      ? teaser()
-      : note(describe(e), 'error'));
+    mount(out, e.code === 'premium_required' ? premiumLine() : note(describe(e), 'error'));
   }
 }
 
@@ -79,7 +83,7 @@ function sheetGrid(kind, sheets, premium, ctx) {
   const out = h('div', { class: 'start-out', 'aria-live': 'polite' });
   const k = KINDS[kind];
   const confirmStart = (s) => {
-    if (!premium) { mount(out, teaser()); return; }
+    if (!premium) { mount(out, premiumLine()); return; }
     mount(out, h('div', { class: 'card confirm' },
       h('p', null, h('strong', { text: sheetName(kind, s.sheet_number) }),
         ` · ${s[k.count]} ${kind === 'bogen' ? 'Fragen' : 'Aufgaben'} · ${s.time_limit_minutes} Minuten`),
@@ -97,14 +101,29 @@ function sheetGrid(kind, sheets, premium, ctx) {
   })))), out];
 }
 
+const STATUS = { expired: 'abgelaufen', abandoned: 'abgebrochen', submitted: 'wird ausgewertet' };
+
 function historyList(kind, items) {
   if (!items.length) return null;
   return h('ul', { class: 'history' }, items.slice(0, 10).map((s) => {
-    const open = s.status === 'in_progress';
-    const label = open ? 'läuft, fortsetzen' : `${fmtNum(s.total_score ?? 0, 1)} von ${fmtNum(s.max_score ?? KINDS[kind].max)} Punkten · ${outcome(kind, s)[0]}`;
-    return h('li', null, h('a', { href: open ? `/pruefung/${kind}/${s.session_id}` : `/pruefung/${kind}/${s.session_id}/ergebnis` },
-      h('strong', { text: sheetName(kind, s.sheet_number) }), ` · ${fmtDate(s.started_at)} · ${label}`));
+    const base = `/pruefung/${kind}/${s.session_id}`;
+    const head = [h('strong', { text: sheetName(kind, s.sheet_number) }), ` · ${fmtDate(s.started_at)} · `];
+    if (s.status === 'in_progress') return h('li', null, h('a', { href: base }, ...head, 'läuft, fortsetzen'));
+    if (s.status !== 'evaluated') return h('li', null, ...head, STATUS[s.status] || s.status);
+    return h('li', null, h('a', { href: `${base}/ergebnis` }, ...head,
+      `${fmtNum(s.total_score ?? 0, 1)} von ${fmtNum(s.max_score ?? KINDS[kind].max)} Punkten · ${outcome(kind, s)[0]}`));
   }));
+}
+
+// Chart-task texts come from a PDF: hard line breaks, words split with a
+// hyphen. Joined again for reading; paragraphs stay.
+const prose = (t) => (t || '').replace(/(\p{Ll})-\n(\p{Ll})/gu, '$1$2').replace(/([^\n])\n(?!\n)/g, '$1 ');
+
+// The model solutions use **bold** and line breaks; nothing else is rendered.
+function richText(t) {
+  const p = h('p', { class: 'text' });
+  (t || '').split('**').forEach((part, i) => p.append(i % 2 ? h('strong', { text: part }) : part));
+  return p;
 }
 
 const listOf = (r) => (Array.isArray(r) ? r : r?.items || r?.sessions || []);
@@ -124,7 +143,7 @@ export async function examsView(main, _p, ctx) {
   }
   const premium = me.data.plan === 'premium';
   const [hist, navHist] = await Promise.all([
-    api('/exam-sessions').catch(() => []), api('/navigation-sessions').catch(() => [])]);
+    api('/exam-sessions?limit=10').catch(() => []), api('/navigation-sessions?limit=10').catch(() => [])]);
   mount(main, heading,
     h('p', { text: 'Wie in der Theorieprüfung: ein amtlicher Fragebogen mit 30 Fragen oder eine Kartenaufgabe, je 90 Minuten.' }),
     premium ? null : teaser(),
@@ -159,8 +178,14 @@ export async function sessionView(main, [kind, sid], ctx) {
     return undefined;
   }
   const s = session.data;
-  if (s.status !== 'in_progress') {
+  if (s.status === 'evaluated' || s.status === 'submitted') {
     ctx.navigate(`/pruefung/${kind}/${sid}/ergebnis`, { replace: true });
+    return undefined;
+  }
+  if (s.status !== 'in_progress') {
+    mount(main, heading, note(s.status === 'expired'
+      ? 'Diese Prüfung wurde nicht rechtzeitig abgegeben und ist abgelaufen.'
+      : 'Diese Prüfung wurde abgebrochen.', 'warn'), h('a', { class: 'button', href: '/pruefung', text: 'Neue Prüfung' }));
     return undefined;
   }
   heading.textContent = sheetName(kind, s.sheet_number);
@@ -250,7 +275,7 @@ export async function sessionView(main, [kind, sid], ctx) {
     });
     const body = kind === 'bogen'
       ? [h('p', { class: 'text', text: q.question_text }), (q.question_images || []).map(figure)]
-      : [h('p', { class: 'text', text: q.context }),
+      : [h('p', { class: 'text', text: prose(q.context) }),
         h('ol', { class: 'subq' }, (q.sub_questions || []).map((sq) => h('li', null, sq.text,
           sq.points ? h('span', { class: 'muted', text: ` (${sq.points} P.)` }) : null)))];
     return h('section', { class: 'card question', id: `q-${n}`, 'aria-labelledby': `qh-${i}` },
@@ -287,11 +312,29 @@ export async function sessionView(main, [kind, sid], ctx) {
     submitOut.querySelector('button.primary').focus();
   };
 
+  const confirmAbandon = () => {
+    mount(submitOut, h('div', { class: 'card confirm' },
+      h('p', { text: 'Prüfung abbrechen? Ihre Antworten werden nicht bewertet.' }),
+      h('div', { class: 'actions' },
+        actionButton('Abbrechen', async () => {
+          try {
+            await api(`${k.base}/${sid}`, { method: 'DELETE' });
+            ctx.navigate('/pruefung', { replace: true });
+          } catch (e) {
+            mount(submitOut, note(describe(e), 'error'));
+          }
+        }, { class: 'danger' }),
+        h('button', { type: 'button', text: 'Weiter bearbeiten', onclick: () => mount(submitOut) }))));
+    submitOut.querySelector('button.danger').focus();
+  };
+
   mount(main, heading, bar,
     session.at ? note('Offline: Ihre Antworten werden auf dem Gerät gespeichert.', 'warn') : null,
     items,
     h('div', { class: 'submit-area' },
-      h('button', { type: 'button', class: 'primary', text: 'Abgeben', onclick: confirmSubmit }), submitOut));
+      h('button', { type: 'button', class: 'primary', text: 'Abgeben', onclick: confirmSubmit }),
+      h('button', { type: 'button', class: 'link', text: 'Prüfung abbrechen', onclick: confirmAbandon }),
+      submitOut));
   countAnswered();
   showLine();
 
@@ -376,7 +419,7 @@ export async function resultView(main, [kind, sid], ctx) {
           h('summary', null,
             h('span', { text: kind === 'bogen' ? `Frage ${q.question_number}` : `Aufgabe ${q.task_number}` }),
             h('span', { class: `pts ${full ? 'ok' : q.score > 0 ? 'part' : 'zero'}`, text: `${fmtNum(q.score, 1)} / ${fmtNum(qmax, 1)}` })),
-          h('p', { class: 'text', text: q.question_text || q.context }),
+          h('p', { class: 'text', text: q.question_text || prose(q.context) }),
           q.sub_questions ? h('ol', { class: 'subq' }, q.sub_questions.map((t) => h('li', { text: typeof t === 'string' ? t : t.text }))) : null,
           h('h3', { text: 'Ihre Antwort' }),
           h('p', { class: 'text', text: q.student_answer || '(keine Antwort)' }),
@@ -386,8 +429,10 @@ export async function resultView(main, [kind, sid], ctx) {
             h('ul', null, q.reference_short_answer.map((x) => h('li', { text: x })))] : null,
           q.key_answers?.length ? [h('h3', { text: 'Lösung' }),
             h('ul', null, q.key_answers.map((x) => h('li', { text: x })))] : null,
-          q.solution_text ? h('p', { class: 'text', text: q.solution_text }) : null,
-          q.official_answer ? [h('h3', { text: 'Amtliche Antwort' }), h('p', { class: 'text', text: q.official_answer })]
+          q.needs_self_assessment ? note('Für diese Aufgabe gibt es keine prüfbaren Schlüsselwerte: '
+            + 'bitte bewerten Sie Ihre Lösung selbst anhand der Musterlösung.', 'warn') : null,
+          q.solution_text ? [h('h3', { text: 'Musterlösung' }), richText(q.solution_text)] : null,
+          q.reference_answer ? [h('h3', { text: 'Amtliche Antwort' }), h('p', { class: 'text', text: q.reference_answer })]
             : q.card_id ? officialAnswer(q.card_id) : null));
     })),
     h('div', { class: 'actions' },
