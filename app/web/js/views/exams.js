@@ -83,7 +83,7 @@ function sheetGrid(kind, sheets, premium, ctx) {
   const out = h('div', { class: 'start-out', 'aria-live': 'polite' });
   const k = KINDS[kind];
   const confirmStart = (s) => {
-    if (!premium) { mount(out, premiumLine()); return; }
+    if (!premium) { mount(out, premiumLine()); out.scrollIntoView({ block: 'nearest' }); return; }
     mount(out, h('div', { class: 'card confirm' },
       h('p', null, h('strong', { text: sheetName(kind, s.sheet_number) }),
         ` · ${s[k.count]} ${kind === 'bogen' ? 'Fragen' : 'Aufgaben'} · ${s.time_limit_minutes} Minuten`),
