@@ -59,6 +59,7 @@ async function render(moveFocus) {
     if (m) { match = { view, pub, params: m.slice(1) }; break; }
   }
   if (!match) return navigate('/', { replace: true });
+  if (match.pub && signedIn() && /^\/(anmelden|registrieren)$/.test(path)) return navigate('/', { replace: true });
   if (!match.pub && !signedIn()) {
     sessionStorage.setItem('easysks.after', location.pathname + location.search);
     return navigate('/anmelden', { replace: true });

@@ -91,6 +91,7 @@ export async function dashboardView(main, _p, ctx) {
   const heading = h('h1', { tabindex: '-1', text: 'Übersicht' });
   mount(main, heading, loading());
   let sum; let me;
+  const listed = topics();
   try {
     [sum, me] = await Promise.all([cached('dashboard', '/dashboard/summary'), cached('me', '/me')]);
   } catch (e) {
@@ -99,7 +100,7 @@ export async function dashboardView(main, _p, ctx) {
     return;
   }
   const d = sum.data;
-  const [list, waiting] = await Promise.all([topics(), pendingCount()]);
+  const [list, waiting] = await Promise.all([listed, pendingCount()]);
   const max = Math.max(1, ...Object.values(d.due_by_topic));
   const rec = d.recommended_topic;
   mount(main, heading,

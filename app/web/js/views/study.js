@@ -88,6 +88,9 @@ export async function studyView(main, _p, ctx) {
   const mode = params.get('modus') === 'ueben' ? 'ueben' : 'faellig';
   const topic = params.get('thema') || '';
   const heading = h('h1', { tabindex: '-1', text: mode === 'ueben' ? 'Üben' : 'Lernen' });
+  // Both at once: the first question is one API round trip after the shell.
+  const queued = loadQueue(mode, topic);
+  queued.catch(() => {}); // handled below
   const list = await topics();
   const change = (m, t) => {
     const q = new URLSearchParams();
@@ -109,7 +112,7 @@ export async function studyView(main, _p, ctx) {
 
   let queue;
   try {
-    queue = await loadQueue(mode, topic);
+    queue = await queued;
   } catch (e) {
     mount(stage, note(describe(e), 'error'),
       h('button', { type: 'button', text: 'Erneut versuchen', onclick: () => studyView(main, _p, ctx) }));
