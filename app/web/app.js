@@ -53,6 +53,9 @@ async function render(moveFocus) {
   cleanup = null;
   releaseFigures();
   const path = location.pathname.replace(/\/+$/, '') || '/';
+  // Stripe's return URLs may also be set as /?billing=done|cancelled.
+  const billing = new URLSearchParams(location.search).get('billing');
+  if (path === '/' && billing) return navigate(billing === 'done' ? '/abo/erfolg' : '/abo/abbruch', { replace: true });
   let match = null;
   for (const [re, view, pub] of routes) {
     const m = path.match(re);

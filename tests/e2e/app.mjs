@@ -270,6 +270,16 @@ try {
   const how = await examFlow(page, rec);
   ok(`premium exam flow: ${how}`);
 
+  await rec.step('back from Stripe');
+  await page.goto(`${opt.base}/?billing=done`);
+  await page.getByText('Premium ist aktiv').waitFor();
+  if (!page.url().endsWith('/abo/erfolg')) throw new Error(`return page ${page.url()}`);
+  await rec.shot(page, 'abo-erfolg');
+  await axe(page, rec, 'checkout return');
+  await page.goto(`${opt.base}/abo/abbruch`);
+  await page.getByText('Es wurde nichts berechnet.').waitFor();
+  ok('the pages Stripe returns to: premium confirmed, cancelled');
+
   await rec.step('installable, fast');
   const cdp = await context.newCDPSession(page);
   const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');

@@ -13,9 +13,10 @@ import {
 } from '../dom.js';
 
 const BILLING_MESSAGES = {
-  409: 'Zu Ihrem Konto gibt es noch kein Abo, das sich verwalten ließe.',
-  503: 'Die Bezahlung ist in dieser Umgebung nicht eingerichtet.',
-  404: 'Die Bezahlung ist noch nicht verfügbar.',
+  billing_unconfigured: 'Die Bezahlung ist in dieser Umgebung nicht eingerichtet.',
+  already_subscribed: 'Sie haben bereits ein Abo. Unter „Abo verwalten“ finden Sie es.',
+  no_billing_customer: 'Zu Ihrem Konto gibt es noch kein Abo, das sich verwalten ließe.',
+  http_404: 'Die Bezahlung ist noch nicht verfügbar.',
 };
 
 // POST /billing/checkout or /billing/portal, then leave for Stripe.
@@ -26,8 +27,11 @@ async function toStripe(path, out) {
     if (typeof url !== 'string' || !url.startsWith('https://')) throw new Error('Ungültige Antwort des Servers.');
     location.assign(url);
   } catch (e) {
-    const text = e instanceof ApiError && BILLING_MESSAGES[e.status] && e.code !== 'premium_required'
-      ? BILLING_MESSAGES[e.status] : describe(e);
+    let text = describe(e);
+    if (e instanceof ApiError && BILLING_MESSAGES[e.code]) text = BILLING_MESSAGES[e.code];
+    else if (e instanceof ApiError && (e.status === 502 || e.status === 504)) {
+      text = 'Der Zahlungsdienst ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.';
+    }
     mount(out, note(text, 'error'));
   }
 }
