@@ -92,6 +92,7 @@ async function send() {
     items = items.filter((i) => !stale.includes(i));
   }
   items.sort((a, b) => a.reviewed_at.localeCompare(b.reviewed_at));
+  let clamped = false;
   for (let i = 0; i < items.length; i += 200) {
     const chunk = items.slice(i, i + 200);
     try {
@@ -106,7 +107,14 @@ async function send() {
       await outboxDelete(chunk.map((r) => r.review_id));
       backoff = 2000;
     } catch (e) {
-      if (!isOffline(e) && permanent(e)) {
+      if (e.code === 'invalid_review_time' && !clamped) {
+        // The device clock ran ahead while offline: the refusal carried the
+        // server's clock, so times in its future become its now, once.
+        clamped = true;
+        const now = new Date(serverNow() - 1000).toISOString();
+        for (const r of chunk) if (r.reviewed_at > now) r.reviewed_at = now;
+        i -= 200;
+      } else if (!isOffline(e) && permanent(e)) {
         await outboxDelete(chunk.map((r) => r.review_id));
         rejected(chunk.length);
       } else if (e.code !== 'session_expired') {
