@@ -29,6 +29,7 @@ async function toStripe(path, out) {
   } catch (e) {
     let text = describe(e);
     if (e instanceof ApiError && BILLING_MESSAGES[e.code]) text = BILLING_MESSAGES[e.code];
+    else if (e instanceof ApiError && e.status === 404) text = BILLING_MESSAGES.http_404;
     else if (e instanceof ApiError && (e.status === 502 || e.status === 504)) {
       text = 'Der Zahlungsdienst ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.';
     }
