@@ -284,6 +284,16 @@ static const struct int_setting {
     {"AUTH_LEEWAY_SECONDS", 5, 0, 120, offsetof(struct config, auth_leeway_s)},
     {"STRIPE_PAST_DUE_GRACE_HOURS", 72, 0, 2160, offsetof(struct config, stripe_past_due_grace_h)},
     {"STRIPE_TIMEOUT_MS", 10000, 100, 60000, offsetof(struct config, stripe_timeout_ms)},
+    {"AI_DAILY_QUOTA", 200, 0, 1000000, offsetof(struct config, ai_daily_quota)},
+    {"AI_RATE_PER_MINUTE", 10, 1, 10000, offsetof(struct config, ai_rate_per_minute)},
+    {"AI_SYNC_TIMEOUT_MS", 8000, 100, 60000, offsetof(struct config, ai_sync_timeout_ms)},
+    {"AI_TRANSCRIBE_TIMEOUT_MS", 20000, 100, 120000,
+     offsetof(struct config, ai_transcribe_timeout_ms)},
+    {"AI_SYNC_SLOTS", 2, 1, CONFIG_MAX_WORKERS, offsetof(struct config, ai_sync_slots)},
+    {"AI_JOB_TIMEOUT_MS", 30000, 100, 300000, offsetof(struct config, ai_job_timeout_ms)},
+    {"AI_JOBS_PARALLEL", 4, 1, 64, offsetof(struct config, ai_jobs_parallel)},
+    {"AI_JOB_MAX_ATTEMPTS", 5, 1, 20, offsetof(struct config, ai_job_max_attempts)},
+    {"AI_JOB_POLL_SECONDS", 5, 1, 3600, offsetof(struct config, ai_job_poll_s)},
 };
 
 /* An identifier-like setting: printable, no blanks, 1..max bytes. */
@@ -342,6 +352,39 @@ static int check_stripe(struct config *c, char *errbuf, size_t errlen)
         c->stripe_timeout_ms = c->request_timeout_s * 1000 / 2;
     }
     return 0;
+}
+
+/* AI settings, after the generic reads. 0, or -1 with the message. */
+static int check_openai(struct config *c, char *errbuf, size_t errlen)
+{
+    size_t n;
+
+    /* The key goes into an Authorization header: no blanks, no control
+     * characters. Its value is never repeated in a message. */
+    if (c->openai_api_key != NULL && !is_token(c->openai_api_key, 1024))
+        return fail(errbuf, errlen,
+                    "OPENAI_API_KEY: must be 1 to 1024 printable characters without blanks");
+    if (!is_token(c->openai_model, 128) || !is_token(c->openai_transcribe_model, 128))
+        return fail(errbuf, errlen,
+                    "OPENAI_MODEL/OPENAI_TRANSCRIBE_MODEL: 1 to 128 characters without blanks");
+    if (!is_http_url(c->openai_api_base, c->env == ENV_DEV) ||
+        !is_token(c->openai_api_base, 1024) || strchr(c->openai_api_base, '?') != NULL)
+        return fail(errbuf, errlen, "OPENAI_API_BASE: must be an https:// URL%s without a query",
+                    c->env == ENV_DEV ? " (or http:// in dev)" : "");
+    /* ".../v1/" and ".../v1" name the same base. */
+    n = strlen(c->openai_api_base);
+    while (n > 8 && c->openai_api_base[n - 1] == '/')
+        c->openai_api_base[--n] = '\0';
+    return 0;
+}
+
+int config_ai_deadline_ms(const struct config *c, int wanted_ms)
+{
+    int cap = c->request_timeout_s * 1000 - 1000;
+
+    if (wanted_ms > cap)
+        wanted_ms = cap;
+    return wanted_ms < 100 ? 100 : wanted_ms;
 }
 
 const char *config_billing_missing(const struct config *c, int portal)
@@ -492,23 +535,15 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         c->openai_model = xstrdup("gpt-4o-mini");
     if (c->openai_transcribe_model == NULL)
         c->openai_transcribe_model = xstrdup("gpt-4o-mini-transcribe");
-    if (strlen(c->openai_model) > 128 || strlen(c->openai_transcribe_model) > 128) {
-        fail(errbuf, errlen, "OPENAI_MODEL/OPENAI_TRANSCRIBE_MODEL: at most 128 characters");
-        goto fail;
-    }
     if (c->stripe_api_base == NULL)
         c->stripe_api_base = xstrdup("https://api.stripe.com");
     if (c->openai_api_base == NULL)
-        c->openai_api_base = xstrdup("https://api.openai.com");
+        c->openai_api_base = xstrdup("https://api.openai.com/v1");
     if (!is_http_url(c->stripe_api_base, c->env == ENV_DEV)) {
         fail(errbuf, errlen, "STRIPE_API_BASE: must be an https:// URL");
         goto fail;
     }
-    if (!is_http_url(c->openai_api_base, c->env == ENV_DEV)) {
-        fail(errbuf, errlen, "OPENAI_API_BASE: must be an https:// URL");
-        goto fail;
-    }
-    if (check_stripe(c, errbuf, errlen) < 0)
+    if (check_stripe(c, errbuf, errlen) < 0 || check_openai(c, errbuf, errlen) < 0)
         goto fail;
     return 0;
 

@@ -62,10 +62,20 @@ struct config {
     char *stripe_portal_return_url; /* STRIPE_PORTAL_RETURN_URL */
     int stripe_past_due_grace_h;    /* STRIPE_PAST_DUE_GRACE_HOURS, premium kept while past_due */
     int stripe_timeout_ms;          /* STRIPE_TIMEOUT_MS, one API call */
-    char *openai_api_key;
-    char *openai_api_base;
+    /* AI grading and spoken answers (docs/ai.md): off without a key. */
+    char *openai_api_key;          /* OPENAI_API_KEY(_FILE); never logged */
+    char *openai_api_base;         /* OPENAI_API_BASE, default https://api.openai.com/v1 */
     char *openai_model;            /* OPENAI_MODEL, default gpt-4o-mini */
     char *openai_transcribe_model; /* OPENAI_TRANSCRIBE_MODEL, default gpt-4o-mini-transcribe */
+    int ai_daily_quota;            /* AI_DAILY_QUOTA, model calls per learner and UTC day */
+    int ai_rate_per_minute;        /* AI_RATE_PER_MINUTE, synchronous calls per learner */
+    int ai_sync_timeout_ms;        /* AI_SYNC_TIMEOUT_MS, a study check's model call */
+    int ai_transcribe_timeout_ms;  /* AI_TRANSCRIBE_TIMEOUT_MS, one transcription */
+    int ai_sync_slots;             /* AI_SYNC_SLOTS, model calls in flight per pool */
+    int ai_job_timeout_ms;         /* AI_JOB_TIMEOUT_MS, one call of easysks-jobs */
+    int ai_jobs_parallel;          /* AI_JOBS_PARALLEL, easysks-jobs' grading processes */
+    int ai_job_max_attempts;       /* AI_JOB_MAX_ATTEMPTS, then the heuristic grade stands */
+    int ai_job_poll_s;             /* AI_JOB_POLL_SECONDS, queue check without a NOTIFY */
 };
 
 #define CONFIG_MAX_WORKERS 128
@@ -83,6 +93,11 @@ const char *config_env_name(enum config_env env);
 /* The first setting Checkout (portal=0) or the customer portal (portal=1)
  * still lacks, e.g. "STRIPE_SUCCESS_URL"; NULL when it has everything. */
 const char *config_billing_missing(const struct config *c, int portal);
+
+/* The deadline of a synchronous model call in a worker: `wanted_ms`
+ * capped so that the call ends a second before EASYSKS_REQUEST_TIMEOUT
+ * (the worker would be killed) and at least 100 ms. */
+int config_ai_deadline_ms(const struct config *c, int wanted_ms);
 
 /* Read one setting given as NAME or NAME_FILE (not both). *out is a
  * malloc()ed copy the caller releases with config_free_secret(), or NULL

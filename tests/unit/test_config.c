@@ -41,7 +41,11 @@ static void reset_env(void)
         /* billing */
         "STRIPE_API_KEY", "STRIPE_API_KEY_FILE", "STRIPE_PRICE_ID", "STRIPE_WEBHOOK_SECRETS",
         "STRIPE_SUCCESS_URL", "STRIPE_CANCEL_URL", "STRIPE_PORTAL_RETURN_URL",
-        "STRIPE_PAST_DUE_GRACE_HOURS", "STRIPE_TIMEOUT_MS", "EASYSKS_REQUEST_TIMEOUT"};
+        "STRIPE_PAST_DUE_GRACE_HOURS", "STRIPE_TIMEOUT_MS", "EASYSKS_REQUEST_TIMEOUT",
+        /* AI */
+        "OPENAI_API_KEY", "OPENAI_API_KEY_FILE", "OPENAI_API_BASE", "OPENAI_MODEL",
+        "OPENAI_TRANSCRIBE_MODEL", "AI_DAILY_QUOTA", "AI_RATE_PER_MINUTE", "AI_SYNC_TIMEOUT_MS",
+        "AI_SYNC_SLOTS", "AI_JOBS_PARALLEL"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unsetenv(names[i]);
     setenv("EASYSKS_ENV", "dev", 1);
@@ -412,6 +416,66 @@ static void test_stripe(void)
     reset_env();
 }
 
+/* ---- AI ------------------------------------------------------------------- */
+
+static void test_openai(void)
+{
+    struct config c;
+    char err[512], path[512];
+
+    reset_env();
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.openai_api_key == NULL &&
+           strcmp(c.openai_api_base, "https://api.openai.com/v1") == 0 &&
+           strcmp(c.openai_model, "gpt-4o-mini") == 0 &&
+           strcmp(c.openai_transcribe_model, "gpt-4o-mini-transcribe") == 0 &&
+           c.ai_daily_quota == 200 && c.ai_rate_per_minute == 10 && c.ai_sync_timeout_ms == 8000 &&
+           c.ai_sync_slots == 2 && c.ai_jobs_parallel == 4 && c.ai_job_max_attempts == 5,
+       "AI off without a key; defaults (%s)", err);
+    config_cleanup(&c);
+
+    write_file("openai", "sk-test-from-a-file\n", path, sizeof(path));
+    setenv("OPENAI_API_KEY_FILE", path, 1);
+    setenv("OPENAI_API_BASE", "http://127.0.0.1:9/v1//", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.openai_api_key != NULL &&
+           strcmp(c.openai_api_key, "sk-test-from-a-file") == 0 &&
+           strcmp(c.openai_api_base, "http://127.0.0.1:9/v1") == 0,
+       "OPENAI_API_KEY_FILE read; trailing slashes of the base dropped (%s)", err);
+    config_cleanup(&c);
+    setenv("OPENAI_API_KEY", "sk-also-in-env", 1);
+    expect_error("OPENAI_API_KEY: set either", "key given twice");
+    unsetenv("OPENAI_API_KEY_FILE");
+    setenv("OPENAI_API_KEY", "sk-secret value\r\nX-Injected: 1", 1);
+    ok(config_load(&c, err, sizeof(err)) == -1 &&
+           strncmp(err, "OPENAI_API_KEY: must be", 23) == 0 && strstr(err, "sk-secret") == NULL,
+       "a key with blanks or a line break is refused without repeating it (\"%s\")", err);
+    setenv("OPENAI_API_KEY", "sk-ok", 1);
+    setenv("EASYSKS_ENV", "prod", 1);
+    setenv("AUTH_ISSUER", "https://issuer.example", 1);
+    setenv("AUTH_CLIENT_IDS", "x", 1);
+    expect_error("OPENAI_API_BASE: must be an https:// URL", "plain http base outside dev");
+    setenv("OPENAI_API_BASE", "https://api.example/v1?x=1", 1);
+    expect_error("OPENAI_API_BASE: must be an https:// URL", "a base with a query");
+    reset_env();
+    setenv("OPENAI_MODEL", "gpt 4", 1);
+    expect_error("OPENAI_MODEL/OPENAI_TRANSCRIBE_MODEL", "a model name with a blank");
+    reset_env();
+    setenv("AI_SYNC_SLOTS", "0", 1);
+    expect_error("AI_SYNC_SLOTS: must be an integer from 1", "no AI slots");
+    reset_env();
+
+    /* The synchronous deadline never outlives the worker's. */
+    setenv("EASYSKS_REQUEST_TIMEOUT", "1", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && config_ai_deadline_ms(&c, 8000) == 100,
+       "request deadline 1 s: an AI call gets the 100 ms floor (%s)", err);
+    config_cleanup(&c);
+    setenv("EASYSKS_REQUEST_TIMEOUT", "5", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && config_ai_deadline_ms(&c, 8000) == 4000 &&
+           config_ai_deadline_ms(&c, 1500) == 1500,
+       "request deadline 5 s: 8 s capped to 4 s, 1.5 s kept");
+    config_cleanup(&c);
+    reset_env();
+}
+
 int main(void)
 {
     struct config c;
@@ -509,6 +573,7 @@ int main(void)
     test_config_file();
     test_start_timeout();
     test_stripe();
+    test_openai();
     rmdir(dir);
     return tap_done();
 }
