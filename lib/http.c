@@ -70,12 +70,49 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* What a request sends: nothing (GET), a body with its type, or a form. */
+struct payload {
+    const char *content_type;
+    const char *body; /* NULL: no body */
+    size_t len;
+    int form; /* 1: multipart/form-data from parts */
+    const struct http_form_part *parts;
+    int nparts;
+};
+
+/* The form as a libcurl mime structure on `h`; NULL with e set when a part
+ * is unusable (the caller's bug, never client data: names are ours). */
+static curl_mime *build_form(CURL *h, const struct payload *p, struct err *e)
+{
+    curl_mime *mime = curl_mime_init(h);
+
+    if (mime == NULL)
+        abort();
+    for (int i = 0; i < p->nparts && p->parts != NULL; i++) {
+        const struct http_form_part *fp = &p->parts[i];
+        curl_mimepart *part = curl_mime_addpart(mime);
+        if (part == NULL)
+            abort();
+        if (fp->name == NULL || (fp->data == NULL && fp->len > 0) ||
+            curl_mime_name(part, fp->name) != CURLE_OK ||
+            curl_mime_data(part, fp->data != NULL ? fp->data : "", fp->len) != CURLE_OK ||
+            (fp->filename != NULL && curl_mime_filename(part, fp->filename) != CURLE_OK) ||
+            (fp->content_type != NULL && curl_mime_type(part, fp->content_type) != CURLE_OK)) {
+            curl_mime_free(mime);
+            err_set(e, 500, "http_bad_request", "unusable form part");
+            return NULL;
+        }
+    }
+    return mime;
+}
+
 /* One request on `shared` (a client's handle: options reset, caches kept)
  * or, when it is NULL, on a handle of its own. */
-static int perform(CURL *shared, const struct http_request *req, const char *content_type,
-                   const char *body, size_t body_len, struct http_response *resp, struct err *e)
+static int perform(CURL *shared, const struct http_request *req, const struct payload *p,
+                   struct http_response *resp, struct err *e)
 {
     CURL *h = NULL;
+    curl_mime *mime = NULL;
     struct curl_slist *hdrs = NULL;
     struct body_buf buf = {0};
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -102,16 +139,16 @@ static int perform(CURL *shared, const struct http_request *req, const char *con
     }
 
     if (req->headers != NULL) {
-        for (const char *const *p = req->headers; *p != NULL; p++) {
-            struct curl_slist *n = curl_slist_append(hdrs, *p);
+        for (const char *const *hp = req->headers; *hp != NULL; hp++) {
+            struct curl_slist *n = curl_slist_append(hdrs, *hp);
             if (n == NULL)
                 abort();
             hdrs = n;
         }
     }
-    if (content_type != NULL) {
+    if (p->content_type != NULL) {
         struct curl_slist *n;
-        snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+        snprintf(ctype, sizeof(ctype), "Content-Type: %s", p->content_type);
         n = curl_slist_append(hdrs, ctype);
         if (n == NULL)
             abort();
@@ -139,10 +176,14 @@ static int perform(CURL *shared, const struct http_request *req, const char *con
     curl_easy_setopt(h, CURLOPT_USERAGENT, "easysks");
     if (hdrs != NULL)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    if (body != NULL) {
+    if (p->form) {
+        if ((mime = build_form(h, p, e)) == NULL)
+            goto out;
+        curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+    } else if (p->body != NULL) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body);
     }
 
     rc = curl_easy_perform(h);
@@ -182,23 +223,27 @@ out:
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL);
     } else {
         curl_easy_cleanup(h);
     }
+    curl_mime_free(mime);
     curl_slist_free_all(hdrs);
     return ret;
 }
 
 int http_get(const struct http_request *req, struct http_response *resp, struct err *e)
 {
-    return perform(NULL, req, NULL, NULL, 0, resp, e);
+    const struct payload none = {0};
+    return perform(NULL, req, &none, resp, e);
 }
 
 int http_post(const struct http_request *req, const char *content_type, const char *body,
               size_t len, struct http_response *resp, struct err *e)
 {
     /* An empty body still has to be a POST: pass "" rather than NULL. */
-    return perform(NULL, req, content_type, body != NULL ? body : "", len, resp, e);
+    const struct payload p = {content_type, body != NULL ? body : "", len, 0, NULL, 0};
+    return perform(NULL, req, &p, resp, e);
 }
 
 struct http_client *http_client_new(struct err *e)
@@ -224,12 +269,22 @@ void http_client_free(struct http_client *c)
 int http_client_get(struct http_client *c, const struct http_request *req,
                     struct http_response *resp, struct err *e)
 {
-    return perform(c->h, req, NULL, NULL, 0, resp, e);
+    const struct payload none = {0};
+    return perform(c->h, req, &none, resp, e);
 }
 
 int http_client_post(struct http_client *c, const struct http_request *req,
                      const char *content_type, const char *body, size_t len,
                      struct http_response *resp, struct err *e)
 {
-    return perform(c->h, req, content_type, body != NULL ? body : "", len, resp, e);
+    const struct payload p = {content_type, body != NULL ? body : "", len, 0, NULL, 0};
+    return perform(c->h, req, &p, resp, e);
+}
+
+int http_client_post_form(struct http_client *c, const struct http_request *req,
+                          const struct http_form_part *parts, int nparts,
+                          struct http_response *resp, struct err *e)
+{
+    const struct payload p = {NULL, NULL, 0, 1, parts, nparts};
+    return perform(c->h, req, &p, resp, e);
 }

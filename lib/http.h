@@ -68,6 +68,16 @@ int http_get(const struct http_request *req, struct http_response *resp, struct 
 int http_post(const struct http_request *req, const char *content_type, const char *body,
               size_t len, struct http_response *resp, struct err *e);
 
+/* One part of a multipart/form-data POST (libcurl's mime API builds the
+ * framing: boundaries, quoting, Content-Disposition). */
+struct http_form_part {
+    const char *name; /* the form field name, required */
+    const void *data; /* `len` bytes (copied by libcurl); NULL only with len 0 */
+    size_t len;
+    const char *filename;     /* NULL: a plain field; else a file part with this name */
+    const char *content_type; /* NULL: none sent (plain fields), libcurl's default for files */
+};
+
 /* Free the body and reset *resp. NULL and already-cleaned responses are fine. */
 void http_response_cleanup(struct http_response *resp);
 
@@ -91,5 +101,11 @@ int http_client_get(struct http_client *c, const struct http_request *req,
 int http_client_post(struct http_client *c, const struct http_request *req,
                      const char *content_type, const char *body, size_t len,
                      struct http_response *resp, struct err *e);
+
+/* POST `nparts` parts as multipart/form-data on the client's handle. Same
+ * contract as http_get(). */
+int http_client_post_form(struct http_client *c, const struct http_request *req,
+                          const struct http_form_part *parts, int nparts,
+                          struct http_response *resp, struct err *e);
 
 #endif
