@@ -22,6 +22,8 @@ struct db {
     const char **prepared; /* names prepared on `conn` (static storage) */
     int nprepared, cap_prepared;
     char sqlstate[6];
+    char listen_channel[64]; /* "" unless db_listen() */
+    int notified;            /* a notification (or a reconnect) not yet reported */
 };
 
 static long long now_ms(void)
@@ -171,14 +173,55 @@ static int idle_socket_clean(struct db *db)
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+static PGresult *finish_query(struct db *db, const char *what, long long deadline, struct err *e);
+
+/* Collect the notifications libpq has read. */
+static void drain_notifies(struct db *db)
+{
+    PGnotify *n;
+
+    while ((n = PQnotifies(db->conn)) != NULL) {
+        db->notified = 1;
+        PQfreemem(n);
+    }
+}
+
+/* LISTEN on a fresh connection (the channel was checked by db_listen). */
+static int listen_now(struct db *db, long long deadline, struct err *e)
+{
+    char sql[96];
+    PGresult *res;
+
+    snprintf(sql, sizeof(sql), "LISTEN %s", db->listen_channel);
+    if (PQsendQuery(db->conn, sql) == 0)
+        return unavailable(db, e);
+    if ((res = finish_query(db, "LISTEN", deadline, e)) == NULL)
+        return -1;
+    PQclear(res);
+    /* Anything sent while we were not listening is lost: report a wakeup. */
+    db->notified = 1;
+    return 0;
+}
+
 static int ensure_by(struct db *db, long long deadline, struct err *e)
 {
-    /* An idle connection the server closed meanwhile (a restart, a
-     * failover, an idle timeout) has its goodbye waiting in the socket:
-     * reading it (non-blocking) marks the connection bad, and it is
-     * replaced now instead of failing the request that would use it. */
-    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
-        PQtransactionStatus(db->conn) == PQTRANS_IDLE && !idle_socket_clean(db)) {
+    int idle = db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+               PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+
+    if (idle && db->listen_channel[0] != '\0') {
+        /* A listening connection: what waits are notifications; reading
+         * them also notices a connection the server closed. */
+        if (PQconsumeInput(db->conn) == 0 || PQstatus(db->conn) != CONNECTION_OK) {
+            log_info("listening database connection lost; reconnecting", NULL);
+            db_disconnect(db);
+        } else {
+            drain_notifies(db);
+        }
+    } else if (idle && !idle_socket_clean(db)) {
+        /* An idle connection the server closed meanwhile (a restart, a
+         * failover, an idle timeout) has its goodbye waiting in the socket:
+         * reading it (non-blocking) marks the connection bad, and it is
+         * replaced now instead of failing the request that would use it. */
         log_info("database connection closed by the server while idle; reconnecting", NULL);
         db_disconnect(db);
     }
@@ -188,7 +231,9 @@ static int ensure_by(struct db *db, long long deadline, struct err *e)
         db_disconnect(db);
     if (now_ms() < db->next_attempt_ms)
         return err_set(e, 503, "db_unavailable", "the database is unavailable");
-    return connect_by(db, deadline, e);
+    if (connect_by(db, deadline, e) < 0)
+        return -1;
+    return db->listen_channel[0] != '\0' ? listen_now(db, deadline, e) : 0;
 }
 
 int db_ensure(struct db *db, int timeout_ms, struct err *e)
@@ -360,6 +405,45 @@ int db_rollback(struct db *db)
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return 0;
     return simple(db, "ROLLBACK", &e);
+}
+
+int db_listen(struct db *db, const char *channel, struct err *e)
+{
+    size_t n = strlen(channel);
+
+    /* An identifier, not a parameter: LISTEN takes none. */
+    if (n == 0 || n >= sizeof(db->listen_channel) ||
+        strspn(channel, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+        return err_set(e, 500, "db_error", "invalid notification channel");
+    memcpy(db->listen_channel, channel, n + 1);
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+        return listen_now(db, now_ms() + db->timeout_ms, e);
+    return ensure_by(db, now_ms() + DB_CONNECT_TIMEOUT_MS, e);
+}
+
+int db_wait_notify(struct db *db, int timeout_ms, struct err *e)
+{
+    struct pollfd p;
+    int r;
+
+    if (ensure_by(db, now_ms() + DB_CONNECT_TIMEOUT_MS, e) < 0)
+        return -1;
+    if (!db->notified) {
+        p.fd = PQsocket(db->conn);
+        p.events = POLLIN;
+        p.revents = 0;
+        r = poll(&p, 1, timeout_ms);
+        if (r < 0 && errno != EINTR)
+            return unavailable(db, e);
+        if (r <= 0)
+            return 0;
+        if (PQconsumeInput(db->conn) == 0 || PQstatus(db->conn) != CONNECTION_OK)
+            return unavailable(db, e);
+        drain_notifies(db);
+    }
+    r = db->notified;
+    db->notified = 0;
+    return r;
 }
 
 void db_request_done(struct db *db)

@@ -69,6 +69,19 @@ int db_begin(struct db *db, struct err *e);
 int db_commit(struct db *db, struct err *e);
 int db_rollback(struct db *db);
 
+/* Notifications (the job process): LISTEN on `channel` (1..63 of
+ * [a-z0-9_], a constant of the caller's) now, and again on every new
+ * connection. While listening, bytes waiting on an idle connection are
+ * notifications to collect, not the server's goodbye. 0, or -1 with e. */
+int db_listen(struct db *db, const char *channel, struct err *e);
+
+/* Wait up to `timeout_ms` for a notification on the listened channel.
+ * Returns 1 when one or more arrived (all pending are consumed; also after
+ * a reconnect, since notifications sent meanwhile are lost), 0 when the
+ * time passed or a signal interrupted the wait, -1 with e when the
+ * connection failed (dropped; the next call reconnects and listens again). */
+int db_wait_notify(struct db *db, int timeout_ms, struct err *e);
+
 /* Cleanup after a request: roll back any open transaction; drop a broken one. */
 void db_request_done(struct db *db);
 

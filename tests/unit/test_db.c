@@ -158,7 +158,7 @@ int main(void)
 {
     const char *url = getenv("EASYSKS_TEST_DATABASE_URL");
     const char *admin_url = getenv("EASYSKS_TEST_ADMIN_URL");
-    struct db *db, *far, *fresh;
+    struct db *db, *far, *fresh, *listener;
     struct err e;
     PGresult *r;
     char sql[128], val[64], relay_url[256];
@@ -337,6 +337,42 @@ int main(void)
     db_free(far);
     kill(relay_pid, SIGKILL);
     waitpid(relay_pid, NULL, 0);
+
+    /* Notifications (easysks-jobs): a listening connection reports a
+     * NOTIFY, reports nothing while there is none, and listens again after
+     * the server dropped it (reporting a wakeup for what it may have
+     * missed), while queries on it keep working. */
+    listener = db_new(url, 2000);
+    ok(db_listen(listener, "easysks_test", &e) == 0, "LISTEN");
+    ok(db_wait_notify(listener, 50, &e) == 1, "a fresh listen reports one wakeup");
+    t0 = mono_ms();
+    ok(db_wait_notify(listener, 200, &e) == 0 && mono_ms() - t0 >= 150,
+       "nothing sent: the wait times out");
+    admin(admin_url, "SELECT pg_notify('easysks_test', 'a'), pg_notify('easysks_test', 'b')", NULL,
+          0);
+    ok(db_wait_notify(listener, 2000, &e) == 1 && db_wait_notify(listener, 50, &e) == 0,
+       "two notifications: one wakeup, both consumed");
+    admin(admin_url, "SELECT pg_notify('easysks_test', 'c')", NULL, 0);
+    usleep(100000);
+    r = db_query(listener, &echo, 2, (const char *[]){"busy", NULL}, 0, &e);
+    ok(r != NULL && db_wait_notify(listener, 50, &e) == 1,
+       "a notification pending while a query runs is neither lost nor taken for a goodbye");
+    PQclear(r);
+    old = backend_pid(listener);
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", old);
+    admin(admin_url, sql, NULL, 0);
+    usleep(200000);
+    /* The loss is reported (-1), the reconnect waits out its backoff. */
+    all = 0;
+    for (int i = 0; i < 40 && all != 1; i++)
+        if ((all = db_wait_notify(listener, 100, &e)) < 0)
+            usleep(50000);
+    ok(all == 1, "the server drops the listener: a reconnect reports a wakeup");
+    admin(admin_url, "SELECT pg_notify('easysks_test', 'd')", NULL, 0);
+    all = db_wait_notify(listener, 2000, &e);
+    ok(all == 1 && backend_pid(listener) != old, "after the reconnect it listens again");
+    ok(db_listen(listener, "bad channel; DROP", &e) == -1, "a channel that is no identifier");
+    db_free(listener);
 
     db_free(db);
     db_free(NULL);
