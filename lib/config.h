@@ -76,6 +76,7 @@ struct config {
     int ai_jobs_parallel;          /* AI_JOBS_PARALLEL, easysks-jobs' grading processes */
     int ai_job_max_attempts;       /* AI_JOB_MAX_ATTEMPTS, then the heuristic grade stands */
     int ai_job_poll_s;             /* AI_JOB_POLL_SECONDS, queue check without a NOTIFY */
+    int ai_job_backoff_s;          /* AI_JOB_BACKOFF_SECONDS, first retry delay (doubles) */
 };
 
 #define CONFIG_MAX_WORKERS 128

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aiqueue.h"
+#include "aiusage.h"
 #include "buf.h"
 #include "grade.h"
 #include "log.h"
@@ -21,7 +23,7 @@
 
 /* 0 id, 1 sheet, 2 status (expiry applied), 3 limit, 4 started, 5 deadline,
  * 6 submitted, 7 time_over, 8 total, 9 max, 10 passed, 11 outcome, 12 now,
- * 13 idempotency key */
+ * 13 idempotency key, 14 grading, 15 grading note, 16 grader */
 #define SESSION_COLS                                                                               \
     "s.id::text, s.sheet_number,"                                                                  \
     " CASE WHEN s.status = 'in_progress' AND " EXPIRED " THEN 'expired' ELSE s.status END,"        \
@@ -29,8 +31,10 @@
         "s.deadline_at") ","                                                                       \
                          " " US("s.submitted_at") ", s.time_over, s.total_score, s.max_score, "    \
                                                   "s.passed, s.outcome,"                           \
-                                                  " " US("now()") ", s.idempotency_key"
-#define NSESSION_COLS 14
+                                                  " " US("now()") ", s.idempotency_key,"           \
+                                                                  " s.grading, s.grading_note,"    \
+                                                                  " s.grader"
+#define NSESSION_COLS 17
 
 static const char *const kind_names[] = {"sheet", "chart"};
 
@@ -111,6 +115,10 @@ static void read_session_at(const PGresult *r, int row, int c, int kind, struct 
     s->now_us = col_us(r, row, c + 12);
     s->idempotency_key =
         PQgetisnull(r, row, c + 13) ? NULL : arena_strdup(a, PQgetvalue(r, row, c + 13));
+    s->grading = arena_strdup(a, PQgetvalue(r, row, c + 14));
+    s->grading_note =
+        PQgetisnull(r, row, c + 15) ? NULL : arena_strdup(a, PQgetvalue(r, row, c + 15));
+    s->grader = PQgetisnull(r, row, c + 16) ? NULL : arena_strdup(a, PQgetvalue(r, row, c + 16));
 }
 
 static void read_session(const PGresult *r, int row, int kind, struct arena *a,
@@ -197,9 +205,21 @@ static const struct db_stmt load_sql = {
     "SELECT " SESSION_COLS ", a.item_id, a.answer, " US(
         "a.answered_at") ","
                          " a.score, a.is_correct, a.feedback, a.errors::text, "
-                         "a.needs_self_assessment"
+                         "a.needs_self_assessment, a.grader, a.grader_model, a.ai_error, j.state"
                          " FROM exam_sessions s LEFT JOIN exam_answers a ON a.session_id = s.id"
+                         " LEFT JOIN grading_jobs j ON j.session_id = a.session_id"
+                         "  AND j.item_id = a.item_id"
                          " WHERE s.id = $1::uuid AND s.user_id = $2::bigint AND s.kind = $3::text"};
+
+/* A job's state as the API shows it. */
+static const char *ai_status(const char *job_state)
+{
+    if (strcmp(job_state, "done") == 0)
+        return "graded";
+    if (strcmp(job_state, "failed") == 0)
+        return "failed";
+    return "pending";
+}
 
 static void read_answers(const PGresult *r, int first_col, struct exam_session *s, struct arena *a)
 {
@@ -218,6 +238,20 @@ static void read_answers(const PGresult *r, int first_col, struct exam_session *
                                   ? "[]"
                                   : arena_strdup(a, PQgetvalue(r, row, first_col + 6));
             it->needs_self_assessment = strcmp(PQgetvalue(r, row, first_col + 7), "t") == 0;
+        }
+        if (PQnfields(r) > first_col + 11) {
+            it->grader = PQgetisnull(r, row, first_col + 8)
+                             ? NULL
+                             : arena_strdup(a, PQgetvalue(r, row, first_col + 8));
+            it->grader_model = PQgetisnull(r, row, first_col + 9)
+                                   ? NULL
+                                   : arena_strdup(a, PQgetvalue(r, row, first_col + 9));
+            it->ai_error = PQgetisnull(r, row, first_col + 10)
+                               ? NULL
+                               : arena_strdup(a, PQgetvalue(r, row, first_col + 10));
+            it->ai_status = PQgetisnull(r, row, first_col + 11)
+                                ? NULL
+                                : ai_status(PQgetvalue(r, row, first_col + 11));
         }
     }
 }
@@ -350,24 +384,79 @@ static const struct db_stmt answers_sql = {
 
 /* $1 session; items: $2 id, $3 position, $4 score, $5 correct, $6 feedback,
  * $7 errors (JSON text), $8 self-assessment; $9 submitted, $10 time_over,
- * $11 total, $12 max, $13 passed, $14 outcome, $15 grader. */
+ * $11 total, $12 max, $13 passed, $14 outcome, $15 grader, $16 grading,
+ * $17 grading note. The heuristic score is kept apart too: the model's may
+ * replace it later. */
 static const struct db_stmt grade_sql = {
     "exam_grade",
     "WITH a AS (INSERT INTO exam_answers AS x (session_id, item_id, position, score, is_correct,"
-    "  feedback, errors, needs_self_assessment)"
-    "  SELECT $1::uuid, u.id, u.pos, u.score, u.ok, u.feedback, u.errors::jsonb, u.self"
+    "  feedback, errors, needs_self_assessment, grader, heuristic_score, graded_at)"
+    "  SELECT $1::uuid, u.id, u.pos, u.score, u.ok, u.feedback, u.errors::jsonb, u.self,"
+    "   'heuristic', u.score, now()"
     "  FROM unnest($2::text[], $3::int[], $4::float8[], $5::boolean[], $6::text[], $7::text[],"
     "   $8::boolean[]) AS u(id, pos, score, ok, feedback, errors, self)"
     "  ON CONFLICT (session_id, item_id) DO UPDATE SET score = EXCLUDED.score,"
     "   is_correct = EXCLUDED.is_correct, feedback = EXCLUDED.feedback,"
-    "   errors = EXCLUDED.errors, needs_self_assessment = EXCLUDED.needs_self_assessment"
+    "   errors = EXCLUDED.errors, needs_self_assessment = EXCLUDED.needs_self_assessment,"
+    "   grader = EXCLUDED.grader, heuristic_score = EXCLUDED.heuristic_score,"
+    "   graded_at = EXCLUDED.graded_at"
     "  RETURNING 1)"
     " UPDATE exam_sessions SET status = 'evaluated', submitted_at = " TS(
         "$9::bigint") ","
                       "  time_over = $10::boolean, total_score = $11::float8, max_score = "
                       "$12::float8,"
-                      "  passed = $13::boolean, outcome = $14::text, grader = $15::text"
+                      "  passed = $13::boolean, outcome = $14::text, grader = $15::text,"
+                      "  grading = $16::text, grading_note = $17::text"
                       " WHERE id = $1::uuid"};
+
+static const struct db_stmt ai_enabled_sql = {
+    "exam_ai_enabled",
+    "SELECT coalesce((SELECT ai_enabled FROM user_settings WHERE user_id = $1::bigint), false)"};
+
+/* Inside the submit's transaction: should the model grade, and what? Fills
+ * *items and *n with the answers to queue (after counting them against the
+ * quota) or sets *note. 0, or -1 with e (a database failure). */
+static int plan_ai(struct db *db, const char *user_id, const struct exam_ai *ai,
+                   const struct exam_session *s, struct arena *a, const char ***items, int *n,
+                   const char **note, struct err *e)
+{
+    const char *params[1] = {user_id};
+    struct err qe = {0};
+    PGresult *r;
+    int on;
+
+    *items = NULL;
+    *n = 0;
+    *note = NULL;
+    if (ai == NULL)
+        return 0;
+    if ((r = db_query(db, &ai_enabled_sql, 1, params, 0, e)) == NULL)
+        return -1;
+    on = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!on)
+        return 0;
+    if (!ai->configured) {
+        *note = "ai_unavailable";
+        return 0;
+    }
+    /* Blank answers get the heuristic's 0 without a call (as the reference). */
+    *items = arena_alloc(a, (size_t)(s->nitems > 0 ? s->nitems : 1) * sizeof(**items));
+    for (int i = 0; i < s->nitems; i++)
+        if (!text_is_blank(s->items[i].answer))
+            (*items)[(*n)++] = s->items[i].item_id;
+    if (*n == 0)
+        return 0;
+    if (aiusage_take(db, user_id, *n, ai->daily_quota, 0, NULL, &qe) < 0) {
+        *n = 0;
+        if (qe.status != 429) {
+            *e = qe;
+            return -1;
+        }
+        *note = qe.code; /* ai_quota_exceeded */
+    }
+    return 0;
+}
 
 /* Grade every item of an in-progress session in C (heuristic graders). */
 static void grade_items(struct exam_session *s, struct arena *a)
@@ -417,12 +506,14 @@ static void grade_items(struct exam_session *s, struct arena *a)
 }
 
 int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id, int kind,
-                const char *session_id, struct arena *a, struct exam_session *out, struct err *e)
+                const char *session_id, const struct exam_ai *ai, struct arena *a,
+                struct exam_session *out, struct err *e)
 {
     char id[37], sub[24], total[40], max[40];
-    const char *params[15];
+    const char *params[17], **ai_items, *note;
     struct pgarr arr[7];
     PGresult *r = NULL;
+    int n_ai, queued;
 
     memset(out, 0, sizeof(*out));
     if (!timefmt_uuid(session_id, id))
@@ -489,11 +580,28 @@ int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id,
     params[12] = out->passed ? "t" : "f";
     params[13] = out->outcome;
     params[14] = "heuristic";
-    if ((r = db_query(db, &grade_sql, 15, params, 0, e)) == NULL)
+    if (plan_ai(db, user_id, ai, out, a, &ai_items, &n_ai, &note, e) < 0)
+        goto fail;
+    out->grading = n_ai > 0 ? "pending" : "complete";
+    out->grading_note = note;
+    out->grader = "heuristic";
+    params[15] = out->grading;
+    params[16] = note;
+    if ((r = db_query(db, &grade_sql, 17, params, 0, e)) == NULL)
         goto fail;
     PQclear(r);
+    r = NULL;
+    if (n_ai > 0 && aiqueue_enqueue(db, id, user_id, ai_items, n_ai, a, &queued, e) < 0)
+        goto fail;
     if (db_commit(db, e) < 0)
         return -1;
+    for (int i = 0; i < out->nitems; i++) {
+        struct exam_item *it = &out->items[i];
+        it->grader = "heuristic";
+        for (int k = 0; k < n_ai; k++)
+            if (ai_items[k] == it->item_id)
+                it->ai_status = "pending";
+    }
     return 0;
 fail:
     PQclear(r);

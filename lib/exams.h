@@ -54,6 +54,11 @@ struct exam_item {
     int is_correct, needs_self_assessment;
     const char *feedback;
     const char *errors_json; /* JSON array text, "[]" when none */
+    /* who graded it (docs/ai.md) */
+    const char *grader;       /* "heuristic", "ai"; NULL before grading */
+    const char *grader_model; /* the model that graded it, NULL for the heuristic */
+    const char *ai_status;    /* NULL (no AI grading asked), "pending", "graded", "failed" */
+    const char *ai_error;     /* why the model did not grade it, NULL otherwise */
 };
 
 struct exam_session {
@@ -69,6 +74,9 @@ struct exam_session {
     int passed;
     const char *outcome; /* passed, oral_exam, failed; NULL before evaluation */
     const char *idempotency_key;
+    const char *grading;      /* "complete", or "pending" while AI grading jobs are open */
+    const char *grading_note; /* why AI grading was not used although asked for, or NULL */
+    const char *grader;       /* "heuristic", "ai" (at least one answer); NULL before */
     struct exam_item *items;
     int nitems;
 };
@@ -100,10 +108,23 @@ int exam_save(struct db *db, const struct catalogue *cat, const char *user_id, i
               const char *session_id, const char *item_id, const char *answer, struct arena *a,
               struct exam_item *item, struct err *e);
 
-/* Submit and grade (once); *out is the evaluated session. 404, 409
- * session_not_submittable (abandoned or expired), 503. */
+/* AI grading at submit (docs/ai.md). */
+struct exam_ai {
+    int configured;  /* the server has a key (OPENAI_API_KEY) */
+    int daily_quota; /* AI_DAILY_QUOTA */
+};
+
+/* Submit and grade (once); *out is the evaluated session, graded by the
+ * heuristic graders. When `ai` is not NULL and the learner has ai_enabled:
+ * with a key and enough of today's quota, every non-blank answer is queued
+ * for the model in the same transaction (lib/aiqueue, counted against the
+ * quota) and the session's grading is "pending"; otherwise grading_note says
+ * why not (ai_unavailable, ai_quota_exceeded) and grading is "complete".
+ * No external call is made here. 404, 409 session_not_submittable
+ * (abandoned or expired), 503. */
 int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id, int kind,
-                const char *session_id, struct arena *a, struct exam_session *out, struct err *e);
+                const char *session_id, const struct exam_ai *ai, struct arena *a,
+                struct exam_session *out, struct err *e);
 
 /* Abandon a session in progress. 404, 409 session_not_in_progress. */
 int exam_abandon(struct db *db, const char *user_id, int kind, const char *session_id,

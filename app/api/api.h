@@ -10,6 +10,11 @@
 
 extern const struct route api_routes[];
 
+/* The spoken-answer upload's cap: equal to nginx's client_max_body_size 10m
+ * on its location (nginx/nginx.conf.tmpl), so whichever sees a larger body
+ * first answers the same 413. */
+#define AI_TRANSCRIBE_MAX_BODY ((size_t)10 * 1024 * 1024)
+
 /* health.c */
 int api_health(struct request *r);
 /* client_config.c */
@@ -56,5 +61,24 @@ int api_billing_checkout(struct request *r);
 int api_billing_portal(struct request *r);
 /* stripe_webhook.c */
 int api_stripe_webhook(struct request *r);
+/* ai.c: the synchronous AI paths */
+int api_ai_transcribe(struct request *r);
+
+/* Who graded a study check, for the response. */
+struct api_ai_info {
+    const char *grader;   /* "heuristic" or "ai" */
+    const char *model;    /* the model that graded, NULL for the heuristic */
+    const char *fallback; /* why the model did not grade although asked, or NULL */
+};
+
+struct cat_card;
+struct grade_study_result;
+/* Grade a study check with the model: on success g's verdict, points,
+ * rating, summary and mistakes are the model's; on any failure of the model
+ * g stays the heuristic's and info->fallback says why. -1 only after
+ * answering 403 premium_required or 429 ai_quota_exceeded/ai_rate_limited
+ * (or the database's error). */
+int api_ai_study_check(struct request *r, const struct cat_card *card, const char *answer,
+                       struct grade_study_result *g, struct api_ai_info *info);
 
 #endif

@@ -24,6 +24,14 @@ static void json_time_or_null(struct buf *b, long long us)
         buf_puts(b, "null");
 }
 
+static void json_string_or_null(struct buf *b, const char *s)
+{
+    if (s != NULL)
+        buf_json_string(b, s);
+    else
+        buf_puts(b, "null");
+}
+
 /* Fields every session view shares. */
 static void session_head(struct buf *b, const struct exam_session *s)
 {
@@ -101,9 +109,15 @@ static int send_result(struct request *r, const struct exam_session *s)
     buf_json_number(b, s->max_score);
     buf_printf(b,
                ",\"passed\":%s,\"outcome\":\"%s\",\"pass_score_threshold\":%s,"
-               "\"oral_exam_threshold\":%s,\"grader\":\"heuristic\",\"questions\":[",
+               "\"oral_exam_threshold\":%s,\"grader\":",
                s->passed ? "true" : "false", s->outcome != NULL ? s->outcome : "failed",
                s->kind == EXAM_SHEET ? "39.0" : "20.0", s->kind == EXAM_SHEET ? "33.0" : "17.0");
+    buf_json_string(b, s->grader != NULL ? s->grader : "heuristic");
+    buf_puts(b, ",\"grading\":");
+    buf_json_string(b, s->grading != NULL ? s->grading : "complete");
+    buf_puts(b, ",\"grading_note\":");
+    json_string_or_null(b, s->grading_note);
+    buf_puts(b, ",\"questions\":[");
     for (int i = 0; i < s->nitems; i++) {
         const struct exam_item *it = &s->items[i];
         const char *feedback =
@@ -155,6 +169,16 @@ static int send_result(struct request *r, const struct exam_session *s)
             buf_puts(b, ",\"errors\":");
             buf_puts(b, it->errors_json != NULL ? it->errors_json : "[]");
         }
+        /* Who graded it; while ai_status is "pending" the score is the
+         * heuristic's and may still change. */
+        buf_puts(b, ",\"grader\":");
+        buf_json_string(b, it->grader != NULL ? it->grader : "heuristic");
+        buf_puts(b, ",\"model\":");
+        json_string_or_null(b, it->grader_model);
+        buf_puts(b, ",\"ai_status\":");
+        json_string_or_null(b, it->ai_status);
+        buf_puts(b, ",\"ai_error\":");
+        json_string_or_null(b, it->ai_error);
         buf_putc(b, '}');
     }
     buf_puts(b, "]}");
@@ -258,7 +282,12 @@ static int history(struct request *r, int kind)
             buf_json_string(b, s->outcome);
         else
             buf_puts(b, "null");
-        buf_printf(b, ",\"time_over\":%s}", s->time_over ? "true" : "false");
+        buf_printf(b, ",\"time_over\":%s,\"grading\":", s->time_over ? "true" : "false");
+        if (s->evaluated)
+            buf_json_string(b, s->grading != NULL ? s->grading : "complete");
+        else
+            buf_puts(b, "null");
+        buf_putc(b, '}');
     }
     buf_putc(b, ']');
     return render_send(r, 200);
@@ -343,12 +372,14 @@ static int save(struct request *r, int kind)
 static int submit(struct request *r, int kind)
 {
     const struct catalogue *cat = app_catalogue_or_fail(r);
+    const struct config *c = r->app->cfg;
+    struct exam_ai ai = {c->openai_api_key != NULL, c->ai_daily_quota};
     struct exam_session s;
     struct err e = {0};
 
     if (cat == NULL)
         return r->status;
-    if (exam_submit(r->app->db, cat, r->user.id, kind, r->params[0], r->arena, &s, &e) < 0)
+    if (exam_submit(r->app->db, cat, r->user.id, kind, r->params[0], &ai, r->arena, &s, &e) < 0)
         return fail(r, &e);
     return send_result(r, &s);
 }

@@ -44,5 +44,9 @@ const struct route api_routes[] = {
     {"POST", "/billing/checkout", api_billing_checkout, ROUTE_PROFILE, 1024},
     {"POST", "/billing/portal", api_billing_portal, 0, 1024},
     {"POST", "/webhooks/stripe", api_stripe_webhook, ROUTE_PUBLIC | ROUTE_RAW_BODY, 256 * 1024},
+    /* spoken answers (docs/ai.md); nginx's location for it has the same
+     * 10 MiB cap (client_max_body_size 10m) */
+    {"POST", "/ai/transcribe-audio", api_ai_transcribe, ROUTE_PREMIUM | ROUTE_RAW_BODY,
+     AI_TRANSCRIBE_MAX_BODY},
     {NULL, NULL, NULL, 0, 0},
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aiqueue.h"
 #include "api/api.h"
 #include "buf.h"
 #include "http/app.h"
@@ -28,9 +29,20 @@ static void count_states(const struct scoreboard *b, struct counts *c)
     }
 }
 
+/* AI grading's backlog (docs/ai.md): from the database, so every host
+ * shows the whole queue; *ok 0 when the database did not answer. */
+static void load_backlog(struct request *r, struct aiqueue_backlog *q, int *ok)
+{
+    struct err e = {0};
+
+    *ok = aiqueue_backlog(r->app->db, r->app->cfg->health_timeout_ms, q, &e) == 0;
+}
+
 static int send_prometheus(struct request *r, const struct scoreboard *b, const struct counts *c)
 {
+    struct aiqueue_backlog q;
     struct buf out;
+    int q_ok;
 
     buf_init(&out);
     buf_puts(&out, "# HELP easysks_pool_workers Worker processes by state.\n"
@@ -75,6 +87,27 @@ static int send_prometheus(struct request *r, const struct scoreboard *b, const 
         buf_printf(&out, "easysks_pool_worker_requests{slot=\"%d\",pid=\"%d\",state=\"%s\"} %lu\n",
                    i, (int)atomic_load(&s->pid), state_names[st], atomic_load(&s->requests));
     }
+    buf_printf(&out,
+               "# HELP easysks_ai_sync_calls Synchronous model calls in flight (study checks, "
+               "transcriptions).\n"
+               "# TYPE easysks_ai_sync_calls gauge\n"
+               "easysks_ai_sync_calls %d\n"
+               "# HELP easysks_ai_sync_slots AI_SYNC_SLOTS: the most the pool makes at once.\n"
+               "# TYPE easysks_ai_sync_slots gauge\n"
+               "easysks_ai_sync_slots %d\n",
+               app_ai_in_flight(b), r->app->cfg->ai_sync_slots);
+    load_backlog(r, &q, &q_ok);
+    if (q_ok)
+        buf_printf(&out,
+                   "# HELP easysks_grading_jobs Open AI grading jobs (all hosts) by state.\n"
+                   "# TYPE easysks_grading_jobs gauge\n"
+                   "easysks_grading_jobs{state=\"queued\"} %lld\n"
+                   "easysks_grading_jobs{state=\"running\"} %lld\n"
+                   "# HELP easysks_grading_oldest_job_seconds Age of the oldest open grading "
+                   "job.\n"
+                   "# TYPE easysks_grading_oldest_job_seconds gauge\n"
+                   "easysks_grading_oldest_job_seconds %lld\n",
+                   q.queued, q.running, q.oldest_age_s);
     request_send_body(r, 200, "text/plain; version=0.0.4", buf_str(&out), out.len, NULL);
     buf_cleanup(&out);
     return 200;
@@ -86,8 +119,10 @@ int api_status(struct request *r)
     const struct scoreboard *b = r->app->board;
     long long now = scoreboard_now_ms();
     struct counts c;
+    struct aiqueue_backlog q;
     const char *fmt;
-    cJSON *body, *workers, *slots;
+    cJSON *body, *workers, *slots, *ai;
+    int q_ok;
 
     if (flag == NULL || strcmp(flag, "1") != 0) {
         request_fail(r, 404, "not_found", "no such endpoint", NULL);
@@ -107,6 +142,15 @@ int api_status(struct request *r)
     json_add_number(body, "workers_killed_total", (double)atomic_load(&b->killed));
     json_add_number(body, "worker_crashes_total", (double)atomic_load(&b->respawned));
     json_add_number(body, "reloads_total", (double)atomic_load(&b->reloads));
+    ai = json_add_object(body, "ai");
+    json_add_number(ai, "sync_calls", app_ai_in_flight(b));
+    json_add_number(ai, "sync_slots", r->app->cfg->ai_sync_slots);
+    load_backlog(r, &q, &q_ok);
+    if (q_ok) {
+        json_add_number(ai, "jobs_queued", (double)q.queued);
+        json_add_number(ai, "jobs_running", (double)q.running);
+        json_add_number(ai, "oldest_job_s", (double)q.oldest_age_s);
+    }
     slots = json_add_array(body, "slots");
     for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
         const struct slot *s = &b->slots[i];

@@ -236,8 +236,9 @@ int api_study_evaluate(struct request *r)
 {
     const struct catalogue *cat = app_catalogue_or_fail(r);
     const struct cat_card *card;
-    const char *card_id, *answer;
+    const char *card_id, *answer, *mode = NULL;
     struct grade_study_result g;
+    struct api_ai_info ai = {"heuristic", NULL, NULL};
     struct err e = {0};
     struct buf *b = &r->app->out;
     cJSON *body;
@@ -245,8 +246,13 @@ int api_study_evaluate(struct request *r)
     if (cat == NULL || (body = request_read_json(r)) == NULL)
         return r->status;
     if (json_get_string(body, "card_id", 1, &card_id, &e) < 0 ||
-        json_get_string(body, "user_answer", 1, &answer, &e) < 0)
+        json_get_string(body, "user_answer", 1, &answer, &e) < 0 ||
+        json_get_string(body, "mode", 0, &mode, &e) < 0)
         goto fail;
+    if (mode != NULL && strcmp(mode, "heuristic") != 0 && strcmp(mode, "ai") != 0) {
+        err_set(&e, 422, "invalid_mode", "mode must be \"heuristic\" or \"ai\"");
+        goto fail;
+    }
     if (text_utf8_length(answer) > ANSWER_MAX_CHARS) {
         err_set(&e, 422, "answer_too_long", "user_answer is longer than 10000 characters");
         goto fail;
@@ -258,6 +264,10 @@ int api_study_evaluate(struct request *r)
     if (grade_study_answer(r->arena, card->short_answer, card->n_short, card->answer_text, answer,
                            &g, &e) < 0)
         goto fail;
+    /* The model only when asked (docs/ai.md); the heuristic result above
+     * stays whenever the model does not grade. */
+    if (mode != NULL && strcmp(mode, "ai") == 0 && api_ai_study_check(r, card, answer, &g, &ai) < 0)
+        return r->status;
     buf_puts(b, "{\"card_id\":");
     buf_json_string(b, card->card_id);
     buf_puts(b, ",\"awarded_points\":");
@@ -274,7 +284,19 @@ int api_study_evaluate(struct request *r)
     render_strings(b, g.mistakes, g.nmistakes);
     buf_puts(b, ",\"improved_answer_suggestion\":");
     buf_json_string(b, g.improved_answer_suggestion);
-    buf_printf(b, ",\"suggested_rating\":%d,\"grader\":\"heuristic\"}", g.suggested_rating);
+    buf_printf(b, ",\"suggested_rating\":%d,\"grader\":", g.suggested_rating);
+    buf_json_string(b, ai.grader);
+    buf_puts(b, ",\"model\":");
+    if (ai.model != NULL)
+        buf_json_string(b, ai.model);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, ",\"fallback_reason\":");
+    if (ai.fallback != NULL)
+        buf_json_string(b, ai.fallback);
+    else
+        buf_puts(b, "null");
+    buf_putc(b, '}');
     return render_send(r, 200);
 fail:
     request_send_error(r, &e, NULL);

@@ -23,14 +23,16 @@ struct scoreboard;
 
 struct app {
     const struct config *cfg;
-    const struct scoreboard *board; /* pool status (read by /_status) */
-    struct db *db;                  /* this worker's connection */
-    struct auth_verifier *auth;     /* NULL when AUTH_ISSUER is unset (dev) */
-    struct users_cache *users;      /* subject -> user id */
-    struct catalogue *cat;          /* NULL until loaded: use app_catalogue() */
-    struct http_client *stripe;     /* Stripe API, one kept connection; NULL without a key */
-    struct arena arena;             /* per-request memory, reset after each request */
-    struct buf out;                 /* response body, reused across requests */
+    struct scoreboard *board;   /* pool status (read by /_status), AI call slots */
+    int slot;                   /* this worker's slot in the scoreboard */
+    struct db *db;              /* this worker's connection */
+    struct auth_verifier *auth; /* NULL when AUTH_ISSUER is unset (dev) */
+    struct users_cache *users;  /* subject -> user id */
+    struct catalogue *cat;      /* NULL until loaded: use app_catalogue() */
+    struct http_client *stripe; /* Stripe API, one kept connection; NULL without a key */
+    struct http_client *openai; /* OpenAI API, one kept connection; NULL without a key */
+    struct arena arena;         /* per-request memory, reset after each request */
+    struct buf out;             /* response body, reused across requests */
 };
 
 /* The catalogue, loaded from the database on first use (the worker tries at
@@ -41,5 +43,19 @@ const struct catalogue *app_catalogue(struct app *app, struct err *e);
 struct request;
 /* The same for a handler: on failure the 503 has been answered. */
 const struct catalogue *app_catalogue_or_fail(struct request *r);
+
+/* A slot for one synchronous model call (study check, transcription): at
+ * most AI_SYNC_SLOTS workers of the pool wait on the model at a time, so a
+ * slow model can never occupy every worker. Returns 1 with the slot taken
+ * (release it with app_ai_release()), 0 when all are in use (answer
+ * without the model instead of queueing). Lock-free: the worker marks its
+ * own scoreboard slot, then counts the marks, and backs off when that makes
+ * one too many (two racing workers may both back off; never both pass).
+ * The master clears the mark of a worker that died or was killed. */
+int app_ai_acquire(struct app *app);
+void app_ai_release(struct app *app);
+
+/* Synchronous model calls in flight in the pool now. */
+int app_ai_in_flight(const struct scoreboard *board);
 
 #endif

@@ -19,8 +19,9 @@
 #include "http/router.h"
 #include "http.h"
 #include "log.h"
+#include "pool/scoreboard.h"
 
-struct app *app_new(const struct config *cfg, const struct scoreboard *board)
+struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot)
 {
     struct app *app = calloc(1, sizeof(*app));
     struct err e = {0};
@@ -29,6 +30,7 @@ struct app *app_new(const struct config *cfg, const struct scoreboard *board)
         abort();
     app->cfg = cfg;
     app->board = board;
+    app->slot = slot;
     arena_init(&app->arena, 16384);
     app->db = db_new(cfg->database_url, cfg->db_statement_timeout_ms);
     if (db_ensure(app->db, 0, &e) < 0)
@@ -37,6 +39,8 @@ struct app *app_new(const struct config *cfg, const struct scoreboard *board)
     app->users = users_cache_new(1024);
     if (cfg->stripe_api_key != NULL && (app->stripe = http_client_new(&e)) == NULL)
         log_warn("no HTTP client for Stripe; billing answers 503", "code", e.code, NULL);
+    if (cfg->openai_api_key != NULL && (app->openai = http_client_new(&e)) == NULL)
+        log_warn("no HTTP client for OpenAI; AI features are unavailable", "code", e.code, NULL);
     buf_init(&app->out);
     if (app_catalogue(app, &e) == NULL)
         log_warn("worker starting without the catalogue; retrying on demand", "code", e.code, NULL);
@@ -62,6 +66,36 @@ const struct catalogue *app_catalogue_or_fail(struct request *r)
     return cat;
 }
 
+int app_ai_in_flight(const struct scoreboard *board)
+{
+    int n = 0;
+
+    for (int i = 0; i < SCOREBOARD_SLOTS; i++)
+        n += atomic_load(&board->slots[i].ai_call) != 0;
+    return n;
+}
+
+int app_ai_acquire(struct app *app)
+{
+    struct slot *mine;
+
+    if (app->board == NULL || app->slot < 0 || app->slot >= SCOREBOARD_SLOTS)
+        return 0;
+    mine = &app->board->slots[app->slot];
+    atomic_store(&mine->ai_call, 1);
+    if (app_ai_in_flight(app->board) > app->cfg->ai_sync_slots) {
+        atomic_store(&mine->ai_call, 0);
+        return 0;
+    }
+    return 1;
+}
+
+void app_ai_release(struct app *app)
+{
+    if (app->board != NULL && app->slot >= 0 && app->slot < SCOREBOARD_SLOTS)
+        atomic_store(&app->board->slots[app->slot].ai_call, 0);
+}
+
 void app_free(struct app *app)
 {
     if (app == NULL)
@@ -69,6 +103,7 @@ void app_free(struct app *app)
     auth_verifier_free(app->auth);
     users_cache_free(app->users);
     http_client_free(app->stripe);
+    http_client_free(app->openai);
     catalogue_free(app->cat);
     buf_cleanup(&app->out);
     db_free(app->db);
@@ -187,6 +222,7 @@ void app_after_request(struct app *app)
     if (app->out.cap > 1024 * 1024)
         buf_cleanup(&app->out);
     buf_reset(&app->out);
+    app_ai_release(app); /* a handler that left early must not keep its AI slot */
     db_request_done(app->db);
     arena_reset(&app->arena);
     log_set_request_id(NULL);

@@ -18,8 +18,9 @@ struct scoreboard;
  * now, retried on demand), token verifier with its JWKS (fetched now,
  * retried on demand), outbound clients. Never returns NULL; a dependency
  * that is down makes requests fail with 503, not the worker. `cfg` and
- * `board` must outlive the app. */
-struct app *app_new(const struct config *cfg, const struct scoreboard *board);
+ * `board` must outlive the app; `slot` is the worker's scoreboard slot
+ * (the synchronous AI calls are counted there). */
+struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot);
 
 /* Serve one accepted request: exactly one response is written to `fr`. */
 void app_serve(struct app *app, FCGX_Request *fr);

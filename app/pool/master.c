@@ -183,6 +183,7 @@ static void spawn(struct master *m)
     struct slot *s = &m->board->slots[slot];
     atomic_store(&s->state, SLOT_STARTING);
     atomic_store(&s->requests, 0);
+    atomic_store(&s->ai_call, 0);
 
     pid = fork();
     if (pid < 0) {
@@ -280,6 +281,7 @@ static void reap(struct master *m)
             c->pid = 0;
             atomic_store(&m->board->slots[i].state, SLOT_FREE);
             atomic_store(&m->board->slots[i].pid, 0);
+            atomic_store(&m->board->slots[i].ai_call, 0);
             break;
         }
     }

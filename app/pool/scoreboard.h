@@ -21,6 +21,10 @@ struct slot {
     _Atomic pid_t pid;
     _Atomic long long busy_since_ms; /* CLOCK_MONOTONIC, valid while BUSY or STARTING */
     _Atomic unsigned long requests;  /* served by this worker */
+    _Atomic int ai_call;             /* 1 while this worker waits on a synchronous model call
+                                        (AI_SYNC_SLOTS bounds how many do); cleared by the
+                                        master when the worker is gone, so a killed worker
+                                        never keeps a slot */
 };
 
 struct scoreboard {

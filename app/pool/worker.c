@@ -121,7 +121,7 @@ void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *boa
         _exit(WORKER_EXIT_FAILURE);
     }
 
-    app = app_new(cfg, board);
+    app = app_new(cfg, board, slot_index);
     atomic_store(&slot->state, SLOT_IDLE);
 
     while (!quit_requested) {
