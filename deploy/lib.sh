@@ -202,6 +202,33 @@ pool_stop() {
     rm -f "$state/run/pool.pid"
 }
 
+# jobs_start STATE_DIR: start easysks-jobs (AI grading, docs/ai.md) in the
+# background with the current environment, like the pool; waits until its
+# runners are up ("jobs ready" in STATE_DIR/log/jobs.log).
+jobs_start() {
+    local state=$1 bin=${EASYSKS_BIN_DIR:-$EASYSKS_ROOT/build}
+    mkdir -p "$state/run" "$state/log"
+    if [ -f "$state/run/jobs.pid" ] && kill -0 "$(cat "$state/run/jobs.pid")" 2>/dev/null; then
+        return 0
+    fi
+    "$bin/easysks-jobs" --check-config >/dev/null || die "the job process's configuration is invalid"
+    local start_lines
+    start_lines=$(wc -l <"$state/log/jobs.log" 2>/dev/null || echo 0)
+    setsid "$bin/easysks-jobs" --pidfile "$state/run/jobs.pid" \
+        </dev/null >>"$state/log/jobs.log" 2>&1 &
+    wait_for 15 "easysks-jobs to be ready" \
+        bash -c "tail -n +$((start_lines + 1)) '$state/log/jobs.log' | grep -q '\"msg\":\"jobs ready\"'" ||
+        { tail -n 20 "$state/log/jobs.log" >&2; return 1; }
+}
+
+# jobs_stop STATE_DIR: graceful stop (TERM: runners finish the job in hand).
+jobs_stop() {
+    local state=$1
+    [ -f "$state/run/jobs.pid" ] || return 0
+    stop_pid "$(cat "$state/run/jobs.pid")" TERM 40
+    rm -f "$state/run/jobs.pid"
+}
+
 # nginx_start STATE_DIR: render the templates into STATE_DIR/nginx, check
 # them with nginx -t, start nginx (master process daemonizes).
 nginx_start() {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The local stack behind `make run` / `make stop`: PostgreSQL on a unix
-# socket, migrations, cognito-local, the worker pool and nginx with TLS on
+# socket, migrations, cognito-local, the worker pool, the job process that
+# grades exams with the AI model (easysks-jobs) and nginx with TLS on
 # https://localhost:8443, all state under var/ (kept across runs).
+# OPENAI_API_KEY and OPENAI_API_BASE (e.g. the loopback stub in
+# tests/tools/openai-stub.mjs) switch AI grading on (docs/ai.md).
 #
 #   deploy/local-stack.sh start|stop|status|env
 #
@@ -80,6 +83,17 @@ start() {
     fi
     pool_start "$VAR"
 
+    # Never echo the key itself: only whether one is set.
+    local ai_state="off (no OPENAI_API_KEY)"
+    if [ -n "${OPENAI_API_KEY:-}${OPENAI_API_KEY_FILE:-}" ]; then
+        ai_state="on, ${OPENAI_API_BASE:-https://api.openai.com/v1}"
+    fi
+    echo "==> job process (AI grading $ai_state)"
+    if [ -f "$VAR/run/jobs.pid" ] && [ "$EASYSKS_ROOT/build/easysks-jobs" -nt "$VAR/run/jobs.pid" ]; then
+        jobs_stop "$VAR"
+    fi
+    jobs_start "$VAR"
+
     echo "==> nginx"
     # The web client's /config.json, served by nginx from its config dir.
     if [ -n "${AUTH_CLIENT_IDS:-}" ]; then
@@ -98,6 +112,7 @@ EasySKS is running.
   readiness:    https://localhost:$EASYSKS_HTTPS_PORT/api/health -> $health
   http:         http://localhost:$EASYSKS_HTTP_PORT/ (redirects to https)
   pool status:  http://127.0.0.1:$EASYSKS_STATUS_PORT/status
+  job process:  $VAR/log/jobs.log (AI grading $ai_state)
   logs:         $VAR/log/
   stop:         make stop
 MSG
@@ -111,6 +126,7 @@ MSG
 
 stop() {
     nginx_stop "$VAR"
+    jobs_stop "$VAR"
     pool_stop "$VAR"
     if [ -x "$EASYSKS_ROOT/deploy/cognito-local.sh" ]; then
         "$EASYSKS_ROOT/deploy/cognito-local.sh" stop || true
@@ -124,7 +140,7 @@ start) start ;;
 stop) stop ;;
 env)
     local_defaults
-    env | grep -E '^(EASYSKS_|DATABASE_URL|MIGRATE_DATABASE_URL|AUTH_|TLS_)' | sort |
+    env | grep -E '^(EASYSKS_|DATABASE_URL|MIGRATE_DATABASE_URL|AUTH_|TLS_|AI_|OPENAI_API_BASE|OPENAI_MODEL)' | sort |
         sed "s/'/'\\\\''/g; s/=\\(.*\\)/='\\1'/"
     ;;
 *)

@@ -236,6 +236,24 @@ int aiqueue_backoff_s(int attempt, int base_s, unsigned seed)
     return delay > 0 ? delay : 1;
 }
 
+static const struct db_stmt next_due_sql = {
+    "aiqueue_next_due",
+    "SELECT greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint"
+    " FROM grading_jobs WHERE state IN ('queued', 'running')"};
+
+int aiqueue_next_due_ms(struct db *db, long long *ms, struct err *e)
+{
+    PGresult *r;
+
+    *ms = -1;
+    if ((r = db_query(db, &next_due_sql, 0, NULL, 0, e)) == NULL)
+        return -1;
+    if (!PQgetisnull(r, 0, 0))
+        *ms = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
 static const struct db_stmt backlog_sql = {
     "aiqueue_backlog",
     "SELECT count(*) FILTER (WHERE state = 'queued'), count(*) FILTER (WHERE state = 'running'),"

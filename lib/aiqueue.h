@@ -87,6 +87,11 @@ int aiqueue_retry(struct db *db, const struct aiqueue_job *job, const char *code
  * together (a 429 burst) do not all come back together. At least 1. */
 int aiqueue_backoff_s(int attempt, int base_s, unsigned seed);
 
+/* Milliseconds until the next open job comes due (0 when one is due now),
+ * or -1 when there is none: how long a runner with nothing to do may
+ * sleep without a NOTIFY. 0, or -1 with e. */
+int aiqueue_next_due_ms(struct db *db, long long *ms, struct err *e);
+
 struct aiqueue_backlog {
     long long queued;       /* waiting, due or backing off */
     long long running;      /* claimed (or leased by a process that died) */

@@ -293,7 +293,7 @@ static const struct int_setting {
     {"AI_JOB_TIMEOUT_MS", 30000, 100, 300000, offsetof(struct config, ai_job_timeout_ms)},
     {"AI_JOBS_PARALLEL", 4, 1, 64, offsetof(struct config, ai_jobs_parallel)},
     {"AI_JOB_MAX_ATTEMPTS", 5, 1, 20, offsetof(struct config, ai_job_max_attempts)},
-    {"AI_JOB_POLL_SECONDS", 5, 1, 3600, offsetof(struct config, ai_job_poll_s)},
+    {"AI_JOB_POLL_SECONDS", 30, 1, 3600, offsetof(struct config, ai_job_poll_s)},
     {"AI_JOB_BACKOFF_SECONDS", 5, 1, 3600, offsetof(struct config, ai_job_backoff_s)},
 };
 

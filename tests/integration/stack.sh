@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway stack for the integration tests and the benchmark: PostgreSQL,
-# migrations, cognito-local plus a test JWKS, the worker pool and nginx, on
+# migrations, cognito-local plus a test JWKS, the worker pool, the job
+# process (easysks-jobs) and nginx, on
 # free loopback ports under a temp dir, from the same scripts and templates
 # as `make run` and the hosts. Source it, then call stack_setup; the EXIT
 # trap it installs stops everything, also on failure or interruption.
@@ -20,6 +21,7 @@ cleanup() {
         [ -e "$f" ] && bash "$f" >/dev/null 2>&1
     done
     nginx_stop "$IT" >/dev/null 2>&1
+    jobs_stop "$IT" >/dev/null 2>&1
     pool_stop "$IT" >/dev/null 2>&1
     pg_stop "$IT/pg" immediate >/dev/null 2>&1
     local real
@@ -63,6 +65,7 @@ stack_start_all() {
         . "$f" || return 1
     done
     pool_start "$IT" || return 1
+    jobs_start "$IT" || return 1
     "$EASYSKS_ROOT/deploy/render-web-config.sh" "$IT/nginx/config.json" || return 1
     make_cert "$IT/tls" && nginx_start "$IT"
 }
