@@ -238,7 +238,8 @@ int aiqueue_backoff_s(int attempt, int base_s, unsigned seed)
 
 static const struct db_stmt next_due_sql = {
     "aiqueue_next_due",
-    "SELECT greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint"
+    "SELECT CASE WHEN min(next_attempt_at) IS NOT NULL"
+    "  THEN greatest(0, ceil(extract(epoch FROM min(next_attempt_at) - now()) * 1000))::bigint END"
     " FROM grading_jobs WHERE state IN ('queued', 'running')"};
 
 int aiqueue_next_due_ms(struct db *db, long long *ms, struct err *e)

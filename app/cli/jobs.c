@@ -168,8 +168,8 @@ static void work(struct runner *rn, const struct aiqueue_job *job)
         in.reference_answer = c->answer_text;
         in.answer = job->answer;
         in.max_score = 2;
-        rc = aiclient_grade_exam(&rn->ai, &rn->arena, "exam", &in, cfg->ai_job_timeout_ms, &res,
-                                 &e);
+        rc =
+            aiclient_grade_exam(&rn->ai, &rn->arena, "exam", &in, cfg->ai_job_timeout_ms, &res, &e);
     } else {
         const struct cat_task *t = catalogue_task(rn->cat, job->item_id);
         struct ai_chart_input in = {0};
@@ -205,8 +205,8 @@ static void work(struct runner *rn, const struct aiqueue_job *job)
                                   AICLIENT_PROMPT_VERSION};
         int w = aiqueue_complete(rn->db, job, &g, &we);
         if (w < 0)
-            log_warn("could not record a verdict; the job is graded again after its lease",
-                     "code", we.code, NULL);
+            log_warn("could not record a verdict; the job is graded again after its lease", "code",
+                     we.code, NULL);
         else
             log_job(w == 1 ? "job graded" : "job no longer ours; verdict dropped", job, NULL,
                     "duration_ms", ms);
@@ -217,8 +217,8 @@ static void work(struct runner *rn, const struct aiqueue_job *job)
                                   (unsigned)getpid() ^ (unsigned)job->id);
         snprintf(delay_s, sizeof(delay_s), "%d", delay);
         if (aiqueue_retry(rn->db, job, e.code, delay, &we) < 0)
-            log_warn("could not queue a retry; the job is retried after its lease", "code",
-                     we.code, NULL);
+            log_warn("could not queue a retry; the job is retried after its lease", "code", we.code,
+                     NULL);
         else
             log_job("job will be retried", job, e.code, "retry_in_s", delay_s);
         return;
@@ -384,9 +384,8 @@ static void reap(struct supervisor *s)
             /* Dying young again and again: back off, up to 30 s. */
             s->crash_streak = mono_ms() - s->started_ms[i] < 5000 ? s->crash_streak + 1 : 0;
             s->next_spawn_ms =
-                mono_ms() + (s->crash_streak > 0 ? 500LL << (s->crash_streak < 6 ? s->crash_streak
-                                                                                 : 6)
-                                                 : 0);
+                mono_ms() +
+                (s->crash_streak > 0 ? 500LL << (s->crash_streak < 6 ? s->crash_streak : 6) : 0);
             break;
         }
     }
@@ -525,8 +524,8 @@ int main(int argc, char **argv)
         } else if (sig == SIGHUP && !s.stopping) {
             struct config next;
             if (config_load(&next, errbuf, sizeof(errbuf)) < 0) {
-                log_error("reload refused: invalid configuration; keeping the running one",
-                          "error", errbuf, NULL);
+                log_error("reload refused: invalid configuration; keeping the running one", "error",
+                          errbuf, NULL);
             } else {
                 config_cleanup(&cfg);
                 cfg = next;
