@@ -8,6 +8,7 @@
 # /opt/easysks/releases/<version>/ and point /opt/easysks/current at it.
 #
 #   bin/easysks-fcgi bin/easysks-migrate      from build/ (never the sanitizer build),
+#   bin/easysks-jobs                          the job process (AI grading)
 #   bin/easysks-admin                         the operator command
 #   bin/easysks-fetch-secrets ...             host scripts (deploy/host/*.sh)
 #   sql/migrations/ data/sks/ web/            migrations, catalogue, static client
@@ -39,7 +40,8 @@ if ! [[ $version =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
     exit 1
 fi
 
-for f in "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate" "$root/$build/easysks-admin"; do
+for f in "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate" "$root/$build/easysks-admin" \
+    "$root/$build/easysks-jobs"; do
     [ -x "$f" ] || { echo "dist: $f is missing; run 'make all' first" >&2; exit 1; }
 done
 [ -d "$data" ] || { echo "dist: catalogue directory $data not found (EASYSKS_SKS_DATA)" >&2; exit 1; }
@@ -49,7 +51,8 @@ trap 'rm -rf "$stage"' EXIT
 r=$stage/root
 mkdir -p "$r/bin" "$r/sql" "$r/data" "$r/deploy" "$r/systemd"
 
-install -m 0755 "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate" "$root/$build/easysks-admin" "$r/bin/"
+install -m 0755 "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate" "$root/$build/easysks-admin" \
+    "$root/$build/easysks-jobs" "$r/bin/"
 for s in "$root"/deploy/host/*.sh; do
     install -m 0755 "$s" "$r/bin/easysks-$(basename "$s" .sh)"
 done

@@ -282,10 +282,13 @@ check_lifecycle() {
 
 check_services() {
     local u
-    for u in amazon-ssm-agent easysks-imds-guard easysks-fcgi easysks-nginx; do
+    for u in amazon-ssm-agent easysks-imds-guard easysks-fcgi easysks-nginx easysks-jobs; do
         hx systemctl is-active --quiet "$u.service" || { hx systemctl status "$u.service" --no-pager; return 1; }
     done
     [ "$(hx systemctl show -p User --value easysks-fcgi.service)" = easysks ]
+    # The job process (AI grading) runs as easysks too, its secrets in its own directory.
+    [ "$(hx ps -o user= -p "$(hx systemctl show -p MainPID --value easysks-jobs.service)")" = easysks ]
+    [ "$(hx stat -c '%U %a' /run/easysks-jobs/secrets/DATABASE_URL)" = "easysks 400" ]
     [ "$(hx ps -o user= -p "$(hx systemctl show -p MainPID --value easysks-fcgi.service)")" = easysks ]
     [ "$(hx stat -c '%U %G %a' /run/easysks)" = "easysks www-data 750" ]
     [ "$(hx stat -c '%U %a' /run/easysks/secrets)" = "easysks 700" ]

@@ -184,7 +184,7 @@ FRONTEND_BUCKET=easysks-staging-local-frontend
 do_dist() {
     EASYSKS_VERSION=$VERSION DIST_DIR=$T/dist "$here/dist.sh"
     tar -tzf "$T/dist/easysks-$VERSION.tar.gz" >"$T/dist/contents"
-    grep -qx './bin/easysks-fcgi' "$T/dist/contents"
+    grep -qx './bin/easysks-fcgi' "$T/dist/contents" && grep -qx './bin/easysks-jobs' "$T/dist/contents"
 }
 
 start_s3() {
@@ -486,7 +486,7 @@ if why=$(host_can_boot); then
         run_step "cloud-init: template-rendered user data through init and config stages without errors (users, files, runcmd)" 30 do_cloud_init &&
         run_step "bootstrap: runcmd via scripts_user: agents installed from .deb, release from S3, units started" 40 do_scripts_user; then
         check "bootstrap: lifecycle hook completed once, with CONTINUE, after /api/health answered 200" check_lifecycle
-        check "systemd: SSM agent, IMDS guard, pool and nginx active; pool as easysks with 0400 secrets, no master secret" check_services
+        check "systemd: SSM agent, IMDS guard, pool, job process and nginx active; pool and jobs as easysks with 0400 secrets, no master secret" check_services
         check "host: /api/health answers 200 through the booted host's nginx" check_host_readiness
         check "reload: systemctl reload keeps the socket reachable; reload-or-restart starts a stopped pool" check_reload
         check "migrate: migrate.sh's remote commands under sh (dash) start easysks-migrate@VERSION as easysks-migrate" check_migrate_sh sh

@@ -134,11 +134,13 @@ else
     log "WARNING: no CloudWatch agent; logs stay on the host (the no-access-log alarm will fire)"
 fi
 
-systemctl enable easysks-imds-guard.service easysks-fcgi.service easysks-nginx.service
+systemctl enable easysks-imds-guard.service easysks-fcgi.service easysks-nginx.service \
+    easysks-jobs.service
 systemctl start easysks-imds-guard.service
 # --no-block: a unit still waiting for a secret value keeps retrying on its
-# own (no start limit); readiness below is what decides.
-systemctl start --no-block easysks-fcgi.service easysks-nginx.service
+# own (no start limit); readiness below is what decides (the job process,
+# AI grading, is not part of it: exams are graded heuristically without it).
+systemctl start --no-block easysks-fcgi.service easysks-nginx.service easysks-jobs.service
 
 start=$(date +%s)
 limit=$EASYSKS_READY_TIMEOUT

@@ -86,7 +86,7 @@ t "easysks-fcgi.service: no restart loop on a configuration error (78)" \
 # Issue 14, blocker 4: a unit that failed while a secret had no value yet must
 # come back by itself once the value is put (a start limit would leave it
 # failed for good, and `reload` does nothing on an inactive unit).
-for u in easysks-fcgi easysks-nginx; do
+for u in easysks-fcgi easysks-nginx easysks-jobs; do
     t "$u.service: retried forever (Restart=always, StartLimitIntervalSec=0)" bash -c \
         "grep -qx 'Restart=always' deploy/systemd/$u.service && grep -qx 'StartLimitIntervalSec=0' deploy/systemd/$u.service"
 done
@@ -96,8 +96,22 @@ t "secret fetches run as root, the services as their own users" bash -c \
     "grep -q '^ExecStartPre=+/opt/easysks/current/bin/easysks-fetch-secrets --owner easysks ' deploy/systemd/easysks-fcgi.service &&
      grep -q '^ExecStartPre=+.*easysks-fetch-secrets --env-file /etc/easysks/migrate-secrets.env --owner easysks-migrate ' deploy/systemd/easysks-migrate@.service &&
      grep -qx 'User=easysks' deploy/systemd/easysks-fcgi.service && grep -qx 'User=easysks-migrate' deploy/systemd/easysks-migrate@.service"
-t "the pool, nginx and the migrator require the IMDS guard" bash -c \
-    'for u in easysks-fcgi easysks-nginx easysks-migrate@; do grep -q "^Requires=.*easysks-imds-guard.service" deploy/systemd/$u.service || exit 1; done'
+t "the pool, nginx, the job process and the migrator require the IMDS guard" bash -c \
+    'for u in easysks-fcgi easysks-nginx easysks-jobs easysks-migrate@; do grep -q "^Requires=.*easysks-imds-guard.service" deploy/systemd/$u.service || exit 1; done'
+# The job process (AI grading): its own runtime directory (a unit's goes away
+# when it stops), the secrets it needs fetched as root, the key optional, a
+# stop that outlasts a model call in hand, and started by the bootstrap.
+t "easysks-jobs.service: secrets fetched as root into its own directory, the key optional" bash -c \
+    "grep -qx 'User=easysks' deploy/systemd/easysks-jobs.service &&
+     grep -qx 'RuntimeDirectory=easysks-jobs' deploy/systemd/easysks-jobs.service &&
+     grep -q '^ExecStartPre=+/opt/easysks/current/bin/easysks-fetch-secrets --owner easysks --dest /run/easysks-jobs/secrets .*--only DATABASE_URL,OPENAI_API_KEY --optional OPENAI_API_KEY$' deploy/systemd/easysks-jobs.service &&
+     grep -qx 'RestartPreventExitStatus=78' deploy/systemd/easysks-jobs.service"
+t "easysks-jobs.service: graceful stop outlasts a model call in hand (AI_JOB_TIMEOUT_MS 30 s + 5 s)" bash -c \
+    '[ "$(sed -n "s/^TimeoutStopSec=//p" deploy/systemd/easysks-jobs.service)" -gt 35 ]'
+t "the bootstrap enables and starts easysks-jobs" bash -c \
+    "grep -q '^systemctl enable .*easysks-fcgi.service' deploy/host/bootstrap.sh &&
+     grep -A1 '^systemctl enable ' deploy/host/bootstrap.sh | grep -q 'easysks-jobs.service' &&
+     grep -q '^systemctl start --no-block .*easysks-jobs.service' deploy/host/bootstrap.sh"
 t "the IMDS guard blocks easysks, easysks-migrate and www-data" \
     grep -q 'meta skuid { "easysks", "easysks-migrate", "www-data" } ip daddr 169.254.169.254' deploy/systemd/easysks-imds.nft
 
@@ -214,13 +228,14 @@ t "cloudwatch-agent.json is JSON with the placeholders the bootstrap fills in" b
     'jq -e . deploy/cloudwatch-agent.json >/dev/null && for p in LOG_GROUP_APP LOG_GROUP_NGINX_ACCESS LOG_GROUP_NGINX_ERROR METRICS_NAMESPACE ASG_NAME; do grep -q "__${p}__" deploy/cloudwatch-agent.json && grep -q "__${p}__" deploy/host/bootstrap.sh || exit 1; done'
 
 # --- the release tarball -----------------------------------------------------------
-if [ -x build/easysks-fcgi ] && [ -x build/easysks-migrate ]; then
+if [ -x build/easysks-fcgi ] && [ -x build/easysks-migrate ] && [ -x build/easysks-jobs ]; then
     t "dist.sh builds a release" env EASYSKS_VERSION=check-1 DIST_DIR="$T/d1" deploy/dist.sh
     tb=$T/d1/easysks-check-1.tar.gz
     tar -tzvf "$tb" >"$T/listing" 2>/dev/null
     sed 's/.* \.\//.\//' "$T/listing" >"$T/names"
     missing=()
-    for f in ./VERSION ./MANIFEST ./bin/easysks-fcgi ./bin/easysks-migrate ./bin/easysks-fetch-secrets \
+    for f in ./VERSION ./MANIFEST ./bin/easysks-fcgi ./bin/easysks-migrate ./bin/easysks-jobs \
+        ./systemd/easysks-jobs.service ./bin/easysks-fetch-secrets \
         ./bin/easysks-install-release ./bin/easysks-run-migrations ./bin/easysks-sync-frontend \
         ./bin/easysks-tls ./deploy/render-nginx.sh ./nginx/nginx.conf.tmpl ./web/index.html \
         ./systemd/easysks-fcgi.service ./systemd/easysks-nginx.service ./systemd/easysks-migrate@.service \
