@@ -204,7 +204,7 @@ pool_stop() {
 
 # jobs_start STATE_DIR: start easysks-jobs (AI grading, docs/ai.md) in the
 # background with the current environment, like the pool; waits until its
-# runners are up ("jobs ready" in STATE_DIR/log/jobs.log).
+# runners are up (it writes its pid file then).
 jobs_start() {
     local state=$1 bin=${EASYSKS_BIN_DIR:-$EASYSKS_ROOT/build}
     mkdir -p "$state/run" "$state/log"
@@ -212,12 +212,10 @@ jobs_start() {
         return 0
     fi
     "$bin/easysks-jobs" --check-config >/dev/null || die "the job process's configuration is invalid"
-    local start_lines
-    start_lines=$(wc -l <"$state/log/jobs.log" 2>/dev/null || echo 0)
+    rm -f "$state/run/jobs.pid"
     setsid "$bin/easysks-jobs" --pidfile "$state/run/jobs.pid" \
         </dev/null >>"$state/log/jobs.log" 2>&1 &
-    wait_for 15 "easysks-jobs to be ready" \
-        bash -c "tail -n +$((start_lines + 1)) '$state/log/jobs.log' | grep -q '\"msg\":\"jobs ready\"'" ||
+    wait_for 15 "easysks-jobs to be ready" test -s "$state/run/jobs.pid" ||
         { tail -n 20 "$state/log/jobs.log" >&2; return 1; }
 }
 

@@ -2,7 +2,8 @@
  * easysks-jobs - grades submitted exam answers with the model, away from
  * the worker pool (docs/ai.md).
  *
- *   easysks-jobs [--pidfile PATH]   run in the foreground
+ *   easysks-jobs [--pidfile PATH]   run in the foreground (the pid file is
+ *                                   written once the runners are up)
  *   easysks-jobs --check-config     validate the environment and exit
  *
  * Same configuration as the pool (environment, EASYSKS_CONFIG_FILE,
@@ -496,9 +497,6 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (http_sysinit(NULL) < 0) /* before fork: curl_global_init is not fork-safe later */
         log_warn("libcurl initialisation failed", NULL);
-    if (pidfile != NULL)
-        write_pidfile(pidfile);
-
     s.cfg = &cfg;
     snprintf(n_s, sizeof(n_s), "%d", cfg.ai_jobs_parallel);
     log_info("jobs started", "runners", n_s, "ai", cfg.openai_api_key != NULL ? "on" : "off",
@@ -540,6 +538,9 @@ int main(int argc, char **argv)
         reap(&s);
         maintain(&s);
         if (!ready_logged && !s.stopping && alive(&s) == cfg.ai_jobs_parallel) {
+            /* The pid file is the readiness signal scripts wait for. */
+            if (pidfile != NULL)
+                write_pidfile(pidfile);
             log_info("jobs ready", "runners", n_s, NULL);
             ready_logged = 1;
         }

@@ -14,7 +14,8 @@
 # Not part of `make test`: figures are noisy; compare phases of one run.
 #
 #   tests/tools/ai-bench.sh     (env: BENCH_WORKERS 4, BENCH_DURATION 10s,
-#                                AI_BENCH_CLIENTS 8, AI_BENCH_DELAY_MS 2000)
+#                                AI_BENCH_CLIENTS 8, AI_BENCH_DELAY_MS 2000,
+#                                AI_BENCH_SYNC_TIMEOUT_MS 8000)
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=tests/integration/lib.sh
@@ -35,7 +36,7 @@ token() {
 }
 premium() {
     MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL EASYSKS_OPERATOR=bench "$EASYSKS_ROOT/build/easysks-admin" \
-        grant-premium --sub "$1" --until "$(date -u -d '+30 days' +%F)" --reason bench >/dev/null
+        grant-premium --sub "$1" --until "$(date -u -d '+30 days' +%F)" --reason bench >/dev/null 2>&1
 }
 # Reload the pool with extra settings (the config file wins over the environment).
 reload() {
@@ -62,16 +63,20 @@ premium bench-exam
 wrk_run() { # LABEL URL [wrk args]
     local label=$1 url=$2
     shift 2
-    wrk -t2 -c8 -d"$DURATION" --latency "$@" "$url" >"$IT/wrk.out" 2>&1
-    printf '  %-12s %9s req/s  p50 %-8s p99 %-8s non-2xx %s\n' "$label" \
+    # A 10 s timeout, so requests stuck behind the model count with their latency.
+    wrk -t2 -c8 -d"$DURATION" --timeout 10s --latency "$@" "$url" >"$IT/wrk.out" 2>&1
+    printf '  %-12s %9s req/s  p50 %-8s p99 %-8s non-2xx %s  %s\n' "$label" \
         "$(awk '/^Requests\/sec:/ {print $2}' "$IT/wrk.out")" \
         "$(awk '$1 == "50%" {print $2}' "$IT/wrk.out")" "$(awk '$1 == "99%" {print $2}' "$IT/wrk.out")" \
-        "$(awk '/Non-2xx/ {print $NF}' "$IT/wrk.out" | grep . || echo 0)"
+        "$(awk '/Non-2xx/ {print $NF}' "$IT/wrk.out" | grep . || echo 0)" \
+        "$(grep -o 'Socket errors.*' "$IT/wrk.out" || true)"
 }
 
-# CLIENTS learners, each looping on AI study checks until $1 (epoch s).
+# CLIENTS learners, each looping on AI study checks until $1 (epoch s);
+# their pids go to CLIENT_PIDS (a bare `wait` would wait for the stubs too).
 ai_clients() {
     local until=$1 i
+    CLIENT_PIDS=()
     for i in $(seq 1 "$CLIENTS"); do
         (
             t=$(token "bench-ai-$i")
@@ -83,6 +88,7 @@ ai_clients() {
                 jq -r '(.grader // .code) + "/" + (.fallback_reason // "-")' "$IT/ai.$i.body" 2>/dev/null || echo parse
             done >"$IT/ai.$i.log"
         ) &
+        CLIENT_PIDS+=($!)
     done
 }
 
@@ -110,7 +116,7 @@ phase() { # LABEL SHEET
     echo "$1 (study checks: $CLIENTS clients looping; exam sheet $2 submitted: grading $grading)"
     wrk_run /api/health "$base/api/health"
     wrk_run /api/me "$base/api/me" -H "Authorization: Bearer $me_token"
-    wait
+    wait "${CLIENT_PIDS[@]}"
     awk '{n[$3]++; if ($1 == 200) { t[$3] += $2; c[$3]++ } } END {
         for (k in n) printf "  study checks %-28s %4d  mean %.2f s\n", k, n[k], c[k] ? t[k] / c[k] : 0 }' \
         "$IT"/ai.*.log | sort
@@ -118,12 +124,14 @@ phase() { # LABEL SHEET
 }
 
 echo "machine: $(nproc) cores; pool: $EASYSKS_WORKERS workers; wrk: 2 threads, 8 connections, $DURATION; model delay ${DELAY} ms"
-reload "AI_RATE_PER_MINUTE=10000" "AI_DAILY_QUOTA=1000000" "AI_SYNC_SLOTS=1"
+# The default study-check deadline (8 s): the model's 2 s answers arrive.
+settings=("AI_RATE_PER_MINUTE=10000" "AI_DAILY_QUOTA=1000000" "AI_SYNC_TIMEOUT_MS=${AI_BENCH_SYNC_TIMEOUT_MS:-8000}")
+reload "${settings[@]}" "AI_SYNC_SLOTS=1"
 echo "idle"
 wrk_run /api/health "$base/api/health"
 wrk_run /api/me "$base/api/me" -H "Authorization: Bearer $me_token"
 curl -sf "$OPENAI_STUB/_mode?mode=slow&delay_ms=$DELAY&for=chat" >/dev/null
 phase "bounded: AI_SYNC_SLOTS=1" 11
-reload "AI_RATE_PER_MINUTE=10000" "AI_DAILY_QUOTA=1000000" "AI_SYNC_SLOTS=$EASYSKS_WORKERS"
+reload "${settings[@]}" "AI_SYNC_SLOTS=$EASYSKS_WORKERS"
 phase "unbounded: AI_SYNC_SLOTS=$EASYSKS_WORKERS (= workers)" 12
 curl -sf "$OPENAI_STUB/_reset" >/dev/null
