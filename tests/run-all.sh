@@ -38,6 +38,8 @@ else
     suite unit-asan-ubsan false
 fi
 suite fuzz-corpus tests/fuzz/run.sh replay
+# The OpenAI stand-in the AI tests rely on, checked on its own (every mode).
+suite openai-stub node tests/tools/openai-stub-check.mjs
 suite lint tests/lint.sh
 suite integration tests/integration/run.sh
 suite terraform make -s tf-check

@@ -629,5 +629,5 @@ test_ai_jobs_finish_the_job_in_hand_on_term() {
     rm -f "$IT/run/jobs.pid"
     stub /_reset
     jobs_start "$IT" || fail "easysks-jobs did not start again"
-    [ "$state" = done ] || fail "the job in hand was $state after the stop"
+    [ "$state" = "done" ] || fail "the job in hand was $state after the stop"
 }
