@@ -631,3 +631,33 @@ test_ai_jobs_finish_the_job_in_hand_on_term() {
     jobs_start "$IT" || fail "easysks-jobs did not start again"
     [ "$state" = "done" ] || fail "the job in hand was $state after the stop"
 }
+
+# A chart task graded by the model: half points on the task's scale, and the
+# heuristic's self-assessment flag gone once the model graded it.
+test_ai_chart_task_graded_by_the_job_process() {
+    local task points
+    stub /_reset
+    TOKEN=$(ai_token ai-chart)
+    ai_premium ai-chart
+    ai_call PUT /settings "$TOKEN" '{"ai_enabled":true}'
+    ai_call POST /navigation-sessions "$TOKEN" '{"sheet_number":2}'
+    expect_status 200
+    SESSION=$(ai_jb .session_id)
+    task=$(ai_jb '.questions[0].task_id')
+    points=$(ai_jb '.questions[0].points')
+    ai_call PUT "/navigation-sessions/$SESSION/answers/$task" "$TOKEN" '{"student_answer":"KaK 286 Grad, das ist richtig"}'
+    expect_status 200
+    ai_call POST "/navigation-sessions/$SESSION/submit" "$TOKEN"
+    [ "$(ai_jb .grading)" = pending ] || fail "submit: $(ai_jb '{grading, grading_note}')"
+    local i
+    for ((i = 0; i < 60; i++)); do
+        ai_call GET "/navigation-sessions/$SESSION/result" "$TOKEN"
+        [ "$(ai_jb .grading)" = complete ] && break
+        sleep 0.25
+    done
+    [ "$(ai_jb '.questions[0] | [.grader, .ai_status, .score, .needs_self_assessment] | join(",")')" = "ai,graded,$points,false" ] &&
+        [ "$(ai_jb .total_score)" = "$points" ] ||
+        fail "chart: $(ai_jb '{grading, total_score, q: .questions[0] | {grader, ai_status, score, max_score, needs_self_assessment}}')"
+    stub_requests chat | jq -e --argjson p "$points" '.[0].chat.scale == {max: $p, step: 0.5}' >/dev/null ||
+        fail "scale sent: $(stub_requests chat | jq -c '.[0].chat.scale')"
+}
