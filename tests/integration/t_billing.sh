@@ -91,7 +91,7 @@ bl_events_with() { psql_owner -c "SELECT count(*) FROM stripe_events WHERE event
 bl_sub_status() { psql_owner -c "SELECT status FROM stripe_subscriptions WHERE subscription_id = '$1'"; }
 
 test_billing_end_to_end_checkout_to_premium_and_back() {
-    local sub=bl-e2e-learner t url now end state
+    local sub=bl-e2e-learner t url now end state out
     t=$(bl_token "$sub")
     printf 'GIF89a' >"$EASYSKS_MEDIA_ROOT/premium/billing-chart.gif"
     bl_me "$t"
@@ -127,6 +127,11 @@ test_billing_end_to_end_checkout_to_premium_and_back() {
         --data-binary '{"sheet_number":12}'
     expect_status 200
     [ "$(json status)" = in_progress ] || fail "exam start: $BODY"
+    # Support sees where premium comes from: no manual grant, the subscription.
+    out=$("$EASYSKS_ROOT/build/easysks-admin" show --sub "$sub" 2>&1) ||
+        fail "easysks-admin show: $out"
+    [[ $out == *" plan=free premium_until=- subscription=sub_e2e status=active until=$(bl_time "$end") grants=yes" ]] ||
+        fail "easysks-admin show: $out"
 
     bl_api POST /billing/checkout "$t"
     expect_error 409 already_subscribed
@@ -143,6 +148,8 @@ test_billing_end_to_end_checkout_to_premium_and_back() {
     bl_me "$t"
     expect_json plan free
     expect_json premium_until null
+    out=$("$EASYSKS_ROOT/build/easysks-admin" show --sub "$sub" 2>&1) || fail "easysks-admin show: $out"
+    [[ $out == *" subscription=sub_e2e status=canceled "*" grants=no" ]] || fail "easysks-admin show: $out"
     req GET /media/premium/billing-chart.gif -H "Authorization: Bearer $t"
     expect_status 403
     req POST /api/exam-sessions -H "Authorization: Bearer $t" -H 'Content-Type: application/json' \
