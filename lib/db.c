@@ -22,8 +22,9 @@ struct db {
     const char **prepared; /* names prepared on `conn` (static storage) */
     int nprepared, cap_prepared;
     char sqlstate[6];
-    char listen_channel[64]; /* "" unless db_listen() */
-    int notified;            /* a notification (or a reconnect) not yet reported */
+    const char *application_name; /* static storage */
+    char listen_channel[64];      /* "" unless db_listen() */
+    int notified;                 /* a notification (or a reconnect) not yet reported */
 };
 
 static long long now_ms(void)
@@ -39,7 +40,13 @@ struct db *db_new(const char *conninfo, int timeout_ms)
     if (db == NULL || (db->conninfo = strdup(conninfo)) == NULL)
         abort();
     db->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000 + DB_DEADLINE_MARGIN_MS;
+    db->application_name = "easysks";
     return db;
+}
+
+void db_set_application_name(struct db *db, const char *name)
+{
+    db->application_name = name;
 }
 
 static void db_disconnect(struct db *db)
@@ -128,7 +135,7 @@ static int connect_by(struct db *db, long long deadline, struct err *e)
     static const char *const keys[] = {
         "application_name", "keepalives",       "keepalives_idle", "keepalives_interval",
         "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
-    const char *vals[] = {"easysks", "1", "30", "10", "3", "15000", db->conninfo, NULL};
+    const char *vals[] = {db->application_name, "1", "30", "10", "3", "15000", db->conninfo, NULL};
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
     db->conn = PQconnectStartParams(keys, vals, 1);

@@ -46,6 +46,11 @@ struct db;
 struct db *db_new(const char *conninfo, int timeout_ms);
 void db_free(struct db *db); /* NULL is a no-op */
 
+/* The application_name of the next connections (default "easysks", what
+ * pg_stat_activity shows; a URL's own application_name still wins).
+ * `name` must be static storage. */
+void db_set_application_name(struct db *db, const char *name);
+
 /* Make sure there is a usable connection (connect now if needed), within
  * `timeout_ms` (0: DB_CONNECT_TIMEOUT_MS). 0, or -1 with e = 503
  * db_unavailable (or db_timeout when the deadline passed). */

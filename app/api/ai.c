@@ -97,12 +97,16 @@ int api_ai_study_check(struct request *r, const struct cat_card *card, const cha
         info->fallback = "ai_unavailable";
         return 0;
     }
-    if (take_quota(r) < 0)
-        return -1;
+    /* The slot first: a learner turned away for a busy pool has not used
+     * any quota. */
     if (!app_ai_acquire(r->app)) {
         log_warn("all AI slots busy; study check graded by the heuristic", NULL);
         info->fallback = "ai_busy";
         return 0;
+    }
+    if (take_quota(r) < 0) {
+        app_ai_release(r->app);
+        return -1;
     }
     /* Asked on the exam's scale (0..2 whole points) and halved: 0, 0.5 or 1,
      * so a partly right answer is "partial" (the reference asked 0..1 whole
@@ -217,13 +221,15 @@ int api_ai_transcribe(struct request *r)
                 "language must be one of de, en, fr, nl, da, pl, es, it, sv, no");
         goto fail;
     }
-    if (take_quota(r) < 0)
-        return r->status;
     if (!app_ai_acquire(r->app)) {
         log_warn("all AI slots busy; transcription refused", NULL);
         request_fail(r, 503, "ai_busy", "the AI service is busy; try again in a moment",
                      "Retry-After: 2\r\n");
         return 503;
+    }
+    if (take_quota(r) < 0) {
+        app_ai_release(r->app);
+        return r->status;
     }
     rc = aiclient_transcribe(&c, r->arena, audio->data, audio->len, file_name(type), type, lang,
                              config_ai_deadline_ms(cfg, cfg->ai_transcribe_timeout_ms), &text, &res,

@@ -274,6 +274,8 @@ static void runner_main(const struct config *cfg, pid_t supervisor)
     /* The claim outlives the call and the writes after it. */
     rn.lease_s = cfg->ai_job_timeout_ms / 1000 + 30;
     rn.db = db_new(cfg->database_url, cfg->db_statement_timeout_ms + DB_DEADLINE_MARGIN_MS);
+    /* pg_stat_activity tells the runners from the pool's workers. */
+    db_set_application_name(rn.db, "easysks-jobs");
     arena_init(&rn.arena, 16384);
     rn.ai.base = cfg->openai_api_base;
     rn.ai.key = cfg->openai_api_key;

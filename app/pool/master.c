@@ -392,6 +392,17 @@ static void begin_stop(struct master *m, int sig)
         }
 }
 
+/* A bound on synchronous AI calls that is no bound (docs/ai.md). */
+static void warn_ai_slots(const struct config *c)
+{
+    char n[16];
+
+    if (c->openai_api_key != NULL && c->ai_sync_slots >= c->workers)
+        log_warn(
+            "AI_SYNC_SLOTS is not below EASYSKS_WORKERS: a slow AI model can hold every worker",
+            "ai_sync_slots", itoa_buf(c->ai_sync_slots, n, sizeof(n)), NULL);
+}
+
 static void reload(struct master *m)
 {
     struct config next;
@@ -415,6 +426,7 @@ static void reload(struct master *m)
     m->next_spawn_ms = 0;
     log_info("reloading: replacing workers one at a time", "workers",
              itoa_buf(m->target, n, sizeof(n)), NULL);
+    warn_ai_slots(m->cfg);
 }
 
 static void write_pidfile(const char *path)
@@ -469,6 +481,7 @@ int master_run(struct config *cfg, const struct listener *sock, const char *pidf
         write_pidfile(pidfile);
     log_info("pool started", "listen", cfg->listen_path, "workers",
              itoa_buf(m.target, n, sizeof(n)), "env", config_env_name(cfg->env), NULL);
+    warn_ai_slots(cfg);
 
     for (;;) {
         struct timespec ts = {0, TICK_MS * 1000000L};

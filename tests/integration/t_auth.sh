@@ -153,7 +153,8 @@ flush_table_stats() {
     kill -HUP "$(pool_pid)"
     wait_pool "$n" "$old"
     for ((i = 0; i < 100; i++)); do
-        [ "$(psql_owner -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'easysks_web'")" -le "$n" ] && return 0
+        # The pool's sessions only (easysks-jobs connects as easysks-jobs).
+        [ "$(psql_owner -c "SELECT count(*) FROM pg_stat_activity WHERE usename = 'easysks_web' AND application_name = 'easysks'")" -le "$n" ] && return 0
         sleep 0.1
     done
     fail "old workers' database sessions did not end"
