@@ -122,25 +122,31 @@ int study_queue_load(struct db *db, const struct catalogue *cat, const char *use
 
 /* --- reviews ------------------------------------------------------------ */
 
+/* The clock is clock_timestamp(), read while the statement runs, after its
+ * snapshot: a review that committed before the snapshot (and so is in the
+ * state read) always has an earlier time. now() is the transaction's start,
+ * taken before the snapshot: a concurrent review could commit in between
+ * and look newer than this one, which would then be logged but not applied. */
+// clang-format off
 static const struct db_stmt apply_read = {
     "study_apply_read",
     "SELECT 0, " STATE_COLS ", NULL::text, NULL::integer, NULL::boolean FROM card_states cs"
     " WHERE cs.user_id = $1::bigint AND cs.card_id = ANY($2::text[])"
     " UNION ALL"
     " SELECT 1, r.card_id, r.new_state, r.new_stability, r.new_difficulty, r.elapsed_days,"
-    "  r.scheduled_days, r.new_reps, r.new_lapses, " US("r.new_due") ", " US(
-        "r.new_last_review") ","
-                             "  r.review_id::text, r.rating::integer, r.applied FROM review_logs r"
-                             " WHERE r.user_id = $1::bigint AND r.review_id = ANY($3::uuid[])"
-                             " UNION ALL"
-                             " SELECT 2, NULL, 0, 0, 0, 0, 0, 0, 0, " US(
-                                 "now()") ", NULL, NULL, NULL, NULL"};
+    "  r.scheduled_days, r.new_reps, r.new_lapses, " US("r.new_due") ", " US("r.new_last_review") ","
+    "  r.review_id::text, r.rating::integer, r.applied FROM review_logs r"
+    " WHERE r.user_id = $1::bigint AND r.review_id = ANY($3::uuid[])"
+    " UNION ALL"
+    " SELECT 2, NULL, 0, 0, 0, 0, 0, 0, 0, " US("clock_timestamp()") ", NULL, NULL, NULL, NULL"};
+// clang-format on
 
 /* Logs and states in one statement. `cur` locks the touched rows; `gate`
  * passes only if every row is as it was read (reps; -1 = no row yet), so a
  * concurrent review makes this write nothing. A concurrent first review of
  * the same card, or the same review id, fails the insert (23505) and rolls
  * the statement back whole. */
+// clang-format off
 static const struct db_stmt apply_write = {
     "study_apply_write",
     "WITH st AS (SELECT coalesce((SELECT timezone FROM user_settings WHERE user_id = $1::bigint),"
@@ -155,59 +161,30 @@ static const struct db_stmt apply_write = {
     " log AS (INSERT INTO review_logs (user_id, review_id, card_id, rating, reviewed_at, applied,"
     "  state, elapsed_days, scheduled_days, new_state, new_stability, new_difficulty, new_reps,"
     "  new_lapses, new_due, new_last_review)"
-    "  SELECT $1::bigint, l.review_id, l.card_id, l.rating, " TS(
-        "l.reviewed") ", l.applied,"
-                      "   l.state, l.elapsed, l.sched, l.new_state, l.new_stab, l.new_diff, "
-                      "l.new_reps,"
-                      "   l.new_lapses, " TS("l.new_due") ", " TS(
-                          "l.new_last") ""
-                                        "  FROM unnest($2::uuid[], $3::text[], $4::int[], "
-                                        "$5::bigint[], $6::boolean[], $7::int[],"
-                                        "   $8::int[], $9::int[], $10::int[], $11::float8[], "
-                                        "$12::float8[], $13::int[], $14::int[],"
-                                        "   $15::bigint[], $16::bigint[]) AS l(review_id, card_id, "
-                                        "rating, reviewed, applied, state,"
-                                        "   elapsed, sched, new_state, new_stab, new_diff, "
-                                        "new_reps, new_lapses, new_due, new_last),"
-                                        "   gate RETURNING reviewed_at),"
-                                        " upd AS (UPDATE card_states cs SET state = f.state, "
-                                        "stability = f.stab, difficulty = f.diff,"
-                                        "  elapsed_days = f.elapsed, scheduled_days = f.sched, "
-                                        "reps = f.reps, lapses = f.lapses,"
-                                        "  due = " TS("f.due") ", last_review = " TS(
-                                            "f.last") ""
-                                                      "  FROM fin f, gate WHERE cs.user_id = "
-                                                      "$1::bigint AND cs.card_id = f.card_id AND "
-                                                      "f.exp >= 0"
-                                                      "  RETURNING 1),"
-                                                      " ins AS (INSERT INTO card_states (user_id, "
-                                                      "card_id, state, stability, difficulty,"
-                                                      "  elapsed_days, scheduled_days, reps, "
-                                                      "lapses, due, last_review)"
-                                                      "  SELECT $1::bigint, f.card_id, f.state, "
-                                                      "f.stab, f.diff, f.elapsed, f.sched, f.reps, "
-                                                      "f.lapses,"
-                                                      "   " TS("f.due") ", " TS(
-                                                          "f.last") " FROM fin f, gate WHERE f.exp "
-                                                                    "< 0 RETURNING 1),"
-                                                                    " days AS (INSERT INTO "
-                                                                    "review_days AS d (user_id, "
-                                                                    "day, reviews)"
-                                                                    "  SELECT $1::bigint, "
-                                                                    "(log.reviewed_at AT TIME ZONE "
-                                                                    "st.tz)::date, count(*) FROM "
-                                                                    "log, st"
-                                                                    "  GROUP BY 2 ON CONFLICT "
-                                                                    "(user_id, day) DO UPDATE SET "
-                                                                    "reviews = d.reviews + "
-                                                                    "EXCLUDED.reviews"
-                                                                    "  RETURNING 1)"
-                                                                    " SELECT (SELECT count(*) FROM "
-                                                                    "gate), (SELECT count(*) FROM "
-                                                                    "log),"
-                                                                    "  (SELECT count(*) FROM upd) "
-                                                                    "+ (SELECT count(*) FROM ins), "
-                                                                    "(SELECT count(*) FROM days)"};
+    "  SELECT $1::bigint, l.review_id, l.card_id, l.rating, " TS("l.reviewed") ", l.applied,"
+    "   l.state, l.elapsed, l.sched, l.new_state, l.new_stab, l.new_diff, l.new_reps,"
+    "   l.new_lapses, " TS("l.new_due") ", " TS("l.new_last")
+    "  FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[], $6::boolean[], $7::int[],"
+    "   $8::int[], $9::int[], $10::int[], $11::float8[], $12::float8[], $13::int[], $14::int[],"
+    "   $15::bigint[], $16::bigint[]) AS l(review_id, card_id, rating, reviewed, applied, state,"
+    "   elapsed, sched, new_state, new_stab, new_diff, new_reps, new_lapses, new_due, new_last),"
+    "   gate RETURNING reviewed_at),"
+    " upd AS (UPDATE card_states cs SET state = f.state, stability = f.stab, difficulty = f.diff,"
+    "  elapsed_days = f.elapsed, scheduled_days = f.sched, reps = f.reps, lapses = f.lapses,"
+    "  due = " TS("f.due") ", last_review = " TS("f.last")
+    "  FROM fin f, gate WHERE cs.user_id = $1::bigint AND cs.card_id = f.card_id AND f.exp >= 0"
+    "  RETURNING 1),"
+    " ins AS (INSERT INTO card_states (user_id, card_id, state, stability, difficulty,"
+    "  elapsed_days, scheduled_days, reps, lapses, due, last_review)"
+    "  SELECT $1::bigint, f.card_id, f.state, f.stab, f.diff, f.elapsed, f.sched, f.reps, f.lapses,"
+    "   " TS("f.due") ", " TS("f.last") " FROM fin f, gate WHERE f.exp < 0 RETURNING 1),"
+    " days AS (INSERT INTO review_days AS d (user_id, day, reviews)"
+    "  SELECT $1::bigint, (log.reviewed_at AT TIME ZONE st.tz)::date, count(*) FROM log, st"
+    "  GROUP BY 2 ON CONFLICT (user_id, day) DO UPDATE SET reviews = d.reviews + EXCLUDED.reviews"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM gate), (SELECT count(*) FROM log),"
+    "  (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins), (SELECT count(*) FROM days)"};
+// clang-format on
 
 /* Per distinct card of a batch: its state as read, and as it evolves. */
 struct slot {
@@ -338,7 +315,12 @@ static int schedule(struct study_batch *b, struct plan *p, struct err *e)
         if (rv->status == STUDY_DUPLICATE || p->dup_of[i] >= 0)
             continue;
         if (rv->reviewed_us == 0) {
+            /* Server time. Never before the card's last review, even if the
+             * clock stepped back: an online review always moves the card. */
+            const struct slot *s = &p->slots[p->slot_of[rv->card->position]];
             rv->reviewed_us = now;
+            if (s->read.has_last_review && now < s->read.last_review_us)
+                rv->reviewed_us = s->read.last_review_us;
         } else if (rv->reviewed_us < oldest ||
                    rv->reviewed_us > now + STUDY_CLOCK_SKEW_S * 1000000LL) {
             return err_set(e, 422, "invalid_review_time",

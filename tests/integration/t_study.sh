@@ -160,6 +160,21 @@ test_study_concurrent_reviews_of_one_card_lose_no_update() {
         fail "log rows"
 }
 
+# An online review (no reviewed_at) always moves its card, even when the
+# card's last review looks newer than the server's clock: a concurrent
+# review that committed while this one was starting, or a clock stepped
+# back. (Before: logged with applied=false, and the learner's answer was lost.)
+test_study_online_review_after_a_newer_last_review_still_applies() {
+    local t q="SELECT cs.reps FROM card_states cs JOIN users u ON u.id = cs.user_id WHERE u.cognito_sub = 'clock-step' AND cs.card_id = 'wetterkunde_7'"
+    t=$(learner clock-step)
+    review "$t" wetterkunde_7 3
+    psql_owner -c "UPDATE card_states cs SET last_review = now() + interval '2 seconds' FROM users u WHERE u.id = cs.user_id AND u.cognito_sub = 'clock-step'" >/dev/null
+    review "$t" wetterkunde_7 3
+    [ "$(psql_owner -c "$q")" = 2 ] || fail "reps: $(psql_owner -c "$q")"
+    [ "$(psql_owner -c "SELECT string_agg(r.applied::text, ',' ORDER BY r.id) FROM review_logs r JOIN users u ON u.id = r.user_id WHERE u.cognito_sub = 'clock-step'")" = true,true ] ||
+        fail "a review was logged without being applied"
+}
+
 test_study_offline_batch() {
     local t now h2 h1 fut old id1 id2 id3 body
     t=$(learner offline-user)
