@@ -16,6 +16,8 @@
 #     scaling    (make bench-scaling) study endpoints with 1 2 4 8 16 workers
 #     keepalive  (make bench-keepalive) nginx <-> FastCGI without keep-alive
 #                (the template) vs fastcgi_keep_conn + keepalive N, per pool size
+#     levers     (make bench-levers) what settings outside the C code buy: generic
+#                plans, no worker recycling, synchronous_commit, nginx's access log
 #     rss        (make bench-rss) worker memory every 100k requests up to 1M
 #     profile    (make bench-profile) perf samples (cpu-clock) per study endpoint
 #     explain    (make bench-explain) EXPLAIN ANALYZE of the study statements on
@@ -34,9 +36,9 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODE=${1:-table}
 case $MODE in
-table | scaling | keepalive | rss | profile | explain) ;;
+table | scaling | keepalive | levers | rss | profile | explain) ;;
 *)
-    echo "usage: $0 [table|scaling|keepalive|rss|profile|explain]" >&2
+    echo "usage: $0 [table|scaling|keepalive|levers|rss|profile|explain]" >&2
     exit 2
     ;;
 esac
@@ -99,7 +101,7 @@ stack_setup || exit 1
     tail -n 40 "$IT/bench-setup.log" "$IT"/log/*.log >&2
     exit 1
 }
-echo "$LEARNERS learners with the same progress on both sides; $WORKERS pool workers"
+echo "$((2 * LEARNERS)) learners with the same progress on both sides ($LEARNERS reading, $LEARNERS reviewing); $WORKERS pool workers"
 
 write_meta() { # extra JSON members
     python3 - "$META" "$@" <<PY
@@ -261,18 +263,74 @@ json.dump(s, open(sys.argv[1], "w"))
 PY
     }
     add_sample 0 0
+    # wrk stops by time, not by count: chunks long enough for about STEP
+    # requests at the rate of the first chunk; the samples give the counts.
+    local chunk=${BENCH_RSS_CHUNK:-10}
     WARMUP=0
     while [ "$done_n" -lt "$total" ]; do
         i=$((i + 1))
-        BENCH_STOP_AFTER=$((step / THREADS)) DURATION=${BENCH_RSS_MAX_CHUNK:-600s} \
-            measure me ours "$path" get step=$i
+        DURATION=${chunk}s measure me ours "$path" get step=$i
         done_n=$(python3 -c 'import json,sys; print(sum(json.loads(l)["wrk"]["requests"] for l in open(sys.argv[1]) if l.strip() and json.loads(l).get("wrk")))' "$RESULTS")
         add_sample "$done_n" "$i"
+        if [ "$i" = 1 ] && [ "$done_n" -gt 0 ]; then
+            chunk=$(((step * chunk + done_n - 1) / done_n))
+        fi
     done
     python3 -c 'import json,sys; json.dump({"samples": json.load(open(sys.argv[1])), "total": int(sys.argv[2]), "endpoint": sys.argv[3]}, open(sys.argv[4], "w"))' \
         "$IT/rss-samples" "$done_n" "GET $path" "$IT/meta-rss.json"
     write_meta "$IT/meta-rss.json"
     python3 "$BENCH_DIR/report.py" rss "$RESULTS" "$META" "$OUT"
+}
+
+# Levers that can be tried from outside the C code, each measured against
+# the current set-up in the same run (base, variant, base again: the base
+# is the mean of both, so drift shows up as their difference):
+#   generic     plan_cache_mode = force_generic_plan as a role setting of
+#               easysks_web (prepared statements stop being re-planned)
+#   budget      EASYSKS_MAX_REQUESTS 0 (no worker recycling) vs the default
+#   durable     synchronous_commit off vs on (the price of durable reviews;
+#               informative only: an acknowledged review stays durable)
+#   accesslog   nginx's JSON access log off for /api/ vs on
+run_levers() {
+    local lever phase t name path mode
+    lever_set() { # LEVER on|off
+        case $1 in
+        generic)
+            if [ "$2" = on ]; then
+                pg_mon -c "ALTER ROLE easysks_web SET plan_cache_mode = force_generic_plan" >/dev/null
+            else
+                pg_mon -c "ALTER ROLE easysks_web RESET plan_cache_mode" >/dev/null
+            fi
+            pool_restart "$WORKERS" ;;
+        budget)
+            if [ "$2" = on ]; then export EASYSKS_MAX_REQUESTS=0; else unset EASYSKS_MAX_REQUESTS; fi
+            pool_restart "$WORKERS" ;;
+        durable)
+            pg_mon -c "ALTER SYSTEM SET synchronous_commit = $([ "$2" = on ] && echo off || echo on)" \
+                -c "SELECT pg_reload_conf()" >/dev/null ;;
+        accesslog)
+            nginx_variant 0 "$([ "$2" = on ] && echo off || echo on)" ;;
+        esac
+    }
+    for lever in ${BENCH_LEVERS:-generic budget durable accesslog}; do
+        local targets
+        case $lever in
+        generic) targets=("${STUDY[@]}") ;;
+        budget | accesslog) targets=("me /api/me get" "${STUDY[0]}") ;;
+        durable) targets=("${STUDY[1]}") ;;
+        *) echo "unknown lever $lever" >&2; return 1 ;;
+        esac
+        for phase in base variant base2; do
+            lever_set "$lever" "$([ $phase = variant ] && echo on || echo off)" >>"$IT/bench-setup.log" 2>&1 ||
+                { echo "lever $lever ($phase) could not be set" >&2; return 1; }
+            for t in "${targets[@]}"; do
+                read -r name path mode <<<"$t"
+                measure "$name" ours "$path" "$mode" lever="$lever" phase="$phase"
+            done
+        done
+    done
+    write_meta
+    python3 "$BENCH_DIR/report.py" levers "$RESULTS" "$META" "$OUT"
 }
 
 run_profile() {
@@ -305,9 +363,10 @@ run_profile() {
                 grep -v '^$'
             for comm in easysks-fcgi postgres nginx; do
                 echo
-                echo "# $1: top symbols in $comm"
-                perf report -i "$IT/perf.$1" --stdio --comms "$comm" --sort dso,sym --percent-limit 0.7 \
-                    2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 30
+                echo "# $1: top symbols in $comm (share of that command's samples)"
+                perf report -i "$IT/perf.$1" --stdio --comms "$comm" --sort dso,sym \
+                    --percentage relative --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' |
+                    head -n 40
             done
         } >"$dir/$1.txt"
         echo "  profile: $dir/$1.txt"
@@ -321,6 +380,7 @@ case $MODE in
 table) run_table ;;
 scaling) run_scaling ;;
 keepalive) run_keepalive ;;
+levers) run_levers ;;
 rss) run_rss ;;
 profile) run_profile ;;
 esac

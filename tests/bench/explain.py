@@ -11,6 +11,9 @@ prepared statement ends up with after its first executions):
     giving planning and execution time percentiles;
   - the indexes the plan uses;
   - one plan in text form (ANALYZE, BUFFERS) in OUT_DIR/<statement>.<mode>.txt.
+The queue and the dashboard are also run for learners with 300 reviews today
+(*_heavy), then again with a candidate partial index for the "new cards
+introduced today" count (*_heavy+index; created, measured, dropped).
 Writes (apply_write) run inside a transaction that is rolled back.
 Prints a summary table and writes OUT_DIR/summary.json.
 """
@@ -34,7 +37,15 @@ CASES = {
                           " '{navigation_5}', :'exp', '{2}', '{25.5}', '{5.2}', '{3}', '{7}', :'reps1',"
                           " '{0}', :'due_a', :'now_a')"],
     "users_find": ["auth", "(:'sub', 300)"],
+    # Learners with 300 reviews today (one in a hundred in scale.sql).
+    "study_queue_heavy": ["due", "(:u, NULL, 20, false)", "study_queue"],
+    "study_dashboard_heavy": ["dash", "(:u)", "study_dashboard"],
 }
+HEAVY = ("study_queue_heavy", "study_dashboard_heavy")
+# A candidate index, tried on the heavy cases and dropped again: the
+# "new cards introduced today" count reads only first reviews.
+WHATIF = ("CREATE INDEX bench_whatif_intro ON review_logs (user_id, reviewed_at)"
+          " WHERE state = 0 AND applied")
 LOOKUP = ("SELECT 'scale-' || :u AS sub, '{' || gen_random_uuid() || '}' AS rids,"
           " '{' || (extract(epoch FROM now()) * 1000000)::bigint || '}' AS now_a,"
           " '{' || (extract(epoch FROM now() + interval '7 days') * 1000000)::bigint || '}' AS due_a,"
@@ -81,7 +92,7 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else None
 
 
-def run_case(url, stmts, case, mode, users, out_dir):
+def run_case(url, stmts, case, mode, users, out_dir, tag=None):
     kind, args, *base = CASES[case]
     name = base[0] if base else case
     write = name == "study_apply_write"
@@ -112,9 +123,10 @@ def run_case(url, stmts, case, mode, users, out_dir):
     idx = set()
     for d in docs:
         indexes(d[0]["Plan"], idx)
-    with open(os.path.join(out_dir, f"{case}.{mode}.txt"), "w") as f:
-        f.write(f"-- {case} ({mode} plan) for learner {users[0]}, params {args}\n{text}")
-    return {"case": case, "statement": name, "mode": mode, "samples": len(docs),
+    tag = tag or case
+    with open(os.path.join(out_dir, f"{tag}.{mode}.txt"), "w") as f:
+        f.write(f"-- {tag} ({mode} plan) for learner {users[0]}, params {args}\n{text}")
+    return {"case": tag, "statement": name, "mode": mode, "samples": len(docs),
             "plan_ms_p50": pct(plan_ms, 50), "exec_ms_p50": pct(exec_ms, 50),
             "exec_ms_p90": pct(exec_ms, 90), "exec_ms_max": max(exec_ms) if exec_ms else None,
             "indexes": sorted(idx)}
@@ -128,19 +140,25 @@ def main():
     first = int(psql(url, "SELECT min(id) FROM users WHERE cognito_sub LIKE 'scale-%'").strip())
     rnd = random.Random(7)
     users = [first + rnd.randrange(n) for _ in range(samples)]
+    heavy = [int(x) for x in psql(url, "SELECT id FROM users WHERE cognito_sub LIKE 'scale-%'"
+                                  f" AND id % 100 = 0 ORDER BY random() LIMIT {samples}").split()]
     os.makedirs(out_dir, exist_ok=True)
     rows = []
-    for case in CASES:
+    for case in list(CASES) + [f"{h}+index" for h in HEAVY]:
         got = {}
-        for mode in MODES:
+        whatif = case.endswith("+index")
+        if whatif:
+            psql(url, WHATIF + "; ANALYZE review_logs;")
+        for mode in (("auto",) if whatif else MODES):
             try:
-                r = run_case(url, stmts, case, mode, users, out_dir)
+                r = run_case(url, stmts, case.removesuffix("+index"), mode,
+                             heavy if "heavy" in case else users, out_dir, tag=case)
             except RuntimeError as e:
                 r = {"case": case, "mode": mode, "error": str(e)[-300:]}
             got[mode] = r
             rows.append(r)
             if "error" in r:
-                print(f"  {case:<22} {mode:<8} ERROR {r['error']}")
+                print(f"  {case:<28} {mode:<8} ERROR {r['error']}")
                 continue
             # Which plan "auto" settled on: a reused generic plan costs no
             # planning, a custom one is planned again at every execution.
@@ -150,10 +168,12 @@ def main():
                 mid = (got["custom"]["plan_ms_p50"] + got["generic"]["plan_ms_p50"]) / 2
                 kind = "generic" if r["plan_ms_p50"] < mid else "custom"
                 r["settled_on"] = kind
-            print(f"  {case:<22} {mode:<8} {kind:<8}"
+            print(f"  {case:<28} {mode:<8} {kind:<8}"
                   f" plan {r['plan_ms_p50']:7.3f} ms  exec p50 {r['exec_ms_p50']:7.3f}"
                   f" p90 {r['exec_ms_p90']:7.3f} max {r['exec_ms_max']:7.3f} ms  "
                   + ", ".join(re.sub(r" \((Index|Bitmap Index) Scan\)", "", i) for i in r["indexes"]))
+        if whatif:
+            psql(url, "DROP INDEX bench_whatif_intro;")
     json.dump({"learners": n, "samples": samples, "rows": rows}, open(os.path.join(out_dir, "summary.json"), "w"),
               indent=1)
 

@@ -25,7 +25,8 @@ bg_wait() {
 
 # Monitoring goes through the "postgres" database, so its backends count
 # as neither ours nor the peer's in the CPU split.
-pg_mon() { psql "$(pg_url "$IT/pg" easysks_owner postgres)" -Atq -v ON_ERROR_STOP=1 "$@"; }
+# The server's own psql, not Debian's perl wrapper: it runs twice a second.
+pg_mon() { "$PG_BIN/psql" "$(pg_url "$IT/pg" easysks_owner postgres)" -Atq -v ON_ERROR_STOP=1 "$@"; }
 
 pg_pid() { head -n1 "$(readlink -f "$IT/pg")/data/postmaster.pid"; }
 
@@ -38,8 +39,11 @@ pool_workers() { pgrep -P "$(cat "$IT/run/pool.pid")" | sort -n; }
 # BENCH_PG_FAST=1. ALTER SYSTEM overrides postgresql.conf; both settings
 # take effect on reload.
 bench_pg_durable() {
-    # Statement statistics are read through the "postgres" database.
-    pg_mon -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null || return 1
+    # Statement statistics are read through the "postgres" database; with
+    # planning counted too, so that re-planned prepared statements show.
+    pg_mon -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+        -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" \
+        >/dev/null || return 1
     if [ "${BENCH_PG_FAST:-0}" = 1 ]; then
         return 0
     fi
@@ -68,10 +72,10 @@ hello_stop() {
 # nginx_variant KEEPALIVE: re-render our nginx with the hello location and
 # the given upstream keep-alive (0 = one connection per request, the
 # template's choice), reload, and wait until the old workers are gone.
-nginx_variant() {
+nginx_variant() { # KEEPALIVE [API_ACCESS_LOG on|off]
     local conf=$IT/nginx master
     python3 "$BENCH_DIR/nginx_variant.py" "$conf" --hello-sock "$IT/run/hello.sock" \
-        --keepalive "$1" || return 1
+        --keepalive "$1" --api-access-log "${2:-on}" || return 1
     "$NGINX_BIN" -t -q -p "$conf" -c "$conf/nginx.conf" -e "$IT/log/error.log" || return 1
     master=$(cat "$conf/run/nginx.pid")
     "$NGINX_BIN" -p "$conf" -c "$conf/nginx.conf" -e "$IT/log/error.log" -s reload || return 1
@@ -159,14 +163,20 @@ peer_progress() {
 
 # --- learners and tokens ----------------------------------------------------
 
-# bench_learners N: N cognito-local users with one access token each
-# ($BENCH_TOKENS), and a study history on both sides.
+# bench_learners N: 2N cognito-local users with one access token each and
+# the same study history on both sides: N read the queue and the dashboard
+# ($BENCH_TOKENS), the other N send the reviews ($BENCH_REVIEW_TOKENS).
+# Kept apart because every review lands in "today": thousands of bench
+# reviews per learner would make every later queue and dashboard of the
+# same learners count far more of today's reviews than anyone does in a day.
 bench_learners() {
-    export BENCH_TOKENS=$IT/bench-tokens
+    export BENCH_TOKENS=$IT/bench-tokens BENCH_REVIEW_TOKENS=$IT/bench-review-tokens
     node "$BENCH_DIR/tokens.mjs" --endpoint "$COGNITO_ENDPOINT" --pool "${COGNITO_ISSUER##*/}" \
-        --client "$COGNITO_CLIENT_ID" --count "$1" >"$BENCH_TOKENS" || return 1
+        --client "$COGNITO_CLIENT_ID" --count "$((2 * $1))" >"$IT/all-tokens" || return 1
+    head -n "$1" "$IT/all-tokens" >"$BENCH_TOKENS"
+    tail -n +"$(($1 + 1))" "$IT/all-tokens" >"$BENCH_REVIEW_TOKENS"
     NODE_NO_WARNINGS=1 node "$BENCH_DIR/learners.mjs" --base "https://127.0.0.1:$EASYSKS_HTTPS_PORT" \
-        --tokens "$BENCH_TOKENS" || return 1
+        --tokens "$IT/all-tokens" || return 1
     if [ -n "${PEER_HTTPS_PORT:-}" ]; then
         peer_progress || return 1
     fi
@@ -185,7 +195,7 @@ probe() {
     tok=$(head -n1 "$BENCH_TOKENS")
     case $3 in
     none) ;;
-    review) args=(-X POST -H "Authorization: Bearer $tok" -H 'Content-Type: application/json'
+    review) args=(-X POST -H "Authorization: Bearer $(head -n1 "$BENCH_REVIEW_TOKENS")" -H 'Content-Type: application/json'
         --data "{\"card_id\":\"navigation_7\",\"rating\":3,\"review_id\":\"$(cat /proc/sys/kernel/random/uuid)\"}") ;;
     exam-start) args=(-X POST -H "Authorization: Bearer $tok" -H 'Content-Type: application/json'
         --data '{"sheet_number":1}') ;;
@@ -250,7 +260,8 @@ measure() {
     rm -f "$IT/sampler.cleanup"
     pg_mon -c "SELECT coalesce(json_agg(s), '[]') FROM (SELECT r.rolname AS usename, d.datname,
         s.calls, round(s.total_exec_time::numeric, 3) AS total_ms,
-        round(s.mean_exec_time::numeric, 4) AS mean_ms, s.rows,
+        round(s.mean_exec_time::numeric, 4) AS mean_ms, s.rows, s.plans,
+        round(s.total_plan_time::numeric, 3) AS plan_ms,
         left(regexp_replace(s.query, '\s+', ' ', 'g'), 200) AS query
         FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
         JOIN pg_database d ON d.oid = s.dbid

@@ -25,6 +25,7 @@ def main():
     ap.add_argument("conf_dir")
     ap.add_argument("--hello-sock", required=True)
     ap.add_argument("--keepalive", type=int, default=0)
+    ap.add_argument("--api-access-log", choices=("on", "off"), default="on")
     a = ap.parse_args()
 
     conf = os.path.join(a.conf_dir, "nginx.conf")
@@ -55,6 +56,8 @@ def main():
     if marker not in text:
         sys.exit("nginx_variant: extra-locations include not found")
     text = text.replace(marker, loc + marker, 1)
+    if a.api_access_log == "off":
+        text = text.replace("        location /api/ {\n", "        location /api/ {\n            access_log off;\n", 1)
     if a.keepalive > 0:
         fcgi += "\n# bench variant: nginx <-> pool connections kept open\nfastcgi_keep_conn on;\n"
     open(conf, "w").write(text)

@@ -3,7 +3,7 @@
 
   report.py record KEY=VALUE ...        one result line on stdout (see bench.sh)
   report.py MODE RESULTS.jsonl META.json OUT_DIR
-      MODE is table, scaling, keepalive or rss: prints the tables, writes
+      MODE is table, scaling, keepalive, levers or rss: prints the tables, writes
       OUT_DIR/MODE-<UTC time>.json and compares with the newest earlier file
       of the same mode. Figures from one run are comparable with each other;
       across runs on a shared machine only the ratios mean something.
@@ -147,7 +147,10 @@ def db_per_request(r, user):
         return None
     calls = sum(s["calls"] for s in st)
     total = sum(s["total_ms"] for s in st)
+    plans = sum(s.get("plans") or 0 for s in st)
+    plan_ms = sum(s.get("plan_ms") or 0 for s in st)
     return {"stmts_per_req": calls / n, "db_us_per_req": total * 1000 / n,
+            "plans_per_req": plans / n, "plan_us_per_req": plan_ms * 1000 / n,
             "top": sorted(st, key=lambda s: -s["total_ms"])[:4]}
 
 
@@ -257,13 +260,17 @@ def cmd_table(results, meta, out_dir):
                          f"{tot:.0f}", f"{c['wrk']:.0f}",
                          f"{d['stmts_per_req']:.2f}" if d else "-",
                          f"{d['db_us_per_req']:.0f}" if d else "-",
+                         f"{d['plans_per_req']:.2f}" if d else "-",
+                         f"{d['plan_us_per_req']:.0f}" if d else "-",
                          f"{conns.get('max_total', '-')}/{conns.get('max_active', '-')}",
                          f"{c['busy_pct']:.0f}%", f"{c['other_pct']:.0f}%"])
-    table(rows, ["endpoint", "nginx", "app", "pg", "sum", "wrk", "stmts/req", "db exec us/req",
-                 "db conns max/active", "machine busy", "other load"])
-    print("(app = pool workers, the hello, or node; pg = the backends of that database; "
-          "db exec = pg_stat_statements execution time; other load = CPU of processes outside "
-          "the bench: other users of the machine)")
+    table(rows, ["endpoint", "nginx", "app", "pg", "sum", "wrk", "stmts/req", "exec us/req",
+                 "plans/req", "plan us/req", "db conns max/active", "machine busy", "other load"])
+    print("(CPU in microseconds per request; app = pool workers, the hello, or node; pg = the "
+          "backends of that database; exec/plan = pg_stat_statements execution and planning time; "
+          "plans/req = statements planned per request (a prepared statement that is planned at every "
+          "execution saves nothing); db conns = that side's connections, most at once / most active; "
+          "other load = CPU used by processes outside the bench, i.e. other users of the machine)")
 
     rss = meta.get("rss", {})
     if rss:
@@ -365,12 +372,22 @@ def cmd_scaling(results, meta, out_dir):
             gains.append(f"{a}->{b}: {100 * (d[b]['rps'] / d[a]['rps'] - 1):+.0f}%")
         knees[t] = knee
         print(f"  {t}: knee at {knee} workers (>= 90% of the best {peak:.0f} r/s); " + ", ".join(gains))
-    rec = max(knees.values()) if knees else None
+    # The pool size that comes closest to each endpoint's best at once: the
+    # largest worst-case share of the best; ties go to the smaller pool
+    # (fewer database connections per host).
+    scores = {}
+    for w in workers:
+        shares = [d[w]["rps"] / max(x["rps"] for x in d.values()) for d in data.values() if w in d]
+        if len(shares) == len(data):
+            scores[w] = min(shares)
+    rec = max(scores, key=lambda w: (round(scores[w], 2), -w)) if scores else None
     if rec:
+        print("  worst share of the best per pool size: "
+              + ", ".join(f"{w}: {100 * x:.0f}%" for w, x in sorted(scores.items())))
         print(f"  recommended default on this machine ({meta.get('ncpu')} cores): {rec} workers "
-              "(the largest knee over the endpoints)")
-    doc = {"mode": "scaling", "meta": meta, "data": data, "knees": knees, "recommended": rec,
-           "results": results}
+              "(closest to every endpoint's best at once)")
+    doc = {"mode": "scaling", "meta": meta, "data": data, "knees": knees, "scores": scores,
+           "recommended": rec, "results": results}
     path, prev = write_out("scaling", doc, out_dir)
     print(f"written {path}")
 
@@ -404,6 +421,51 @@ def cmd_keepalive(results, meta, out_dir):
                  "p99.9 ms", "max ms", "err", "timeouts"])
     doc = {"mode": "keepalive", "meta": meta, "data": data, "results": results}
     path, _ = write_out("keepalive", doc, out_dir)
+    print(f"written {path}")
+
+
+# --- levers -------------------------------------------------------------------------
+
+LEVER_TEXT = {
+    "generic": "generic plans (role plan_cache_mode)",
+    "budget": "no worker recycling (MAX_REQUESTS 0)",
+    "durable": "synchronous_commit off (NOT to ship)",
+    "accesslog": "no nginx access log on /api/",
+}
+
+
+def cmd_levers(results, meta, out_dir):
+    by = {}
+    for r in results:
+        if r.get("wrk"):
+            by.setdefault((r["lever"], r["target"]), {})[r["phase"]] = r
+    print()
+    print("== Levers, each against the current set-up in the same run (base = mean of the runs "
+          "before and after the variant) ==")
+    rows, data = [], []
+    for (lever, t), ph in by.items():
+        if not all(p in ph for p in ("base", "variant", "base2")):
+            continue
+        b1, v, b2 = rps(ph["base"]), rps(ph["variant"]), rps(ph["base2"])
+        base = (b1 + b2) / 2
+        cb = [cpu_split(ph[p], GROUPS_OURS) for p in ("base", "base2")]
+        cv = cpu_split(ph["variant"], GROUPS_OURS)
+        def cpu(c):
+            return c["nginx"] + c["app"] + c["pg"] if c else None
+        cpu_b = sum(cpu(c) for c in cb) / 2 if all(cb) else None
+        drift = 100 * (b2 / b1 - 1) if b1 else 0
+        rows.append([LEVER_TEXT.get(lever, lever), LABELS[t], f"{base:.0f}", f"{v:.0f}",
+                     f"{100 * (v / base - 1):+.0f}%", f"{drift:+.0f}%",
+                     ms(ph["base"]["wrk"]["p99_us"]), ms(ph["variant"]["wrk"]["p99_us"]),
+                     f"{cpu_b:.0f}" if cpu_b else "-", f"{cpu(cv):.0f}" if cv else "-"])
+        data.append({"lever": lever, "target": t, "base_rps": base, "variant_rps": v,
+                     "gain_pct": 100 * (v / base - 1), "drift_pct": drift,
+                     "base_cpu_us": cpu_b, "variant_cpu_us": cpu(cv)})
+    table(rows, ["lever", "endpoint", "base r/s", "variant r/s", "gain", "base drift", "p99 base",
+                 "p99 variant", "CPU us/req base", "variant"])
+    print("(gain within the base drift is noise; CPU us/req = nginx + pool + PostgreSQL)")
+    doc = {"mode": "levers", "meta": meta, "data": data, "results": results}
+    path, _ = write_out("levers", doc, out_dir)
     print(f"written {path}")
 
 
@@ -442,7 +504,7 @@ def main():
     results = [json.loads(l) for l in open(res_path) if l.strip()] if os.path.exists(res_path) else []
     meta = load_json(meta_path, {})
     {"table": cmd_table, "scaling": cmd_scaling, "keepalive": cmd_keepalive,
-     "rss": cmd_rss}[mode](results, meta, out_dir)
+     "levers": cmd_levers, "rss": cmd_rss}[mode](results, meta, out_dir)
 
 
 if __name__ == "__main__":

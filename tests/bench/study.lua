@@ -3,7 +3,8 @@
 --   BENCH_TOKENS=file wrk ... -s tests/bench/study.lua URL -- MODE
 --
 -- Every authenticated request takes the next token from BENCH_TOKENS (one
--- per line), so the load is spread over all learners. Modes:
+-- per line; reviews from BENCH_REVIEW_TOKENS when set), so the load is
+-- spread over all learners. Modes:
 --   none        GET the URL as given, no Authorization header (ceilings)
 --   get         GET the URL as given
 --   review      POST a review of a random navigation card with a fresh review_id
@@ -11,7 +12,6 @@
 --   exam-save   PUT an answer into one of the learner's open sessions
 --               (BENCH_EXAM_SESSIONS: "token<TAB>session_id<TAB>card,card,..." lines)
 --   webhook     POST pre-signed Stripe events (BENCH_WEBHOOKS: "signature<TAB>body" lines)
--- BENCH_STOP_AFTER=N: each thread stops after N responses (the RSS run).
 -- At the end one line "BENCH_RESULT {json}" gives requests, errors and the
 -- latency percentiles in microseconds (wrk's own summary has no p99.9).
 
@@ -47,13 +47,11 @@ local function seed()
   return b:byte(1) * 16777216 + b:byte(2) * 65536 + b:byte(3) * 256 + b:byte(4)
 end
 
-local mode, tokens, sessions, hooks, next_no, headers, stop_after, responses
+local mode, tokens, sessions, hooks, next_no, headers
 function init(args)
   mode = args[1] or "get"
   math.randomseed(seed())
   headers = {}
-  responses = 0
-  stop_after = tonumber(os.getenv("BENCH_STOP_AFTER") or "") or 0
   if mode == "exam-save" then
     sessions = {}
     for _, l in ipairs(lines(os.getenv("BENCH_EXAM_SESSIONS"))) do
@@ -66,6 +64,8 @@ function init(args)
       local sig, body = l:match("^([^\t]+)\t(.*)$")
       hooks[#hooks + 1] = {sig = sig, body = body}
     end
+  elseif mode == "review" and os.getenv("BENCH_REVIEW_TOKENS") then
+    tokens = lines(os.getenv("BENCH_REVIEW_TOKENS"))
   elseif mode ~= "none" then
     tokens = lines(os.getenv("BENCH_TOKENS"))
   end
@@ -116,14 +116,6 @@ function request()
     return wrk.format("POST", nil, headers, string.format('{"sheet_number":%d}', math.random(1, 15)))
   end
   return wrk.format("GET", nil, headers)
-end
-
--- Only when asked: with a response() function wrk parses every response.
-if os.getenv("BENCH_STOP_AFTER") then
-  function response(status, hdrs, body)
-    responses = responses + 1
-    if stop_after > 0 and responses >= stop_after then wrk.thread:stop() end
-  end
 end
 
 function done(summary, latency, requests)
