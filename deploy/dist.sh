@@ -7,11 +7,12 @@
 # The tarball has no top-level directory: hosts unpack it into
 # /opt/easysks/releases/<version>/ and point /opt/easysks/current at it.
 #
-#   bin/easysks-fcgi bin/easysks-migrate      from build/ (never the sanitizer build)
+#   bin/easysks-fcgi bin/easysks-migrate      from build/ (never the sanitizer build),
+#   bin/easysks-admin                         the operator command
 #   bin/easysks-fetch-secrets ...             host scripts (deploy/host/*.sh)
 #   sql/migrations/ data/sks/ web/            migrations, catalogue, static client
 #   nginx/ deploy/render-nginx.sh             templates and their renderer
-#   systemd/ cloudwatch-agent.json            units and the log shipping config
+#   systemd/ cloudwatch-agent.json            units, the IMDS guard rules and the log shipping config
 #   docs/                                     architecture and runbook
 #   VERSION MANIFEST                          version; sha256 of every other file
 #
@@ -37,7 +38,7 @@ if ! [[ $version =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
     exit 1
 fi
 
-for f in "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate"; do
+for f in "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate" "$root/$build/easysks-admin"; do
     [ -x "$f" ] || { echo "dist: $f is missing; run 'make all' first" >&2; exit 1; }
 done
 [ -d "$data" ] || { echo "dist: catalogue directory $data not found (EASYSKS_SKS_DATA)" >&2; exit 1; }
@@ -47,7 +48,7 @@ trap 'rm -rf "$stage"' EXIT
 r=$stage/root
 mkdir -p "$r/bin" "$r/sql" "$r/data" "$r/deploy" "$r/systemd"
 
-install -m 0755 "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate" "$r/bin/"
+install -m 0755 "$root/$build/easysks-fcgi" "$root/$build/easysks-migrate" "$root/$build/easysks-admin" "$r/bin/"
 for s in "$root"/deploy/host/*.sh; do
     install -m 0755 "$s" "$r/bin/easysks-$(basename "$s" .sh)"
 done
@@ -56,7 +57,7 @@ cp -R "$data" "$r/data/sks"
 cp -R "$root/nginx" "$r/nginx"
 install -m 0755 "$root/deploy/render-nginx.sh" "$r/deploy/render-nginx.sh"
 cp -R "$root/app/web" "$r/web"
-cp "$root"/deploy/systemd/*.service "$r/systemd/"
+cp "$root"/deploy/systemd/*.service "$root"/deploy/systemd/*.nft "$r/systemd/"
 cp "$root/deploy/cloudwatch-agent.json" "$r/cloudwatch-agent.json"
 if [ -d "$root/docs" ]; then cp -R "$root/docs" "$r/docs"; fi
 echo "$version" >"$r/VERSION"

@@ -11,7 +11,7 @@ packages=(
     build-essential pkg-config
     libfcgi-dev libpq-dev libcjson-dev libjwt-dev libcurl4-openssl-dev libssl-dev
     nginx-light postgresql postgresql-contrib openssl gettext-base curl ca-certificates
-    shellcheck wrk awscli cloud-init systemd procps iproute2 psmisc jq python3
+    shellcheck wrk awscli cloud-init systemd systemd-container nftables procps iproute2 psmisc jq python3
     chromium
 )
 

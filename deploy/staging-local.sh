@@ -23,9 +23,21 @@
 #   pool       the release's easysks-fcgi, configured like the unit does
 #              (EASYSKS_CONFIG_FILE, NAME_FILE, socket 0660 group www-data)
 #   nginx      rendered from the release's templates ("user www-data;" as root),
-#              certificate fetched from the secrets stand-in by easysks-tls
+#              with the host certificate easysks-tls makes (no secret involved)
 #   frontend   synced from the S3 stand-in into the web root
 #   smoke      deploy/smoke.sh against it; then a secret rotation + reload
+#   lock       roll.sh under the deploy lock (an SSM parameter in the stand-in);
+#              a held lock refuses a second deploy
+#   boot       a container booted with systemd (systemd-nspawn) on a throwaway
+#              overlay of this machine: the user data rendered from the
+#              template goes through cloud-init's stages, the agents are
+#              installed from .deb files, easysks-bootstrap starts the units
+#              under systemd and completes the launch lifecycle hook after
+#              /api/health answered 200; migrate.sh's remote commands run
+#              under sh (dash) and bash; the pool recovers by itself once a
+#              missing secret is put; the IMDS rule refuses the service users
+#              (deploy/staging-local-host.sh; skipped, with the reason, where
+#              the machine cannot boot a container)
 #
 # The one deviation from staging: EASYSKS_ENV=dev, because the Cognito stand-in
 # is plain http (outside dev the app requires https issuer and JWKS URLs).
@@ -34,6 +46,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=deploy/lib.sh
 . "$here/lib.sh"
+# shellcheck source=deploy/staging-local-host.sh
+. "$here/staging-local-host.sh"
 
 keep=0
 case ${1:-} in
@@ -74,6 +88,7 @@ step_no=0
 cleanup() {
     local rc=$?
     set +e
+    host_cleanup
     nginx_stop "$T/nginx-state" 2>/dev/null
     pool_stop "$T/pool-state" 2>/dev/null
     if [ "$cognito_started" = 1 ]; then
@@ -225,7 +240,7 @@ start_secrets() {
     local i
     echo '{}' >"$T/secrets.json"
     chmod 0600 "$T/secrets.json"
-    "$NODE" "$EASYSKS_ROOT/tests/deploy/secretsmanager-stub.mjs" "$T/secrets.json" "$T/sm.port" \
+    "$NODE" "$EASYSKS_ROOT/tests/deploy/aws-stub.mjs" "$T/secrets.json" "$T/sm.port" \
         >"$T/logs/secretsmanager.log" 2>&1 &
     sm_pid=$!
     save sm_pid
@@ -262,32 +277,33 @@ do_database() {
 do_host_config() {
     local run
     run=$(readlink -f "$T/pg")/run
-    # The secrets the hosts know by ARN (what terraform's secret_arns gives).
-    {
-        for n in DATABASE_URL DB_MASTER_SECRET STRIPE_API_KEY STRIPE_WEBHOOK_SECRETS TLS_CERT_PEM TLS_KEY_PEM; do
-            echo "$n=$(arn "$n")"
-        done
-    } >"$H/etc/easysks/secrets.env"
+    # The secrets the hosts know by ARN, as cloud-init writes them: the pool's
+    # (terraform's secret_arns) and the migration unit's.
+    for n in DATABASE_URL STRIPE_API_KEY STRIPE_WEBHOOK_SECRETS; do
+        echo "$n=$(arn "$n")"
+    done >"$H/etc/easysks/secrets.env"
+    printf 'DB_MASTER_SECRET=%s\nDATABASE_URL=%s\n' "$(arn DB_MASTER_SECRET)" "$(arn DATABASE_URL)" \
+        >"$H/etc/easysks/migrate-secrets.env"
     # The same URI shape as on AWS (user@host/db), here with the socket
     # directory as host= so the migrator's owner URI can be composed from it.
     set_secret DATABASE_URL "postgresql://easysks_web@localhost/easysks?host=$run&connect_timeout=5"
     set_secret DB_MASTER_SECRET '{"username":"easysks_owner","password":"unused-locally"}'
     set_secret STRIPE_API_KEY __no_value__ # declared, no value yet: optional, skipped
     set_secret STRIPE_WEBHOOK_SECRETS "whsec_staging_local_one"
-    make_cert "$T/tls"
-    set_secret TLS_CERT_PEM "$(cat "$T/tls/cert.pem")"
-    set_secret TLS_KEY_PEM "$(cat "$T/tls/key.pem")"
+    make_cert "$T/tls" # stands in for the RDS CA bundle on the booted host
 }
 
 do_migrate() {
     local sec=$H/run/easysks-migrate/secrets
-    AWS_ENDPOINT_URL=$SM "$REL/bin/easysks-fetch-secrets" --env-file "$H/etc/easysks/secrets.env" \
+    AWS_ENDPOINT_URL=$SM "$REL/bin/easysks-fetch-secrets" --env-file "$H/etc/easysks/migrate-secrets.env" \
         --dest "$sec" --only MIGRATE_DATABASE_URL,DB_MASTER_SECRET,DATABASE_URL \
         --optional MIGRATE_DATABASE_URL,DB_MASTER_SECRET
+    # Schema, then the application's login role from DATABASE_URL.
     "$REL/bin/easysks-run-migrations" --release "$REL" --secrets "$sec"
+    psql "$(pg_url "$T/pg" easysks_owner)" -tAc \
+        "SELECT pg_has_role('easysks_web', 'easysks_app', 'member') AND rolcanlogin FROM pg_roles WHERE rolname = 'easysks_web'" | grep -qx t
     # Again: nothing to do, and the advisory lock is released.
     "$REL/bin/easysks-run-migrations" --release "$REL" --secrets "$sec"
-    pg_setup_app_role "$T/pg"
 }
 
 do_cognito() {
@@ -360,7 +376,6 @@ ENV
 fetch_app_secrets() {
     AWS_ENDPOINT_URL=$SM "$REL/bin/easysks-fetch-secrets" --env-file "$H/etc/easysks/secrets.env" \
         --dest "$H/run/easysks/secrets" --env-out "$H/run/easysks/secret-files.env" \
-        --except MIGRATE_DATABASE_URL,DB_MASTER_SECRET,TLS_CERT_PEM,TLS_KEY_PEM \
         --optional STRIPE_API_KEY,STRIPE_WEBHOOK_SECRETS,OPENAI_API_KEY
 }
 
@@ -387,8 +402,7 @@ do_nginx() {
     HTTP_PORT=$(free_port)
     save HTTPS_PORT HTTP_PORT
     mkdir -p "$state/log" "$H/run/easysks-nginx"
-    AWS_ENDPOINT_URL=$SM "$REL/bin/easysks-tls" --env-file "$H/etc/easysks/secrets.env" "$H/run/easysks-nginx/tls"
-    cmp "$H/run/easysks-nginx/tls/cert.pem" "$T/tls/cert.pem"
+    "$REL/bin/easysks-tls" "$H/run/easysks-nginx/tls"
     local status_port
     status_port=$(free_port)
     (
@@ -407,11 +421,11 @@ do_nginx() {
     # lib.sh's nginx_stop looks for the pid here.
     wait_for 10 "nginx pid" test -s "$H/run/easysks-nginx/nginx.pid"
     ln -sf "$H/run/easysks-nginx/nginx.pid" "$state/nginx/run/nginx.pid"
-    wait_for 10 "nginx" curl -sf --cacert "$T/tls/cert.pem" "https://localhost:$HTTPS_PORT/health"
+    wait_for 10 "nginx" curl -sf --cacert "$H/run/easysks-nginx/tls/cert.pem" "https://localhost:$HTTPS_PORT/health"
 }
 
 run_smoke() {
-    SMOKE_CA_FILE=$T/tls/cert.pem SMOKE_HTTP_URL=http://localhost:$HTTP_PORT \
+    SMOKE_CA_FILE=$H/run/easysks-nginx/tls/cert.pem SMOKE_HTTP_URL=http://localhost:$HTTP_PORT \
         SMOKE_COGNITO_ENDPOINT=http://127.0.0.1:$COGNITO_PORT/ SMOKE_CLIENT_ID=$CLIENT_ID \
         SMOKE_USERNAME=$SMOKE_USER SMOKE_PASSWORD=$SMOKE_PASS SMOKE_CERT_MIN_DAYS=14 \
         "$here/smoke.sh" "https://localhost:$HTTPS_PORT"
@@ -428,7 +442,7 @@ do_rotate_reload() {
     pid=$(cat "$T/pool-state/run/pool.pid")
     kill -HUP "$pid"
     for ((i = 0; i < 20; i++)); do
-        curl -sf --cacert "$T/tls/cert.pem" "https://localhost:$HTTPS_PORT/api/health" >/dev/null
+        curl -sf --cacert "$H/run/easysks-nginx/tls/cert.pem" "https://localhost:$HTTPS_PORT/api/health" >/dev/null
         sleep 0.1
     done
     kill -0 "$pid"
@@ -448,7 +462,7 @@ step "migrate: release migrations applied with the master secret (twice: idempot
 step "cognito: cognito-local pool, client and smoke user" do_cognito
 step "pool: release binary running with NAME_FILE secrets, socket 0660 www-data" do_pool
 step "frontend: synced from S3 into the web root" do_frontend
-step "nginx: rendered from the release, certificate from secrets, started" do_nginx
+step "nginx: rendered from the release, host certificate made by easysks-tls, started" do_nginx
 
 smoke_out=$T/logs/smoke.out
 run_smoke >"$smoke_out" 2>&1 || true
@@ -465,6 +479,33 @@ if ! grep -q '^ok - \|^not ok - ' "$smoke_out"; then
 fi
 
 check "reload: webhook secret rotated, pool reloaded (HUP) and still serving" do_rotate_reload
+check "lock: roll.sh sets the release of an empty group under the deploy lock; a held lock refuses it; --break-lock" do_lock
+
+if why=$(host_can_boot); then
+    if run_step "boot: container booted with systemd (nspawn on an overlay of this machine)" 30 do_boot &&
+        run_step "cloud-init: template-rendered user data through init and config stages without errors (users, files, runcmd)" 30 do_cloud_init &&
+        run_step "bootstrap: runcmd via scripts_user: agents installed from .deb, release from S3, units started" 40 do_scripts_user; then
+        check "bootstrap: lifecycle hook completed once, with CONTINUE, after /api/health answered 200" check_lifecycle
+        check "systemd: SSM agent, IMDS guard, pool and nginx active; pool as easysks with 0400 secrets, no master secret" check_services
+        check "host: /api/health answers 200 through the booted host's nginx" check_host_readiness
+        check "reload: systemctl reload keeps the socket reachable; reload-or-restart starts a stopped pool" check_reload
+        check "migrate: migrate.sh's remote commands under sh (dash) start easysks-migrate@VERSION as easysks-migrate" check_migrate_sh sh
+        check "migrate: the same commands under bash" check_migrate_sh bash
+        check "recovery: the pool started without DATABASE_URL comes back by itself once it has a value" check_recovery
+        check "bootstrap: a host whose release parameter holds no release abandons its launch" check_abandon
+        check "imds: the service users cannot reach 169.254.169.254, root can (rule in a private netns)" check_imds
+    else
+        tail -n 40 "$T/logs/nspawn.log" 2>/dev/null | sed 's/^/#   nspawn: /'
+        hx tail -n 25 /var/log/cloud-init-output.log 2>/dev/null | sed 's/^/#   cloud-init-output: /'
+        hx journalctl -u easysks-fcgi -u easysks-nginx -u easysks-imds-guard --no-pager -n 30 2>/dev/null | sed 's/^/#   journal: /'
+        hx tail -n 10 /var/log/easysks/app.log 2>/dev/null | sed 's/^/#   app.log: /'
+        hx tail -n 3 /var/log/easysks/error.log 2>/dev/null | sed 's/^/#   nginx error.log: /'
+        hx ls -la /run/easysks 2>/dev/null | sed 's/^/#   \/run\/easysks: /'
+    fi
+else
+    echo "ok - boot: container booted with systemd # SKIP $why"
+    passed=$((passed + 1))
+fi
 check "logs: no secret value in any log or output" check_no_leaks
 if [ "$failed" -gt 0 ]; then
     for f in "$T/pool-state/log/pool.log" "$T/nginx-state/log/error.log"; do

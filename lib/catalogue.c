@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "file.h"
 #include "json.h"
 #include "text.h"
 
@@ -155,20 +156,30 @@ static void json_images(struct buf *b, const struct cat_image *im, int n)
     buf_putc(b, ']');
 }
 
-/* CardOut of the reference contract. */
+static const char *images_json(struct catalogue *c, const struct cat_image *im, int n,
+                               struct buf *b)
+{
+    buf_reset(b);
+    json_images(b, im, n);
+    return arena_strndup(&c->arena, buf_str(b), b->len);
+}
+
+/* CardOut of the reference contract, and its image lists on their own. */
 static void render_card(struct catalogue *c, struct cat_card *k, struct buf *b)
 {
+    k->front_images_json = images_json(c, k->front_images, k->n_front_images, b);
+    k->answer_images_json = images_json(c, k->answer_images, k->n_answer_images, b);
     buf_reset(b);
     buf_puts(b, "{\"card_id\":");
     buf_json_string(b, k->card_id);
     buf_puts(b, ",\"front\":{\"text\":");
     buf_json_string(b, k->front_text);
     buf_puts(b, ",\"images\":");
-    json_images(b, k->front_images, k->n_front_images);
+    buf_puts(b, k->front_images_json);
     buf_puts(b, "},\"answer\":{\"text\":");
     buf_json_string(b, k->answer_text);
     buf_puts(b, ",\"images\":");
-    json_images(b, k->answer_images, k->n_answer_images);
+    buf_puts(b, k->answer_images_json);
     buf_puts(b, "},\"short_answer\":[");
     for (int i = 0; i < k->n_short; i++) {
         if (i > 0)
@@ -260,31 +271,6 @@ static int finish(struct catalogue *c, struct err *e)
 }
 
 /* --- from the source files --------------------------------------------- */
-
-static char *read_file(const char *path, size_t *len, struct err *e)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t n;
-
-    if (f == NULL) {
-        err_set(e, 500, "catalogue_unreadable", "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    buf = malloc(SOURCE_MAX_BYTES + 1);
-    if (buf == NULL)
-        abort();
-    n = fread(buf, 1, SOURCE_MAX_BYTES + 1, f);
-    fclose(f);
-    if (n > SOURCE_MAX_BYTES) {
-        free(buf);
-        err_set(e, 500, "catalogue_invalid", "%s is larger than 16 MiB", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 static const char *str_field(const cJSON *o, const char *key)
 {
@@ -486,7 +472,7 @@ struct catalogue *catalogue_from_source(const char *dir, struct err *e)
         abort();
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        if ((text[i] = read_file(path, &len[i], e)) == NULL)
+        if ((text[i] = file_read(path, SOURCE_MAX_BYTES, &len[i], e)) == NULL)
             goto out;
         EVP_DigestUpdate(md, text[i], len[i]);
         if ((root[i] = cJSON_ParseWithLength(text[i], len[i])) == NULL) {

@@ -65,6 +65,7 @@ struct cat_card {
     int n_front_images, n_answer_images;
     const char *json; /* CardOut, rendered at load */
     size_t json_len;
+    const char *front_images_json, *answer_images_json; /* CardImageOut[], rendered at load */
 };
 
 struct cat_subquestion {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "log.h"
@@ -156,8 +157,31 @@ static int connect_by(struct db *db, long long deadline, struct err *e)
     return 0;
 }
 
+/* An idle connection has nothing to read: the pool never LISTENs, so bytes
+ * (the server's FATAL goodbye) or end-of-file mean the server closed it. */
+static int idle_socket_clean(struct db *db)
+{
+    char c;
+    int fd = PQsocket(db->conn);
+    ssize_t n;
+
+    if (fd < 0)
+        return 0;
+    n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 static int ensure_by(struct db *db, long long deadline, struct err *e)
 {
+    /* An idle connection the server closed meanwhile (a restart, a
+     * failover, an idle timeout) has its goodbye waiting in the socket:
+     * reading it (non-blocking) marks the connection bad, and it is
+     * replaced now instead of failing the request that would use it. */
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+        PQtransactionStatus(db->conn) == PQTRANS_IDLE && !idle_socket_clean(db)) {
+        log_info("database connection closed by the server while idle; reconnecting", NULL);
+        db_disconnect(db);
+    }
     if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
         return 0;
     if (db->conn != NULL)

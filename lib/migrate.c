@@ -8,6 +8,8 @@
 #include <time.h>
 #include <openssl/evp.h>
 
+#include "file.h"
+
 #define MIGRATION_MAX_BYTES (8 * 1024 * 1024)
 
 static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -30,31 +32,6 @@ void migrate_sha256_hex(const void *buf, size_t len, char out[65])
         out[2 * i + 1] = hex[md[i] & 0xf];
     }
     out[64] = '\0';
-}
-
-static char *read_file(const char *path, size_t *len, struct err *e)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    size_t n;
-
-    if (f == NULL) {
-        err_set(e, 500, "migration_unreadable", "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    buf = malloc(MIGRATION_MAX_BYTES + 1);
-    if (buf == NULL)
-        abort();
-    n = fread(buf, 1, MIGRATION_MAX_BYTES + 1, f);
-    fclose(f);
-    if (n > MIGRATION_MAX_BYTES) {
-        free(buf);
-        err_set(e, 500, "migration_too_large", "%s is larger than 8 MiB", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 static int by_version(const void *a, const void *b)
@@ -104,7 +81,7 @@ int migrate_scan(const char *dir, struct migration_set *set, struct err *e)
             migrate_set_cleanup(set);
             return err_set(e, 500, "migration_name", "migration path too long: %s/%s", dir, n);
         }
-        body = read_file(m->path, &blen, e);
+        body = file_read(m->path, MIGRATION_MAX_BYTES, &blen, e);
         if (body == NULL) {
             closedir(d);
             migrate_set_cleanup(set);
@@ -429,7 +406,7 @@ static int apply_one(PGconn *conn, const struct migration *m, FILE *out, struct 
     const char *params[4];
     PGresult *r;
 
-    body = read_file(m->path, &blen, e);
+    body = file_read(m->path, MIGRATION_MAX_BYTES, &blen, e);
     if (body == NULL)
         return -1;
     /* Re-check the bytes we are about to run are the bytes we scanned. */

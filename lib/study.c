@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "buf.h"
+#include "pgarr.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -208,74 +209,6 @@ static const struct db_stmt apply_write = {
                                                                     "+ (SELECT count(*) FROM ins), "
                                                                     "(SELECT count(*) FROM days)"};
 
-/* Text array literals for the statements above: ids are [a-z0-9_-],
- * numbers are printed exactly (%.17g round-trips a double). */
-struct arr {
-    struct buf b;
-};
-
-static void arr_begin(struct arr *x)
-{
-    buf_init(&x->b);
-    buf_putc(&x->b, '{');
-}
-
-static void arr_sep(struct arr *x)
-{
-    if (x->b.len > 1)
-        buf_putc(&x->b, ',');
-}
-
-static void arr_str(struct arr *x, const char *s)
-{
-    arr_sep(x);
-    buf_puts(&x->b, s);
-}
-
-static void arr_int(struct arr *x, long long v)
-{
-    arr_sep(x);
-    buf_printf(&x->b, "%lld", v);
-}
-
-static void arr_dbl(struct arr *x, double v)
-{
-    arr_sep(x);
-    buf_printf(&x->b, "%.17g", v);
-}
-
-static void arr_null(struct arr *x)
-{
-    arr_sep(x);
-    buf_puts(&x->b, "NULL");
-}
-
-static const char *arr_end(struct arr *x, struct arena *a)
-{
-    buf_putc(&x->b, '}');
-    const char *s = arena_strndup(a, buf_str(&x->b), x->b.len);
-    buf_cleanup(&x->b);
-    return s;
-}
-
-static void make_uuid(char out[37])
-{
-    unsigned char r[16];
-    static const char hex[] = "0123456789abcdef";
-
-    if (RAND_bytes(r, sizeof(r)) != 1)
-        abort();
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    for (int i = 0, o = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[r[i] >> 4];
-        out[o++] = hex[r[i] & 15];
-    }
-    out[36] = '\0';
-}
-
 /* Per distinct card of a batch: its state as read, and as it evolves. */
 struct slot {
     const struct cat_card *card;
@@ -317,7 +250,7 @@ static int prepare(const struct catalogue *cat, struct study_batch *b, struct pl
     for (int i = 0; i < b->n; i++) {
         struct study_review *rv = &b->reviews[i];
         if (rv->review_id[0] == '\0')
-            make_uuid(rv->review_id);
+            timefmt_uuid_v4(rv->review_id);
         p->dup_of[i] = -1;
         for (int j = 0; j < i; j++) {
             if (strcmp(b->reviews[j].review_id, rv->review_id) != 0)
@@ -340,19 +273,19 @@ static int prepare(const struct catalogue *cat, struct study_batch *b, struct pl
 static int read_batch(struct db *db, const struct catalogue *cat, const char *user_id,
                       struct study_batch *b, struct plan *p, struct arena *a, struct err *e)
 {
-    struct arr cards, ids;
+    struct pgarr cards, ids;
     const char *params[3];
     PGresult *r;
 
-    arr_begin(&cards);
-    arr_begin(&ids);
+    pgarr_begin(&cards);
+    pgarr_begin(&ids);
     for (int i = 0; i < p->nslots; i++)
-        arr_str(&cards, p->slots[i].card->card_id);
+        pgarr_text(&cards, p->slots[i].card->card_id);
     for (int i = 0; i < b->n; i++)
-        arr_str(&ids, b->reviews[i].review_id);
+        pgarr_text(&ids, b->reviews[i].review_id);
     params[0] = user_id;
-    params[1] = arr_end(&cards, a);
-    params[2] = arr_end(&ids, a);
+    params[1] = pgarr_end(&cards, a);
+    params[2] = pgarr_end(&ids, a);
     r = db_query(db, &apply_read, 3, params, 0, e);
     if (r == NULL)
         return -1;
@@ -445,67 +378,67 @@ static int schedule(struct study_batch *b, struct plan *p, struct err *e)
     return 0;
 }
 
-static void arr_time(struct arr *x, int has, long long us)
+static void arr_time(struct pgarr *x, int has, long long us)
 {
     if (has)
-        arr_int(x, us);
+        pgarr_int(x, us);
     else
-        arr_null(x);
+        pgarr_null(x);
 }
 
 /* Write what schedule() decided. 1 written, 0 the gate closed (retry), -1. */
 static int write_batch(struct db *db, const char *user_id, struct plan *p, struct arena *a,
                        struct err *e)
 {
-    struct arr l[15], c[11];
+    struct pgarr l[15], c[11];
     const char *params[27];
     PGresult *r;
     int written;
 
     for (int i = 0; i < 15; i++)
-        arr_begin(&l[i]);
+        pgarr_begin(&l[i]);
     for (int i = 0; i < 11; i++)
-        arr_begin(&c[i]);
+        pgarr_begin(&c[i]);
     for (int i = 0; i < p->norder; i++) {
         const struct study_review *rv = p->order[i];
         const struct fsrs_review_log *log = &p->logs[i];
-        arr_str(&l[0], rv->review_id);
-        arr_str(&l[1], rv->card->card_id);
-        arr_int(&l[2], rv->rating);
-        arr_int(&l[3], rv->reviewed_us);
-        arr_str(&l[4], rv->status == STUDY_APPLIED ? "t" : "f");
-        arr_int(&l[5], log->state);
-        arr_int(&l[6], log->elapsed_days);
-        arr_int(&l[7], log->scheduled_days);
-        arr_int(&l[8], rv->after.state);
-        arr_dbl(&l[9], rv->after.stability);
-        arr_dbl(&l[10], rv->after.difficulty);
-        arr_int(&l[11], rv->after.reps);
-        arr_int(&l[12], rv->after.lapses);
-        arr_int(&l[13], rv->after.due_us);
+        pgarr_text(&l[0], rv->review_id);
+        pgarr_text(&l[1], rv->card->card_id);
+        pgarr_int(&l[2], rv->rating);
+        pgarr_int(&l[3], rv->reviewed_us);
+        pgarr_bool(&l[4], rv->status == STUDY_APPLIED);
+        pgarr_int(&l[5], log->state);
+        pgarr_int(&l[6], log->elapsed_days);
+        pgarr_int(&l[7], log->scheduled_days);
+        pgarr_int(&l[8], rv->after.state);
+        pgarr_double(&l[9], rv->after.stability);
+        pgarr_double(&l[10], rv->after.difficulty);
+        pgarr_int(&l[11], rv->after.reps);
+        pgarr_int(&l[12], rv->after.lapses);
+        pgarr_int(&l[13], rv->after.due_us);
         arr_time(&l[14], rv->after.has_last_review, rv->after.last_review_us);
     }
     for (int i = 0; i < p->nslots; i++) {
         const struct slot *s = &p->slots[i];
         if (!s->touched)
             continue;
-        arr_str(&c[0], s->card->card_id);
-        arr_int(&c[1], s->has_row ? s->read.reps : -1);
-        arr_int(&c[2], s->now.state);
-        arr_dbl(&c[3], s->now.stability);
-        arr_dbl(&c[4], s->now.difficulty);
-        arr_int(&c[5], s->now.elapsed_days);
-        arr_int(&c[6], s->now.scheduled_days);
-        arr_int(&c[7], s->now.reps);
-        arr_int(&c[8], s->now.lapses);
-        arr_int(&c[9], s->now.due_us);
+        pgarr_text(&c[0], s->card->card_id);
+        pgarr_int(&c[1], s->has_row ? s->read.reps : -1);
+        pgarr_int(&c[2], s->now.state);
+        pgarr_double(&c[3], s->now.stability);
+        pgarr_double(&c[4], s->now.difficulty);
+        pgarr_int(&c[5], s->now.elapsed_days);
+        pgarr_int(&c[6], s->now.scheduled_days);
+        pgarr_int(&c[7], s->now.reps);
+        pgarr_int(&c[8], s->now.lapses);
+        pgarr_int(&c[9], s->now.due_us);
         arr_time(&c[10], s->now.has_last_review, s->now.last_review_us);
     }
     params[0] = user_id;
     for (int i = 0; i < 15; i++)
-        params[1 + i] = arr_end(&l[i], a);
+        params[1 + i] = pgarr_end(&l[i], a);
     for (int i = 0; i < 11; i++)
-        params[16 + i] = arr_end(&c[i], a);
+        params[16 + i] = pgarr_end(&c[i], a);
     r = db_query(db, &apply_write, 27, params, 0, e);
     if (r == NULL)
         return -1;
@@ -644,48 +577,46 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
 
 /* --- dashboard ---------------------------------------------------------- */
 
-/* Kinds: 0 one summary row, 1 new cards available today, 2 every scheduled
- * card (due flag, and what readiness needs). */
+/* Kinds: 0 one summary row (reviews today, streak, now, the readiness
+ * instant and date, new cards still allowed today), 2 every scheduled card
+ * (due flag, and what readiness needs). The new cards themselves are the
+ * first unseen ones in catalogue order: worked out in C from the rows. */
+// clang-format off
 static const struct db_stmt dashboard_sql = {
     "study_dashboard",
     "WITH " SETTINGS_CTE ", " INTRO_CTE ","
     " today AS (SELECT (now() AT TIME ZONE st.tz)::date AS d FROM st),"
-    " fresh AS (SELECT c.card_id FROM cards c WHERE " UNSEEN " ORDER BY c.position"
-    "  LIMIT (SELECT greatest(0, st.per_day - intro.n) FROM st, intro)),"
     " runs AS (SELECT day, day + (row_number() OVER (ORDER BY day DESC))::int AS grp"
     "  FROM review_days WHERE user_id = $1::bigint AND day <= (SELECT d FROM today)),"
     " streak AS (SELECT CASE WHEN max(day) >= (SELECT d FROM today) - 1 THEN count(*) ELSE 0 END"
     "  AS n FROM runs WHERE grp = (SELECT grp FROM runs ORDER BY day DESC LIMIT 1))"
     " SELECT 0, NULL::text, coalesce((SELECT reviews FROM review_days"
     "   WHERE user_id = $1::bigint AND day = today.d), 0)::int, (SELECT n FROM streak)::int,"
-    "  NULL::float8, NULL::float8, " US(
-        "now()") ","
-                 "  " US("greatest(now(), coalesce(st.exam_date, today.d)::timestamp AT TIME ZONE "
-                         "st.tz)") ","
-                                   "  coalesce(st.exam_date, today.d)::text FROM st, today"
-                                   " UNION ALL SELECT 1, card_id, NULL, NULL, NULL, NULL, NULL, "
-                                   "NULL, NULL FROM fresh"
-                                   " UNION ALL SELECT 2, cs.card_id, cs.state::int, (cs.due <= "
-                                   "now())::int, cs.stability,"
-                                   "  cs.difficulty, " US(
-                                       "cs.last_review") ", NULL, NULL"
-                                                         " FROM card_states cs WHERE cs.user_id = "
-                                                         "$1::bigint"};
+    "  NULL::float8, NULL::float8, " US("now()") ","
+    "  " US("greatest(now(), coalesce(st.exam_date, today.d)::timestamp AT TIME ZONE st.tz)") ","
+    "  coalesce(st.exam_date, today.d)::text, greatest(0, st.per_day - intro.n)::int"
+    "  FROM st, today, intro"
+    " UNION ALL SELECT 2, cs.card_id, cs.state::int, (cs.due <= now())::int, cs.stability,"
+    "  cs.difficulty, " US("cs.last_review") ", NULL, NULL, NULL"
+    " FROM card_states cs WHERE cs.user_id = $1::bigint"};
+// clang-format on
 
 int study_dashboard_load(struct db *db, const struct catalogue *cat, const char *user_id,
                          struct study_dashboard *out, struct err *e)
 {
     const char *params[1] = {user_id};
     struct fsrs_card *states;
+    unsigned char *seen;
     PGresult *r = db_query(db, &dashboard_sql, 1, params, 0, e);
-    int scheduled = 0, best = 0;
+    int scheduled = 0, best = 0, new_left = 0;
 
     if (r == NULL)
         return -1;
     memset(out, 0, sizeof(*out));
     out->recommended_topic = -1;
     states = calloc((size_t)cat->ncards, sizeof(*states)); /* NEW (0) unless read */
-    if (states == NULL)
+    seen = calloc((size_t)cat->ncards, 1);
+    if (states == NULL || seen == NULL)
         abort();
     for (int row = 0; row < PQntuples(r); row++) {
         int kind = atoi(PQgetvalue(r, row, 0));
@@ -695,15 +626,12 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
             out->streak_days = atoi(PQgetvalue(r, row, 3));
             out->readiness_at_us = strtoll(PQgetvalue(r, row, 7), NULL, 10);
             snprintf(out->exam_date, sizeof(out->exam_date), "%s", PQgetvalue(r, row, 8));
+            new_left = atoi(PQgetvalue(r, row, 9));
             continue;
         }
         if ((card = catalogue_card(cat, PQgetvalue(r, row, 1))) == NULL)
             continue;
-        if (kind == 1) {
-            out->new_available++;
-            out->due_by_topic[card->topic]++;
-            continue;
-        }
+        seen[card->position] = 1;
         scheduled++;
         if (atoi(PQgetvalue(r, row, 3)) == 1) {
             out->due_scheduled++;
@@ -716,6 +644,14 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
         states[card->position].last_review_us = strtoll(PQgetvalue(r, row, 6), NULL, 10);
     }
     PQclear(r);
+    /* The new cards the daily limit still allows: the first unseen ones in
+     * catalogue order, as the queue would offer them. */
+    for (int i = 0; i < cat->ncards && out->new_available < new_left; i++) {
+        if (!seen[i]) {
+            out->new_available++;
+            out->due_by_topic[cat->cards[i].topic]++;
+        }
+    }
 
     out->due_now = out->due_scheduled + out->new_available;
     out->available_cards = scheduled + out->new_available < STUDY_LIMIT_DEFAULT
@@ -735,5 +671,6 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
         out->mean_pass_probability += out->sheets[n].pass_probability / CATALOGUE_EXAM_SHEETS;
     }
     free(states);
+    free(seen);
     return 0;
 }

@@ -3,7 +3,9 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
+#include <openssl/rand.h>
 
 #define US_PER_S 1000000LL
 
@@ -139,4 +141,22 @@ int timefmt_uuid(const char *s, char *lower)
         lower[36] = '\0';
     }
     return 1;
+}
+
+void timefmt_uuid_v4(char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[16];
+
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        abort();
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    for (int i = 0, o = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 15];
+    }
+    out[36] = '\0';
 }

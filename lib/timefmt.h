@@ -28,4 +28,7 @@ int timefmt_parse_date(const char *s, int *y, int *m, int *d);
  * `lower` is not NULL it receives the lower-case form (37 bytes). */
 int timefmt_uuid(const char *s, char *lower);
 
+/* A random (version 4) UUID, lower-case, into out[37]. */
+void timefmt_uuid_v4(char out[37]);
+
 #endif

@@ -41,6 +41,17 @@ void render_study_card(struct buf *b, const struct study_card *s)
     buf_putc(b, '}');
 }
 
+void render_strings(struct buf *b, const char *const *items, int n)
+{
+    buf_putc(b, '[');
+    for (int i = 0; i < n; i++) {
+        if (i > 0)
+            buf_putc(b, ',');
+        buf_json_string(b, items[i]);
+    }
+    buf_putc(b, ']');
+}
+
 int render_send(struct request *r, int status)
 {
     request_send_body(r, status, "application/json", buf_str(&r->app->out), r->app->out.len, NULL);

@@ -19,6 +19,9 @@ void render_scheduling(struct buf *b, const struct fsrs_card *c);
 /* StudyCardOut: {"card": CardOut, "scheduling_info": ...}. */
 void render_study_card(struct buf *b, const struct study_card *s);
 
+/* A JSON array of strings. */
+void render_strings(struct buf *b, const char *const *items, int n);
+
 /* Send app->out as the 200 (or other) JSON response. */
 int render_send(struct request *r, int status);
 

@@ -17,6 +17,24 @@ const struct route api_routes[] = {
     {"GET", "/dashboard/summary", api_dashboard, 0, 0},
     {"GET", "/settings", api_settings_get, 0, 0},
     {"PUT", "/settings", api_settings_put, 0, 4096},
+    /* exam simulation: question sheets (the reference contract; starting needs premium) */
+    {"GET", "/exams", api_exams, 0, 0},
+    {"GET", "/exam-sessions", api_exam_history, 0, 0},
+    {"POST", "/exam-sessions", api_exam_start, ROUTE_PREMIUM, 4096},
+    {"GET", "/exam-sessions/{session_id}", api_exam_get, 0, 0},
+    {"DELETE", "/exam-sessions/{session_id}", api_exam_abandon, 0, 0},
+    {"PUT", "/exam-sessions/{session_id}/answers/{card_id}", api_exam_save, 0, 64 * 1024},
+    {"POST", "/exam-sessions/{session_id}/submit", api_exam_submit, 0, 4096},
+    {"GET", "/exam-sessions/{session_id}/result", api_exam_result, 0, 0},
+    /* chart tasks */
+    {"GET", "/navigation-exams", api_chart_exams, 0, 0},
+    {"GET", "/navigation-sessions", api_chart_history, 0, 0},
+    {"POST", "/navigation-sessions", api_chart_start, ROUTE_PREMIUM, 4096},
+    {"GET", "/navigation-sessions/{session_id}", api_chart_get, 0, 0},
+    {"DELETE", "/navigation-sessions/{session_id}", api_chart_abandon, 0, 0},
+    {"PUT", "/navigation-sessions/{session_id}/answers/{task_id}", api_chart_save, 0, 64 * 1024},
+    {"POST", "/navigation-sessions/{session_id}/submit", api_chart_submit, 0, 4096},
+    {"GET", "/navigation-sessions/{session_id}/result", api_chart_result, 0, 0},
     /* nginx auth_request target; authenticates itself, refuses non-subrequests */
     {"GET", "/_auth", api_auth_check, ROUTE_PUBLIC, 0},
     /* operators' scoreboard; only nginx's loopback status server reaches it */

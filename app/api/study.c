@@ -19,16 +19,6 @@
 
 #define ANSWER_MAX_CHARS 10000
 
-/* The catalogue or a 503 answered. */
-static const struct catalogue *catalogue_or_fail(struct request *r)
-{
-    struct err e = {0};
-    const struct catalogue *cat = app_catalogue(r->app, &e);
-    if (cat == NULL)
-        request_send_error(r, &e, NULL);
-    return cat;
-}
-
 int api_topics(struct request *r)
 {
     struct buf *b = &r->app->out;
@@ -47,7 +37,7 @@ int api_topics(struct request *r)
 
 int api_card(struct request *r)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     const struct cat_card *card;
 
     if (cat == NULL)
@@ -86,7 +76,7 @@ static int queue_params(struct request *r, int *topic, int *limit)
 
 static int queue(struct request *r, enum study_mode mode)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct study_queue q;
     struct err e = {0};
     struct buf *b = &r->app->out;
@@ -149,7 +139,7 @@ static int parse_review(const struct catalogue *cat, const cJSON *o, int batch,
 
 int api_study_review(struct request *r)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct study_review rv;
     struct study_batch batch = {0};
     struct study_card out;
@@ -183,7 +173,7 @@ fail:
 int api_study_reviews(struct request *r)
 {
     static const char *const status_names[] = {"applied", "duplicate", "logged_only"};
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct study_batch batch = {0};
     const cJSON *list, *it;
     struct err e = {0};
@@ -242,20 +232,9 @@ fail:
     return r->status;
 }
 
-static void string_list(struct buf *b, const char *const *items, int n)
-{
-    buf_putc(b, '[');
-    for (int i = 0; i < n; i++) {
-        if (i > 0)
-            buf_putc(b, ',');
-        buf_json_string(b, items[i]);
-    }
-    buf_putc(b, ']');
-}
-
 int api_study_evaluate(struct request *r)
 {
-    const struct catalogue *cat = catalogue_or_fail(r);
+    const struct catalogue *cat = app_catalogue_or_fail(r);
     const struct cat_card *card;
     const char *card_id, *answer;
     struct grade_study_result g;
@@ -290,9 +269,9 @@ int api_study_evaluate(struct request *r)
     buf_puts(b, ",\"reasoning_summary\":");
     buf_json_string(b, g.reasoning_summary);
     buf_puts(b, ",\"mistakes\":");
-    string_list(b, g.mistakes, g.nmistakes);
+    render_strings(b, g.mistakes, g.nmistakes);
     buf_puts(b, ",\"missing_points\":");
-    string_list(b, g.mistakes, g.nmistakes);
+    render_strings(b, g.mistakes, g.nmistakes);
     buf_puts(b, ",\"improved_answer_suggestion\":");
     buf_json_string(b, g.improved_answer_suggestion);
     buf_printf(b, ",\"suggested_rating\":%d,\"grader\":\"heuristic\"}", g.suggested_rating);

@@ -36,4 +36,8 @@ struct app {
  * 503 from the database, 503 catalogue_missing before the seed ran. */
 const struct catalogue *app_catalogue(struct app *app, struct err *e);
 
+struct request;
+/* The same for a handler: on failure the 503 has been answered. */
+const struct catalogue *app_catalogue_or_fail(struct request *r);
+
 #endif

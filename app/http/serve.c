@@ -50,6 +50,15 @@ const struct catalogue *app_catalogue(struct app *app, struct err *e)
     return app->cat;
 }
 
+const struct catalogue *app_catalogue_or_fail(struct request *r)
+{
+    struct err e = {0};
+    const struct catalogue *cat = app_catalogue(r->app, &e);
+    if (cat == NULL)
+        request_send_error(r, &e, NULL);
+    return cat;
+}
+
 void app_free(struct app *app)
 {
     if (app == NULL)

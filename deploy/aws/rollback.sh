@@ -5,7 +5,9 @@
 #                          [--min-healthy 100] [--timeout 3600] [--endpoint-url URL]
 #
 # VERSION defaults to /easysks/<env>/previous_release_version (recorded by
-# roll.sh). Cancels a running instance refresh, sets
+# roll.sh). Takes the environment's deploy lock (a roll still holding it
+# must be stopped first, or the lock broken: deploy.sh --break-lock).
+# Cancels a running instance refresh, sets
 # /easysks/<env>/release_version, and replaces the hosts with a new refresh.
 # Schema: migrations are expand-only before a release and contract a release
 # later, so the previous release runs on the current schema; never roll back
@@ -38,6 +40,9 @@ check_env "$env"
 [ -n "$to" ] || to=$(ssm_get "$(param_previous "$env")")
 [ -n "$to" ] || die "no --to VERSION and no $(param_previous "$env")"
 check_version "$to"
+
+lock_acquire "$env" "rollback to $to"
+trap lock_release EXIT
 
 current=$(ssm_get "$(param_release "$env")")
 say "rolling $asg back from ${current:-?} to $to"

@@ -11,8 +11,8 @@
 # Prints the release directory. An already installed version is re-verified,
 # not downloaded again.
 #
-# cloud-init embeds a copy of this script (deploy/cloud-init/user-data.yaml.tftpl)
-# to install the first release; tests/deploy/check.sh keeps the two identical.
+# Terraform embeds this file in the user data (deploy/cloud-init/user-data.yaml.tftpl)
+# so the bootstrap can install the first release; the release ships it too.
 set -euo pipefail
 
 bucket=

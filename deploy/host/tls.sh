@@ -1,52 +1,40 @@
 #!/usr/bin/env bash
-# Put nginx's certificate and key in place before nginx starts or reloads.
+# Put nginx's certificate for the load balancer leg in place before nginx
+# starts or reloads.
 #
-#   easysks-tls [--env-file FILE] DIR
+#   easysks-tls [--days N] DIR
 #
-# The certificate chain and key live in Secrets Manager as TLS_CERT_PEM and
-# TLS_KEY_PEM (their ARNs in /etc/easysks/secrets.env, like every secret):
-# they are fetched into DIR/cert.pem and DIR/key.pem (0400, root) and checked
-# to belong together and not to be expired. Without them (a new environment
-# whose certificate is not uploaded yet) a self-signed certificate is made so
-# the load balancer's health check passes, with a loud warning: browsers will
-# refuse it. EASYSKS_TLS_REQUIRE=1 turns that fallback into a failure.
+# Browsers never see this certificate: the network load balancer terminates
+# TLS with the ACM certificate of the public host name and opens a second TLS
+# connection to nginx, without verifying nginx's certificate (AWS documents
+# that targets may use self-signed ones). So each host makes its own: a
+# self-signed certificate for the instance's host name in DIR/cert.pem and
+# DIR/key.pem (0400), kept across restarts and renewed when it expires within
+# 30 days. Nothing is fetched, so nginx never depends on a secret having a
+# value: the failure that kept nginx down on a new environment (an empty
+# certificate secret) cannot happen.
 set -euo pipefail
 set +x
 
-env_file=/etc/easysks/secrets.env
-if [ "${1:-}" = --env-file ]; then
-    env_file=${2:?}
+days=825
+if [ "${1:-}" = --days ]; then
+    days=${2:?}
     shift 2
 fi
-dir=${1:?usage: easysks-tls [--env-file FILE] DIR}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+dir=${1:?usage: easysks-tls [--days N] DIR}
 
 umask 077
 mkdir -p "$dir"
-if grep -q '^TLS_CERT_PEM=' "$env_file" 2>/dev/null && grep -q '^TLS_KEY_PEM=' "$env_file"; then
-    "$here/easysks-fetch-secrets" --env-file "$env_file" --dest "$dir/.fetch" --only TLS_CERT_PEM,TLS_KEY_PEM
-    cert_pub=$(openssl x509 -in "$dir/.fetch/TLS_CERT_PEM" -noout -pubkey)
-    key_pub=$(openssl pkey -in "$dir/.fetch/TLS_KEY_PEM" -pubout)
-    if [ "$cert_pub" != "$key_pub" ]; then
-        echo "easysks-tls: TLS_CERT_PEM and TLS_KEY_PEM do not belong together" >&2
-        exit 1
-    fi
-    if ! openssl x509 -in "$dir/.fetch/TLS_CERT_PEM" -noout -checkend 0 >/dev/null; then
-        echo "easysks-tls: TLS_CERT_PEM has expired" >&2
-        exit 1
-    fi
-    mv -f "$dir/.fetch/TLS_CERT_PEM" "$dir/cert.pem"
-    mv -f "$dir/.fetch/TLS_KEY_PEM" "$dir/key.pem"
-    rm -rf "$dir/.fetch"
-    echo "easysks-tls: certificate $(openssl x509 -in "$dir/cert.pem" -noout -subject -enddate | tr '\n' ' ')" >&2
-elif [ "${EASYSKS_TLS_REQUIRE:-0}" = 1 ]; then
-    echo "easysks-tls: TLS_CERT_PEM/TLS_KEY_PEM are not in $env_file (EASYSKS_TLS_REQUIRE=1)" >&2
-    exit 1
+if [ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] &&
+    openssl x509 -in "$dir/cert.pem" -noout -checkend $((30 * 86400)) >/dev/null 2>&1; then
+    echo "easysks-tls: keeping $(openssl x509 -in "$dir/cert.pem" -noout -subject -enddate | tr '\n' ' ')" >&2
 else
-    if [ ! -s "$dir/cert.pem" ] || [ ! -s "$dir/key.pem" ]; then
-        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$(hostname -f 2>/dev/null || hostname)" \
-            -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
-    fi
-    echo "easysks-tls: WARNING: no TLS_CERT_PEM/TLS_KEY_PEM secret; serving a self-signed certificate" >&2
+    name=$(hostname -f 2>/dev/null || hostname)
+    openssl req -x509 -newkey rsa:2048 -nodes -days "$days" -subj "/CN=$name" \
+        -addext "subjectAltName=DNS:$name,DNS:localhost,IP:127.0.0.1" \
+        -keyout "$dir/.key.pem" -out "$dir/.cert.pem" 2>/dev/null
+    mv -f "$dir/.key.pem" "$dir/key.pem"
+    mv -f "$dir/.cert.pem" "$dir/cert.pem"
+    echo "easysks-tls: made a host certificate for $name (the load balancer leg; the public one is ACM's)" >&2
 fi
 chmod 0400 "$dir/cert.pem" "$dir/key.pem"

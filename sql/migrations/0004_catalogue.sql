@@ -31,6 +31,10 @@ CREATE TABLE cards (
     UNIQUE (topic, question_number)
 );
 
+-- New cards in catalogue order: an ordered index-only scan that stops at the
+-- queue's limit, probing each learner's card_states by primary key.
+CREATE INDEX cards_order ON cards (position) INCLUDE (card_id, topic) WHERE NOT retired;
+
 CREATE TABLE navigation_tasks (
     task_id       text PRIMARY KEY CHECK (task_id ~ '^nav_[0-9]+_[0-9]+$'),
     sheet_number  integer NOT NULL CHECK (sheet_number BETWEEN 1 AND 10),

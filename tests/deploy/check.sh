@@ -35,19 +35,19 @@ t() {
     if "$@" >"$T/out" 2>&1; then ok "$name"; else not_ok "$name" "$T/out"; fi
 }
 
-scripts=(deploy/dist.sh deploy/smoke.sh deploy/staging-local.sh deploy/host/*.sh deploy/aws/*.sh tests/deploy/check.sh)
+scripts=(deploy/dist.sh deploy/smoke.sh deploy/staging-local.sh deploy/staging-local-host.sh deploy/host/*.sh deploy/aws/*.sh tests/deploy/check.sh)
 for s in "${scripts[@]}"; do
     t "shellcheck $s" shellcheck -x "$s"
 done
 bad=()
 for s in "${scripts[@]}"; do
-    [ "$s" != deploy/aws/common.sh ] || continue # sourced, inherits the caller's mode
+    case $s in deploy/aws/common.sh | deploy/staging-local-host.sh) continue ;; esac # sourced: the caller's mode
     head -n1 "$s" | grep -q '^#!/usr/bin/env bash$' || bad+=("$s: shebang")
     grep -Eq '^set -(eu|u)o pipefail' "$s" || bad+=("$s: set -euo pipefail")
 done
 if [ ${#bad[@]} -eq 0 ]; then ok "every deploy script has a bash shebang and strict mode"; else
     printf '%s\n' "${bad[@]}" >"$T/out"; not_ok "every deploy script has a bash shebang and strict mode" "$T/out"; fi
-t "node --check on the test tools" bash -c 'node --check tests/deploy/render-tftpl.mjs && node --check tests/deploy/secretsmanager-stub.mjs'
+t "node --check on the test tools" bash -c 'node --check tests/deploy/render-tftpl.mjs && node --check tests/deploy/aws-stub.mjs'
 
 # --- systemd units -------------------------------------------------------------
 vr=$T/root
@@ -83,35 +83,135 @@ t "easysks-fcgi.service: graceful stop outlasts EASYSKS_GRACEFUL_TIMEOUT (30 s)"
     '[ "$(sed -n "s/^TimeoutStopSec=//p" deploy/systemd/easysks-fcgi.service)" -gt 30 ]'
 t "easysks-fcgi.service: no restart loop on a configuration error (78)" \
     grep -qx 'RestartPreventExitStatus=78' deploy/systemd/easysks-fcgi.service
+# Issue 14, blocker 4: a unit that failed while a secret had no value yet must
+# come back by itself once the value is put (a start limit would leave it
+# failed for good, and `reload` does nothing on an inactive unit).
+for u in easysks-fcgi easysks-nginx; do
+    t "$u.service: retried forever (Restart=always, StartLimitIntervalSec=0)" bash -c \
+        "grep -qx 'Restart=always' deploy/systemd/$u.service && grep -qx 'StartLimitIntervalSec=0' deploy/systemd/$u.service"
+done
+# Secrets are fetched as root ("+"), into directories of the service user;
+# the service users cannot reach the instance metadata service.
+t "secret fetches run as root, the services as their own users" bash -c \
+    "grep -q '^ExecStartPre=+/opt/easysks/current/bin/easysks-fetch-secrets --owner easysks ' deploy/systemd/easysks-fcgi.service &&
+     grep -q '^ExecStartPre=+.*easysks-fetch-secrets --env-file /etc/easysks/migrate-secrets.env --owner easysks-migrate ' deploy/systemd/easysks-migrate@.service &&
+     grep -qx 'User=easysks' deploy/systemd/easysks-fcgi.service && grep -qx 'User=easysks-migrate' deploy/systemd/easysks-migrate@.service"
+t "the pool, nginx and the migrator require the IMDS guard" bash -c \
+    'for u in easysks-fcgi easysks-nginx easysks-migrate@; do grep -q "^Requires=.*easysks-imds-guard.service" deploy/systemd/$u.service || exit 1; done'
+t "the IMDS guard blocks easysks, easysks-migrate and www-data" \
+    grep -q 'meta skuid { "easysks", "easysks-migrate", "www-data" } ip daddr 169.254.169.254' deploy/systemd/easysks-imds.nft
+
+# --- TLS (issue 14, blocker 3): nothing to fetch, nothing to fail ------------------
+tls_fresh() {
+    deploy/host/tls.sh "$T/tls" 2>/dev/null &&
+        openssl x509 -in "$T/tls/cert.pem" -noout -checkend 86400 >/dev/null &&
+        [ "$(stat -c %a "$T/tls/key.pem")" = 400 ] &&
+        ! grep -q 'secretsmanager\|fetch-secrets' deploy/host/tls.sh
+}
+tls_kept() {
+    local a
+    a=$(sha256sum <"$T/tls/cert.pem")
+    deploy/host/tls.sh "$T/tls" 2>/dev/null && [ "$a" = "$(sha256sum <"$T/tls/cert.pem")" ]
+}
+t "easysks-tls makes the host certificate without any secret" tls_fresh
+t "easysks-tls keeps a valid certificate across restarts" tls_kept
+t "no TLS secret anywhere (the public certificate is ACM's)" bash -c \
+    "! grep -rn 'TLS_CERT_PEM\|TLS_KEY_PEM\|tls-cert-pem' deploy/systemd deploy/host deploy/cloud-init terraform"
+
+# --- migrate.sh's remote commands (issue 14, blocker 2) ----------------------------
+# AWS-RunShellScript runs them with /bin/sh (dash): they must parse there and
+# hand the script to bash; deploy/staging-local.sh runs them for real under
+# sh and bash on a booted host.
+remote_commands_posix() {
+    local c=$T/migrate-commands.sh
+    deploy/aws/migrate.sh --print-commands --version v1.2.3 --timeout 600 >"$c" || return 1
+    dash -n "$c" &&
+        grep -qx '/bin/bash "$script" v1.2.3 600' "$c" &&
+        ! sed "/<<'EASYSKS_REMOTE'/,/^EASYSKS_REMOTE\$/d" "$c" | grep -q pipefail
+}
+t "migrate.sh --print-commands: POSIX sh (dash -n) that runs the script with /bin/bash" remote_commands_posix
+
+# admin.sh: what an operator types reaches easysks-admin as arguments,
+# never as shell: decode the encoded arguments the way the host script does.
+admin_commands_safe() {
+    local c=$T/admin-commands.sh evil='x"; touch /tmp/pwned-$$; echo "' got
+    EASYSKS_OPERATOR=ops deploy/aws/admin.sh --print-commands -- grant-premium --sub abc \
+        --until 2027-01-31 --reason "$evil" >"$c" || return 1
+    dash -n "$c" || return 1
+    got=$(sed -n 's|^/bin/bash "$script" ||p' "$c")
+    [[ $got =~ ^[A-Za-z0-9+/=]+$ ]] || return 1
+    mapfile -d '' argv < <(printf %s "$got" | base64 -d)
+    [ "${argv[0]}" = ops ] && [ "${argv[1]}" = grant-premium ] && [ "${argv[7]}" = "$evil" ] &&
+        [ ! -e "/tmp/pwned-$$" ]
+}
+t "admin.sh --print-commands: POSIX sh; arguments arrive intact, base64-encoded" admin_commands_safe
 
 # --- cloud-init user data -------------------------------------------------------
 tpl=deploy/cloud-init/user-data.yaml.tftpl
 ud=$T/user-data.yaml
+# The scripts Terraform embeds (file() of deploy/host/<name>.sh).
+jq --rawfile a deploy/host/install-agents.sh --rawfile b deploy/host/bootstrap.sh \
+    --rawfile c deploy/host/install-release.sh \
+    '. + {scripts: {"easysks-install-agents": $a, "easysks-bootstrap": $b, "easysks-install-release": $c}}' \
+    tests/deploy/user-data.vars.json >"$T/vars.json"
 t "user data renders like templatefile() with sample values" \
-    bash -c "node tests/deploy/render-tftpl.mjs $tpl tests/deploy/user-data.vars.json >$ud"
+    bash -c "node tests/deploy/render-tftpl.mjs $tpl $T/vars.json >$ud"
 t "cloud-init schema accepts the rendered user data" cloud-init schema --config-file "$ud"
-t "user data stays under EC2's 16 KiB limit" bash -c "[ \$(wc -c <$ud) -lt 16384 ]"
-jq 'del(.log_groups)' tests/deploy/user-data.vars.json >"$T/vars-missing.json"
+t "gzip-compressed user data (base64gzip) stays under EC2's 16 KiB limit" \
+    bash -c "[ \$(gzip -9 -n -c $ud | base64 -w0 | wc -c) -lt 16384 ]"
+jq 'del(.log_groups)' "$T/vars.json" >"$T/vars-missing.json"
 if node tests/deploy/render-tftpl.mjs "$tpl" "$T/vars-missing.json" >/dev/null 2>&1; then
     not_ok "self-test: rendering without a template variable fails"
 else
     ok "self-test: rendering without a template variable fails"
 fi
-t "user data holds no secret values (only ARNs)" bash -c \
-    "! grep -nE 'whsec_|sk_(live|test)_|BEGIN [A-Z ]*PRIVATE KEY|password=|postgres(ql)?://[^ ]*:[^ ]*@' $ud"
-# The embedded scripts: extract, shellcheck, and keep install-release identical.
+template_vars_match() {
+    diff <(sed -n '/user_data = base64gzip(templatefile/,/^  }))/p' terraform/modules/app/main.tf |
+        sed -n 's/^    \([a-z_]*\) *= .*/\1/p' | sort) <(jq -r 'keys[]' "$T/vars.json" | sort)
+}
+t "the sample values have exactly the template variables Terraform passes" template_vars_match
+t "user data holds no secret values (only ARNs) and no release version" bash -c \
+    "! grep -nE 'whsec_|sk_(live|test)_|BEGIN [A-Z ]*PRIVATE KEY|password=|postgres(ql)?://[^ ]*:[^ ]*@|release_version=' $ud"
+# The embedded scripts and the runcmd order, as cloud-init will see them.
 $PY - "$ud" "$T" <<'PY' >"$T/extract.out" 2>&1
 import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
 for f in doc["write_files"]:
     if f["path"].startswith("/usr/local/sbin/"):
         open(sys.argv[2] + "/" + f["path"].rsplit("/", 1)[1], "w").write(f["content"])
+open(sys.argv[2] + "/runcmd", "w").write("\n".join(" ".join(c) for c in doc["runcmd"]) + "\n")
+open(sys.argv[2] + "/packages", "w").write("\n".join(doc["packages"]) + "\n")
+open(sys.argv[2] + "/users", "w").write("\n".join(u["name"] for u in doc["users"] if isinstance(u, dict)) + "\n")
 PY
-t "embedded easysks-bootstrap passes shellcheck" shellcheck -s bash "$T/easysks-bootstrap"
-t "embedded easysks-install-release is deploy/host/install-release.sh" \
-    diff -u deploy/host/install-release.sh "$T/easysks-install-release"
-t "cloudwatch-agent.json is JSON with the three log group placeholders" bash -c \
-    'jq -e . deploy/cloudwatch-agent.json >/dev/null && for p in APP NGINX_ACCESS NGINX_ERROR; do grep -q "__LOG_GROUP_${p}__" deploy/cloudwatch-agent.json || exit 1; done'
+for s in install-agents bootstrap install-release; do
+    t "embedded easysks-$s is deploy/host/$s.sh byte for byte" diff -u "deploy/host/$s.sh" "$T/easysks-$s"
+done
+# Issue 14, blocker 1: the official Debian image has no SSM agent; without it
+# migrate.sh, port forwards and fleet commands cannot reach a host.
+agents_first() {
+    printf '/usr/local/sbin/easysks-install-agents\n/usr/local/sbin/easysks-bootstrap\n' | cmp -s - "$T/runcmd" &&
+        grep -q '^if install_deb amazon-ssm-agent ' "$T/easysks-install-agents" &&
+        grep -q '^install_deb amazon-cloudwatch-agent ' "$T/easysks-install-agents" &&
+        grep -q '^ *EASYSKS_SSM_AGENT_URL=https://s3.eu-central-1.amazonaws.com/amazon-ssm-eu-central-1/' "$ud"
+}
+t "runcmd installs the agents (SSM, CloudWatch) before the bootstrap runs" agents_first
+t "the bootstrap refuses to admit a host without a running SSM agent" \
+    grep -q 'systemctl is-active --quiet amazon-ssm-agent.service' "$T/easysks-bootstrap"
+t "user data creates the service users easysks and easysks-migrate" \
+    bash -c "grep -qx easysks $T/users && grep -qx easysks-migrate $T/users"
+if [ -n "$(find /var/lib/apt/lists -name '*_Packages' -print -quit 2>/dev/null)" ]; then
+    packages_exist() {
+        local p
+        while read -r p; do
+            apt-cache show "$p" >/dev/null 2>&1 || { echo "unknown package $p"; return 1; }
+        done <"$T/packages"
+    }
+    t "every package the user data installs exists in Debian (apt-cache)" packages_exist
+else
+    ok "every package the user data installs exists in Debian # SKIP no apt lists (apt-get update)"
+fi
+t "cloudwatch-agent.json is JSON with the placeholders the bootstrap fills in" bash -c \
+    'jq -e . deploy/cloudwatch-agent.json >/dev/null && for p in LOG_GROUP_APP LOG_GROUP_NGINX_ACCESS LOG_GROUP_NGINX_ERROR METRICS_NAMESPACE ASG_NAME; do grep -q "__${p}__" deploy/cloudwatch-agent.json && grep -q "__${p}__" deploy/host/bootstrap.sh || exit 1; done'
 
 # --- the release tarball -----------------------------------------------------------
 if [ -x build/easysks-fcgi ] && [ -x build/easysks-migrate ]; then
@@ -124,6 +224,7 @@ if [ -x build/easysks-fcgi ] && [ -x build/easysks-migrate ]; then
         ./bin/easysks-install-release ./bin/easysks-run-migrations ./bin/easysks-sync-frontend \
         ./bin/easysks-tls ./deploy/render-nginx.sh ./nginx/nginx.conf.tmpl ./web/index.html \
         ./systemd/easysks-fcgi.service ./systemd/easysks-nginx.service ./systemd/easysks-migrate@.service \
+        ./systemd/easysks-imds-guard.service ./systemd/easysks-imds.nft ./bin/easysks-bootstrap \
         ./cloudwatch-agent.json ./sql/migrations/0001_roles.sql ./data/sks/sks_catalog.json; do
         grep -qx -- "$f" "$T/names" || missing+=("$f")
     done

@@ -2,7 +2,8 @@
 // our templates use. Interpolation ${expr}; directives %{ for k, v in expr },
 // %{ for v in expr }, %{ endfor }, %{ if expr }, %{ else }, %{ endif }; strip
 // markers ~ on either side; escapes $${ and %%{. Expressions: a variable, .attr,
-// ["key"] and [N] indexing, string and number literals. An unknown variable
+// ["key"] and [N] indexing, string and number literals, jsonencode(expr)
+// (with Terraform's escaping of <, > and &). An unknown variable
 // or an unsupported construct is an error (like terraform's "vars map does
 // not contain key"). Maps iterate in lexical key order, as in Terraform.
 //
@@ -60,6 +61,10 @@ for (let k = 0; k < tokens.length; k++) {
 // 2. Expressions.
 function evalExpr(expr, scope, pos) {
   let s = expr.trim(), m;
+  if ((m = /^jsonencode\((.*)\)$/s.exec(s))) {
+    return { json: JSON.stringify(evalExpr(m[1], scope, pos))
+      .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026') };
+  }
   if ((m = /^"((?:[^"\\]|\\.)*)"$/.exec(s))) return JSON.parse(`"${m[1]}"`);
   if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
   m = /^([A-Za-z_][A-Za-z0-9_-]*)/.exec(s);
@@ -78,6 +83,7 @@ function evalExpr(expr, scope, pos) {
 }
 function str(v, pos) {
   if (typeof v === 'string') return v;
+  if (v && typeof v.json === 'string') return v.json;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   fail(pos, `cannot interpolate a ${Array.isArray(v) ? 'list' : typeof v}`);
 }

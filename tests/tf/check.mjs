@@ -46,6 +46,21 @@
 //   backend-missing, backend-lockfile, backend-key
 //                         environment state not in S3 with locking under a distinct key
 //   asg-tags              Auto Scaling group without tag blocks (default_tags do not reach it)
+//   launch-hook           Auto Scaling group without a launch lifecycle hook (default ABANDON)
+//                         that the host completes once /api/health answers
+//   health-readiness      target group health check that does not reach the pool (/api/...)
+//   nlb-tls               443 listener that is not TLS with an ACM certificate
+//   asg-refresh           instance_refresh in Terraform, or launch_template not left to the deploy
+//   user-data-release     release version in a launch template's user data
+//   alarm-missing-data    alarm treating missing data as notBreaching
+//   ssm-scope             AmazonSSMManagedInstanceCore, or SSM parameter reads on "*"
+//   rds-final-snapshot    final snapshot name that is not unique per instance
+//   prod-ami              prod launch template following the newest AMI
+//   prod-alarm-recipient  prod alarms without a guaranteed subscription
+//   prod-backup           prod database without an AWS Backup selection
+//   first-apply           environment whose Auto Scaling group cannot start empty
+//   env-drift             envs/* roots with different variables, outputs or module calls,
+//                         or resources of their own
 
 import { parse } from "@cdktf/hcl2json";
 import fs from "node:fs";
@@ -58,6 +73,8 @@ const schemaPath =
   path.resolve(repoRoot, "../shared/data/terraform/aws-provider-schema.json");
 
 const UNRESOLVED = Symbol("unresolved");
+// A root variable without a default: whoever applies must pass a value.
+const REQUIRED = Symbol("required");
 const META_ARGS = new Set(["count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"]);
 const LIFECYCLE_ARGS = new Set([
   "create_before_destroy", "prevent_destroy", "ignore_changes", "replace_triggered_by", "precondition", "postcondition",
@@ -509,31 +526,90 @@ function checkDeclarations(mod) {
 // ---------------------------------------------------------------------------
 // Policy.
 
-// Value of an expression that is a literal or a chain of plain `var.x`
-// references; `lookup(name)` resolves a variable of the module.
+// Value of an expression that is a literal, null, a chain of plain `var.x`
+// references, or `var.c ? A : B` of those; `lookup(name)` resolves a
+// variable of the module. A ternary whose condition cannot be resolved
+// yields { either: [a, b] }.
 function resolve(value, lookup) {
+  if (value === null) return null;
   if (typeof value === "boolean" || typeof value === "number") return value;
   if (typeof value !== "string") return UNRESOLVED;
   const m = /^\$\{\s*var\.([\w-]+)\s*\}$/.exec(value);
   if (m) return lookup(m[1]);
+  const l = /^\$\{\s*local\.([\w-]+)\s*\}$/.exec(value);
+  if (l) {
+    const local = lookup.mod?.locals.get(l[1]);
+    return local ? resolve(local.value, lookup) : UNRESOLVED;
+  }
+  const n = /^\$\{\s*var\.([\w-]+)\s*(==|!=)\s*null\s*\}$/.exec(value);
+  if (n) {
+    const v = lookup(n[1]);
+    // An input without default is given a value by whoever applies.
+    if (v === UNRESOLVED) return UNRESOLVED;
+    const isNull = possible(v);
+    if (isNull.every((x) => x === null)) return n[2] === "==";
+    if (!isNull.some((x) => x === null)) return n[2] === "!=";
+    return UNRESOLVED;
+  }
+  const t = /^\$\{\s*([^?{}"]+?)\s*\?\s*([^:{}"]+?)\s*:\s*([^:{}"]+?)\s*\}$/.exec(value);
+  if (t) {
+    const term = (x) => {
+      if (x === "null") return null;
+      if (x === "true" || x === "false") return x === "true";
+      if (/^-?\d+(\.\d+)?$/.test(x)) return Number(x);
+      return resolve(`\${${x}}`, lookup);
+    };
+    const cond = term(t[1]);
+    if (cond === true) return term(t[2]);
+    if (cond === false) return term(t[3]);
+    return { either: [term(t[2]), term(t[3])] };
+  }
   return isLiteralString(value) ? value : UNRESOLVED;
 }
 
+// Every value an expression resolved by resolve() may take.
+const possible = (v) => (isObject(v) && Array.isArray(v.either) ? v.either.flatMap(possible) : [v]);
+
 function defaultsLookup(mod) {
-  return (name) => {
+  const fn = (name) => {
     const v = mod.variables.get(name);
-    return v && "default" in v.body ? resolve(v.body.default, () => UNRESOLVED) : UNRESOLVED;
+    if (!v) return UNRESOLVED;
+    if (!("default" in v.body)) return REQUIRED;
+    return v.body.default === null ? null : resolve(v.body.default, () => UNRESOLVED);
   };
+  fn.mod = mod;
+  return fn;
 }
 
 function rootLookup(mod) {
   const defaults = defaultsLookup(mod);
-  return (name) => (name in mod.tfvars ? resolve(mod.tfvars[name], () => UNRESOLVED) : defaults(name));
+  const fn = (name) => (name in mod.tfvars ? resolve(mod.tfvars[name], () => UNRESOLVED) : defaults(name));
+  fn.mod = mod;
+  return fn;
 }
 
 function callLookup(call, parentLookup) {
   const defaults = defaultsLookup(call.target);
-  return (name) => (name in call.body ? resolve(call.body[name], parentLookup) : defaults(name));
+  const fn = (name) => (name in call.body ? resolve(call.body[name], parentLookup) : defaults(name));
+  fn.mod = call.target;
+  return fn;
+}
+
+// Call fn(mod, lookup, trail) for a root and every module it calls, with the
+// values that arrive there.
+function walkTree(mod, lookup, fn, trail = "") {
+  fn(mod, lookup, trail);
+  for (const call of mod.calls.values()) {
+    if (call.target && !call.target.parseFailed) walkTree(call.target, callLookup(call, lookup), fn, `${trail}module.${call.name}.`);
+  }
+}
+
+// How many instances a resource has: 1 without count, the resolved count,
+// or UNRESOLVED.
+function countOf(r, lookup) {
+  if (!("count" in r.body)) return 1;
+  const v = possible(resolve(r.body.count, lookup));
+  return v.length === 1 && typeof v[0] === "number" ? v[0] : UNRESOLVED;
 }
 
 // Resources of `type` pointing at aws_s3_bucket.<name>, directly or by
@@ -543,6 +619,24 @@ function bucketCompanions(mod, type, bucketName) {
   const points = (body) => typeof body.bucket === "string" &&
     (re.test(body.bucket) || (/\beach\.value\b/.test(body.bucket) && re.test(String(body.for_each))));
   return [...mod.resources.values()].filter((r) => r.type === type && points(r.body));
+}
+
+// The values each.value takes when for_each is a literal map in a local
+// (for_each = local.listeners); [undefined] otherwise.
+function eachValues(body, mod) {
+  const m = /^\$\{\s*local\.([\w-]+)\s*\}$/.exec(String(body.for_each ?? ""));
+  const value = m ? mod.locals.get(m[1])?.value : undefined;
+  return isObject(value) ? Object.values(value) : [undefined];
+}
+
+// resolve(), plus each.value and each.value.<key> against one entry.
+function resolveEach(expr, entry, lookup) {
+  const m = /^\$\{\s*each\.value(?:\.([\w-]+))?\s*\}$/.exec(String(expr ?? ""));
+  if (m && entry !== undefined) {
+    const v = m[1] ? (isObject(entry) ? entry[m[1]] : undefined) : entry;
+    return v === undefined ? UNRESOLVED : resolve(v, lookup);
+  }
+  return resolve(expr, lookup);
 }
 
 function checkPolicy(mod) {
@@ -570,6 +664,9 @@ function checkPolicy(mod) {
         }
         for (const key of ["password", "password_wo"]) {
           if (key in body) report(file.rel, at(key), "rds-master-password", `${label}: "${key}" puts the master password into Terraform`);
+        }
+        if ("final_snapshot_identifier" in body && !/(timestamp\(|random_|uuid\()/.test(String(body.final_snapshot_identifier))) {
+          report(file.rel, at("final_snapshot_identifier"), "rds-final-snapshot", `${label}: final_snapshot_identifier must be unique per instance (e.g. with plantimestamp(), kept by ignore_changes): a fixed name collides with an earlier final snapshot and the destroy fails`);
         }
         break;
       case "aws_s3_bucket": {
@@ -599,9 +696,71 @@ function checkPolicy(mod) {
         if (!("retention_in_days" in body) || days === 0) report(file.rel, at("retention_in_days"), "log-retention", `${label}: set retention_in_days (logs hold personal data)`);
         break;
       }
-      case "aws_autoscaling_group":
+      case "aws_autoscaling_group": {
         if (!body.tag && !body.dynamic?.tag) report(file.rel, at(), "asg-tags", `${label}: needs tag blocks with propagate_at_launch (ASGs ignore default_tags)`);
+        const hook = (body.initial_lifecycle_hook ?? []).find((h) => h.lifecycle_transition === "autoscaling:EC2_INSTANCE_LAUNCHING");
+        if (!hook || resolve(hook.default_result, lookup) !== "ABANDON") {
+          report(file.rel, at("initial_lifecycle_hook"), "launch-hook", `${label}: needs an initial_lifecycle_hook on EC2_INSTANCE_LAUNCHING with default_result = "ABANDON", completed by the host once it is ready (a host that never gets ready must not count as launched)`);
+        }
+        if (body.instance_refresh) {
+          report(file.rel, at("instance_refresh"), "asg-refresh", `${label}: Terraform must not start instance refreshes: it switches the launch template first, so an automatic rollback returns to the same version; roll with deploy/aws/roll.sh (desired configuration)`);
+        }
+        const ignored = String(body.lifecycle?.[0]?.ignore_changes ?? "");
+        if (!/\blaunch_template\b/.test(ignored)) {
+          report(file.rel, at("launch_template"), "asg-refresh", `${label}: lifecycle { ignore_changes = [launch_template] }: the deploy (roll.sh --launch-template) owns the version the hosts run`);
+        }
         break;
+      }
+      case "aws_lb_listener":
+        for (const entry of eachValues(body, mod)) {
+          const port = resolveEach(body.port, entry, lookup);
+          if (port !== 443 && port !== "443") continue;
+          if (resolveEach(body.protocol, entry, lookup) !== "TLS" || !("certificate_arn" in body)) {
+            report(file.rel, at("protocol"), "nlb-tls", `${label}: 443 must be a TLS listener with an ACM certificate_arn (renewed by AWS); TCP passthrough leaves the certificate to the hosts`);
+          }
+        }
+        break;
+      case "aws_lb_target_group":
+      case "aws_lb_target_group_health_check": {
+        const hc = body.health_check?.[0];
+        const path = hc ? resolve(hc.path, lookup) : UNRESOLVED;
+        const usesLocal = hc && typeof hc.path === "string" && /^\$\{\s*local\.[\w-]+\s*\}$/.test(hc.path);
+        const localValue = usesLocal ? mod.locals.get(hc.path.replace(/^\$\{\s*local\.|\s*\}$/g, ""))?.value : undefined;
+        const effective = typeof path === "string" ? path : localValue;
+        if (!hc || typeof effective !== "string" || !effective.startsWith("/api/")) {
+          report(file.rel, at("health_check"), "health-readiness", `${label}: health_check.path must reach the worker pool (/api/health: database and schema), not nginx's own /health`);
+        }
+        break;
+      }
+      case "aws_launch_template":
+        break;
+      case "aws_cloudwatch_metric_alarm":
+        if (possible(resolve(body.treat_missing_data, lookup)).includes("notBreaching")) {
+          report(file.rel, at("treat_missing_data"), "alarm-missing-data", `${label}: treat_missing_data = "notBreaching" hides hosts or log shipping that stopped; use "breaching" or "missing"`);
+        }
+        break;
+      case "aws_iam_role_policy_attachment":
+      case "aws_iam_policy_attachment":
+        if (/AmazonSSMManagedInstanceCore/.test(String(body.policy_arn ?? ""))) {
+          report(file.rel, at("policy_arn"), "ssm-scope", `${label}: AmazonSSMManagedInstanceCore grants ssm:GetParameter* on every parameter; grant the agent's actions and the environment's parameters only`);
+        }
+        break;
+    }
+    // The launch template's user data must not carry the release: every
+    // release would create a template version and roll the whole fleet.
+    if (r.type === "aws_launch_template" && /(\brelease_version\s*=|var\.release_version\b)/.test(String(body.user_data ?? ""))) {
+      report(file.rel, at("user_data"), "user-data-release", `${label}: user_data carries a release version; hosts read the release from the SSM parameter at boot`);
+    }
+  }
+  for (const d of mod.data.values()) {
+    if (d.type !== "aws_iam_policy_document") continue;
+    const statements = [...(d.body.statement ?? []), ...(d.body.dynamic?.statement ?? []).flatMap((dyn) => dyn.content ?? [])];
+    for (const st of statements) {
+      const actions = (Array.isArray(st.actions) ? st.actions : []).map(String);
+      const resources = Array.isArray(st.resources) ? st.resources.map(String) : [String(st.resources ?? "")];
+      if (actions.some((a) => /^ssm:(GetParameter|GetParameters|GetParametersByPath|GetParameter\*|\*)$/.test(a)) && resources.includes("*")) {
+        report(d.file.rel, argLine(d.file.text, d.offset, "resources"), "ssm-scope", `data.${d.type}.${d.name}: SSM parameter reads on "*"; scope them to the environment's parameters`);
+      }
     }
   }
   checkSecrets(mod);
@@ -628,6 +787,9 @@ function checkSecrets(mod) {
     });
   }
 }
+
+const describe = (v) =>
+  v === UNRESOLVED ? "not resolvable to a constant" : v === REQUIRED ? "an input without default" : isObject(v) ? "conditional" : String(v ?? "unset");
 
 const isEnvRoot = (mod) => path.basename(path.dirname(mod.dir)) === "envs";
 const isProd = (mod) => ["prod", "production"].includes(path.basename(mod.dir));
@@ -663,15 +825,116 @@ function checkProdDatabases(mod, lookup, trail) {
     const value = (key) => resolve(r.body[key], lookup);
     for (const key of ["deletion_protection", "multi_az"]) {
       const v = value(key);
-      if (v !== true) report(r.file.rel, at, "prod-rds", `${label}: ${key} is ${v === UNRESOLVED ? "not resolvable to a constant" : String(v ?? "unset")} in prod (must be true)`);
+      if (v !== true) report(r.file.rel, at, "prod-rds", `${label}: ${key} is ${describe(v)} in prod (must be true)`);
     }
     const days = value("backup_retention_period");
     if (typeof days !== "number" || days < 7) {
-      report(r.file.rel, at, "prod-rds", `${label}: backup_retention_period is ${days === UNRESOLVED ? "not resolvable to a constant" : String(days ?? "unset")} in prod (must be >= 7)`);
+      report(r.file.rel, at, "prod-rds", `${label}: backup_retention_period is ${describe(days)} in prod (must be >= 7)`);
     }
   }
   for (const call of mod.calls.values()) {
     if (call.target && !call.target.parseFailed) checkProdDatabases(call.target, callLookup(call, lookup), `${trail}module.${call.name}.`);
+  }
+}
+
+// What a prod root must hold wherever its modules put it: a pinned AMI, a
+// recipient for its alarms and an AWS Backup selection of its database.
+function checkProdTree(root) {
+  const templates = [];
+  const amiInputs = [];
+  const subscriptions = [];
+  let topics = 0;
+  let backupSelections = 0;
+  let databases = 0;
+  walkTree(root, rootLookup(root), (mod, lookup, trail) => {
+    if (mod.variables.has("ami_id")) amiInputs.push({ mod, value: lookup("ami_id"), trail });
+    for (const r of mod.resources.values()) {
+      const n = countOf(r, lookup);
+      if (n === 0) continue;
+      if (r.type === "aws_launch_template") templates.push({ r, mod, trail });
+      if (r.type === "aws_sns_topic") topics++;
+      if (r.type === "aws_sns_topic_subscription") subscriptions.push({ r, lookup, n, trail });
+      if (r.type === "aws_backup_selection") backupSelections++;
+      if (r.type === "aws_db_instance") databases++;
+    }
+  });
+  const at = (r) => argLine(r.file.text, r.offset);
+  // A root input ami_id without default is pinned by whoever applies; a
+  // null default (or a template reading data.aws_ami without any ami_id
+  // input on the way) follows the newest image.
+  for (const { r } of templates) {
+    if (!amiInputs.length && /data\.aws_ami\./.test(String(r.body.image_id))) {
+      report(r.file.rel, argLine(r.file.text, r.offset, "image_id"), "prod-ami", `${r.type}.${r.name}: prod follows the newest AMI (data.aws_ami); pin it with an ami_id input`);
+    }
+  }
+  if (templates.length) {
+    for (const { mod, value, trail } of amiInputs) {
+      if (possible(value).some((v) => v === null)) {
+        const v = mod.variables.get("ami_id");
+        report(v.file.rel, argLine(v.file.text, v.offset), "prod-ami", `${trail}var.ami_id can be null in prod: a new Debian image would change the hosts on the next apply; pin it (no null default)`);
+      }
+    }
+  }
+  if (topics) {
+    const reaching = subscriptions.filter(({ r, lookup, n }) => {
+      const endpoint = possible(resolve(r.body.endpoint, lookup));
+      return n !== UNRESOLVED && !endpoint.some((v) => v === null);
+    });
+    if (!reaching.length) {
+      const where = subscriptions[0]?.r;
+      report(where ? where.file.rel : root.rel, where ? at(where) : 0, "prod-alarm-recipient",
+        `prod alarms have no guaranteed recipient: every aws_sns_topic_subscription can be absent or have a null endpoint (make the alarm e-mail a required input)`);
+    }
+  }
+  if (databases && !backupSelections) {
+    report(root.rel, 0, "prod-backup", `prod database without an AWS Backup selection (automated backups alone vanish with the instance)`);
+  }
+}
+
+// Until a release is published there is nothing for hosts to run: every
+// environment root must be able to create its Auto Scaling group empty.
+function checkFirstApply(root) {
+  walkTree(root, defaultsLookup(root), (mod, lookup, trail) => {
+    for (const r of mod.resources.values()) {
+      if (r.type !== "aws_autoscaling_group") continue;
+      const values = possible(resolve(r.body.min_size, lookup));
+      if (!values.some((v) => v === 0 || v === REQUIRED)) {
+        report(r.file.rel, argLine(r.file.text, r.offset, "min_size"), "first-apply",
+          `${trail}${r.type}.${r.name}: min_size cannot be 0, so the first apply launches hosts before any release or secret exists and they churn; gate it (hosts_enabled)`);
+      }
+    }
+  });
+}
+
+// envs/<env> roots are thin: the same variables and outputs, no resources
+// of their own, the same modules called. What differs is values.
+function checkEnvDrift(roots) {
+  const envs = roots.filter(isEnvRoot);
+  if (envs.length < 2) return;
+  const shape = (mod) => ({
+    variables: [...mod.variables.keys()].sort().join(","),
+    outputs: [...mod.outputs.keys()].sort().join(","),
+    calls: [...mod.calls.values()].map((c) => `${c.name}=${c.body.source}`).sort().join(","),
+  });
+  const [first, ...rest] = envs;
+  const want = shape(first);
+  for (const mod of envs) {
+    if (mod.calls.size > 1) {
+      report(mod.rel, 0, "env-drift", `${mod.rel} wires ${mod.calls.size} modules itself; call the one shared stack module with this environment's values`);
+    }
+    for (const r of [...mod.resources.values(), ...mod.data.values()]) {
+      report(r.file.rel, argLine(r.file.text, r.offset), "env-drift", `${mod.rel}: ${r.type}.${r.name} belongs in the shared stack module, not in one environment`);
+    }
+  }
+  for (const mod of rest) {
+    const got = shape(mod);
+    for (const key of ["variables", "outputs", "calls"]) {
+      if (got[key] !== want[key]) {
+        const a = new Set(want[key].split(",")), b = new Set(got[key].split(","));
+        const diff = [...[...a].filter((x) => !b.has(x)).map((x) => `-${x}`), ...[...b].filter((x) => !a.has(x)).map((x) => `+${x}`)];
+        report(mod.rel, 0, "env-drift", `${key} differ from ${first.rel}: ${diff.join(" ")}`);
+      }
+    }
   }
 }
 
@@ -797,7 +1060,12 @@ async function checkTree(dir, schema) {
   }
   const roots = all.filter((m) => !called.has(m) && !m.parseFailed);
   checkBackends(roots);
-  for (const mod of roots.filter(isProd)) checkProdDatabases(mod, rootLookup(mod), "");
+  for (const mod of roots.filter(isProd)) {
+    checkProdDatabases(mod, rootLookup(mod), "");
+    checkProdTree(mod);
+  }
+  for (const mod of roots.filter(isEnvRoot)) checkFirstApply(mod);
+  checkEnvDrift(roots);
 
   const position = (f) => {
     const m = /^(.*?)(?::(\d+))?(?::\d+)?: /.exec(f);

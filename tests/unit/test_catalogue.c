@@ -121,9 +121,8 @@ int main(void)
     catalogue_free(c);
     catalogue_free(NULL);
 
-    ok(catalogue_from_source("/nonexistent", &e) == NULL &&
-           strcmp(e.code, "catalogue_unreadable") == 0,
-       "a missing directory: catalogue_unreadable");
+    ok(catalogue_from_source("/nonexistent", &e) == NULL && strcmp(e.code, "file_unreadable") == 0,
+       "a missing directory: file_unreadable");
     ok(catalogue_from_source(broken_dir("[{\"topic\":"), &e) == NULL &&
            strstr(e.msg, "not valid JSON") != NULL,
        "broken JSON named (%s)", e.msg);

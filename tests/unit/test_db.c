@@ -225,14 +225,36 @@ int main(void)
 
     ok(db_begin(db, &e) == 0 && db_commit(db, &e) == 0, "begin and commit");
 
-    /* A killed backend: one 503, then a fresh connection after the backoff. */
-    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", backend_pid(db));
+    /* A backend killed while the connection is idle (a restart, a failover):
+     * the next query notices before using it and runs on a new connection,
+     * so no request fails for it. */
+    old = backend_pid(db);
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", old);
     admin(admin_url, sql, NULL, 0);
-    r = db_query(db, &echo, 2, (const char *[]){"x", NULL}, 0, &e);
-    ok(r == NULL && e.status == 503, "query on a killed backend -> 503 (%s)", e.code);
+    usleep(200000); /* the backend's goodbye reaches the socket */
+    r = db_query(db, &echo, 2, (const char *[]){"fresh", NULL}, 0, &e);
+    ok(r != NULL && strcmp(PQgetvalue(r, 0, 0), "fresh") == 0 && backend_pid(db) != old,
+       "an idle connection closed by the server is replaced before use");
+    PQclear(r);
+
+    /* A backend killed in the middle of a query: that query fails (503),
+     * calls during the backoff fail fast, then a fresh connection. */
+    old = backend_pid(db);
+    relay_pid = fork();
+    if (relay_pid == 0) {
+        usleep(200000);
+        snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)", old);
+        admin(admin_url, sql, NULL, 0);
+        _exit(0);
+    }
+    params[0] = "3";
+    r = db_query(db, &sleep_s, 1, params, 0, &e);
+    waitpid(relay_pid, NULL, 0);
+    ok(r == NULL && e.status == 503, "query on a backend killed under it -> 503 (%s)", e.code);
     r = db_query(db, &echo, 2, (const char *[]){"x", NULL}, 0, &e);
     ok(r == NULL && e.status == 503 && strcmp(e.code, "db_unavailable") == 0,
-       "during the backoff: fail fast");
+       "during the backoff: fail fast (%s)", r == NULL ? e.code : "answered");
+    PQclear(r);
     usleep(250000);
     r = db_query(db, &echo, 2, (const char *[]){"back", NULL}, 0, &e);
     ok(r != NULL && strcmp(PQgetvalue(r, 0, 0), "back") == 0, "reconnected after the backoff");

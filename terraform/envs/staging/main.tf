@@ -1,6 +1,5 @@
 locals {
   environment = "staging"
-  name        = "easysks-${local.environment}"
 
   tags = {
     Project     = "easysks"
@@ -9,93 +8,43 @@ locals {
   }
 }
 
-module "network" {
-  source = "../../modules/network"
+module "stack" {
+  source = "../../modules/stack"
 
-  name               = local.name
-  vpc_cidr           = var.vpc_cidr
-  single_nat_gateway = true
-}
-
-module "frontend" {
-  source = "../../modules/frontend"
-
-  bucket_prefix = local.name
-  force_destroy = true
-}
-
-module "secrets" {
-  source = "../../modules/secrets"
-
-  name_prefix             = "easysks/${local.environment}"
-  recovery_window_in_days = 7
-}
-
-module "cognito" {
-  source = "../../modules/cognito"
-
-  name                     = local.name
-  domain_prefix            = var.cognito_domain_prefix
-  callback_urls            = ["https://${var.app_hostname}/", "https://localhost:8443/"]
-  logout_urls              = ["https://${var.app_hostname}/", "https://localhost:8443/"]
-  allow_user_password_auth = true # scripted smoke tests sign in without SRP
-  deletion_protection      = false
-}
-
-module "database" {
-  source = "../../modules/database"
-
-  identifier              = local.name
-  subnet_ids              = module.network.private_subnet_ids
-  security_group_id       = module.network.db_security_group_id
-  instance_class          = var.db_instance_class
-  multi_az                = var.db_multi_az
-  backup_retention_period = var.db_backup_retention_days
-  deletion_protection     = false
-  log_retention_days      = var.log_retention_days
-}
-
-module "observability" {
-  source = "../../modules/observability"
-
-  name                    = local.name
-  environment             = local.environment
-  log_retention_days      = var.log_retention_days
-  alarm_email             = var.alarm_email
-  nlb_arn_suffix          = module.app.nlb_arn_suffix
-  target_group_arn_suffix = module.app.https_target_group_arn_suffix
-  db_identifier           = module.database.identifier
-}
-
-module "app" {
-  source = "../../modules/app"
-
-  name        = local.name
   environment = local.environment
   tags        = local.tags
 
-  vpc_id                     = module.network.vpc_id
-  public_subnet_ids          = module.network.public_subnet_ids
-  private_subnet_ids         = module.network.private_subnet_ids
-  nlb_security_group_id      = module.network.nlb_security_group_id
-  instance_security_group_id = module.network.app_security_group_id
+  app_hostname    = var.app_hostname
+  route53_zone_id = var.route53_zone_id
 
-  instance_type    = var.instance_type
-  min_size         = var.min_instances
-  max_size         = var.max_instances
-  desired_capacity = var.desired_instances
+  hosts_enabled     = var.hosts_enabled
+  ami_id            = var.ami_id
+  instance_type     = var.instance_type
+  min_instances     = var.min_instances
+  max_instances     = var.max_instances
+  desired_instances = var.desired_instances
+  worker_count      = var.worker_count
+  log_level         = var.log_level
+  stripe_price_id   = var.stripe_price_id
 
-  release_version = var.release_version
-  worker_count    = var.worker_count
-  log_level       = var.log_level
-  auth_issuer     = module.cognito.issuer_url
-  auth_jwks_url   = module.cognito.jwks_url
-  auth_client_ids = [module.cognito.client_id]
-  stripe_price_id = var.stripe_price_id
+  vpc_cidr           = var.vpc_cidr
+  single_nat_gateway = var.single_nat_gateway
 
-  release_bucket       = { name = module.frontend.release_bucket, arn = module.frontend.release_bucket_arn }
-  frontend_bucket      = { name = module.frontend.frontend_bucket, arn = module.frontend.frontend_bucket_arn }
-  secret_arns          = module.secrets.arns
-  db_master_secret_arn = module.database.master_user_secret_arn
-  log_groups           = module.observability.log_groups
+  cognito_user_pool_id     = var.cognito_user_pool_id
+  cognito_domain_prefix    = var.cognito_domain_prefix
+  extra_callback_urls      = var.extra_callback_urls
+  allow_user_password_auth = var.allow_user_password_auth
+
+  db_instance_class        = var.db_instance_class
+  db_multi_az              = var.db_multi_az
+  db_backup_retention_days = var.db_backup_retention_days
+  db_backup_plan           = var.db_backup_plan
+  db_performance_insights  = var.db_performance_insights
+  db_max_connections       = var.db_max_connections
+
+  deletion_protection         = var.deletion_protection
+  teardown_friendly           = var.teardown_friendly
+  secret_recovery_window_days = var.secret_recovery_window_days
+  log_retention_days          = var.log_retention_days
+  alarm_email                 = var.alarm_email
 }

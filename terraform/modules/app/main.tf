@@ -1,34 +1,20 @@
-# The application tier: a network load balancer passing TCP 443/80 through to
-# nginx on the hosts (nginx terminates TLS), and an Auto Scaling group of
-# Debian 12 hosts that cloud-init turns into systemd services from a release
-# in S3. Secrets are fetched by the services at start, never put in user data.
+# The application tier: a network load balancer terminating TLS on 443 with
+# an ACM certificate and re-encrypting to nginx on the hosts (80 passes
+# through and redirects), and an Auto Scaling group of Debian 12 hosts that
+# cloud-init turns into systemd services from a release in S3. Secrets are
+# fetched by the services at start, never put in user data.
 
 data "aws_region" "current" {}
 
 data "aws_caller_identity" "current" {}
 
-data "aws_ami" "debian" {
-  most_recent = true
-  owners      = ["136693071363"] # Debian cloud team
-
-  filter {
-    name   = "name"
-    values = ["debian-12-amd64-*"]
-  }
-
-  filter {
-    name   = "architecture"
-    values = ["x86_64"]
-  }
-
-  filter {
-    name   = "virtualization-type"
-    values = ["hvm"]
-  }
-}
-
 locals {
   user_data_template_path = coalesce(var.user_data_template_path, "${path.root}/../../../deploy/cloud-init/user-data.yaml.tftpl")
+  host_scripts_dir        = coalesce(var.host_scripts_dir, "${path.root}/../../../deploy/host")
+
+  # deploy/host scripts cloud-init needs before any release is installed,
+  # embedded in the user data as they are (the release ships them too).
+  boot_scripts = ["install-agents", "bootstrap", "install-release"]
 
   # Non-secret settings, written to the service environment by cloud-init.
   app_env = {
@@ -41,20 +27,35 @@ locals {
     LOG_LEVEL       = var.log_level
   }
 
-  # Secrets the host fetches (ARNs only): the application's, plus the
-  # RDS-managed owner credentials that migrations use (DB_MASTER_SECRET).
-  secret_arns = merge(var.secret_arns, { DB_MASTER_SECRET = var.db_master_secret_arn })
+  region     = data.aws_region.current.region
+  account_id = data.aws_caller_identity.current.account_id
 
-  # SSM parameters of deploy/aws (roll.sh, rollback.sh): the release hosts
-  # install at boot, read by cloud-init through EASYSKS_RELEASE_PARAMETER.
+  # SSM parameters of the environment: the release hosts install at boot,
+  # the previous release (rollback.sh) and the deploy lock (deploy.sh).
   parameter_prefix = "/easysks/${var.environment}"
+  parameter_arns   = "arn:aws:ssm:${local.region}:${local.account_id}:parameter${local.parameter_prefix}/*"
 
-  # TCP passthrough listeners; both target groups are health checked with
-  # HTTPS /health on 443 because port 80 only redirects.
+  # Built from the name rather than taken from the group, so the host role
+  # does not depend on the group it serves.
+  asg_arn = "arn:aws:autoscaling:${local.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}"
+
+  # 443: the load balancer terminates TLS with the ACM certificate (renewed
+  # by AWS) and opens a new TLS connection to nginx, which serves a
+  # host-local certificate nobody else sees (easysks-tls). 80: plain TCP to
+  # nginx, which only redirects to https.
   listeners = {
-    https = 443
-    http  = 80
+    https = { port = 443, protocol = "TLS", target_protocol = "TLS" }
+    http  = { port = 80, protocol = "TCP", target_protocol = "TCP" }
   }
+
+  # Answered by a worker: 200 only with the database reachable and the schema
+  # at the release's version (app/h_health.c).
+  readiness_path = "/api/health"
+
+  # The launch lifecycle hook the bootstrap completes once readiness answers
+  # 200 (CONTINUE), or gives up on (ABANDON: the instance is replaced and an
+  # instance refresh does not count it as healthy).
+  ready_hook = "easysks-ready"
 }
 
 # --- Load balancer ---------------------------------------------------------
@@ -69,23 +70,31 @@ resource "aws_lb" "this" {
   enable_deletion_protection       = var.nlb_deletion_protection
 }
 
+# Both target groups are health checked with HTTPS GET /api/health on 443:
+# readiness answered by a worker of the pool (database reachable, schema
+# current), not nginx's own /health, so a host whose pool is dead or cut off
+# from the database leaves the rotation. If every host fails at once (the
+# database is down), the load balancer fails open and keeps sending traffic
+# to all of them. Client IP preservation keeps the real address in nginx's
+# access log and rate limits.
 resource "aws_lb_target_group" "this" {
   for_each = local.listeners
 
   name                 = "${var.name}-${each.key}"
   vpc_id               = var.vpc_id
   target_type          = "instance"
-  protocol             = "TCP"
-  port                 = each.value
+  protocol             = each.value.target_protocol
+  port                 = each.value.port
   preserve_client_ip   = "true"
   deregistration_delay = "30"
 
   health_check {
     protocol            = "HTTPS"
     port                = "443"
-    path                = "/health"
+    path                = local.readiness_path
     matcher             = "200"
     interval            = 10
+    timeout             = 5
     healthy_threshold   = 3
     unhealthy_threshold = 3
   }
@@ -95,8 +104,10 @@ resource "aws_lb_listener" "this" {
   for_each = local.listeners
 
   load_balancer_arn = aws_lb.this.arn
-  protocol          = "TCP"
-  port              = each.value
+  protocol          = each.value.protocol
+  port              = each.value.port
+  certificate_arn   = each.value.protocol == "TLS" ? var.certificate_arn : null
+  ssl_policy        = each.value.protocol == "TLS" ? var.tls_policy : null
 
   default_action {
     type             = "forward"
@@ -106,13 +117,15 @@ resource "aws_lb_listener" "this" {
 
 # --- Release parameter -----------------------------------------------------
 
-# Created with the launch template's release; afterwards deploy/aws/roll.sh
-# owns the value (put-parameter --overwrite), so Terraform ignores it.
+# The release hosts install at boot, read by the bootstrap from SSM and from
+# nowhere else (user data carries no version, so a release never changes the
+# launch template). Created with the placeholder "none" (hosts refuse to
+# start without a release); deploy/aws/roll.sh owns the value afterwards.
 resource "aws_ssm_parameter" "release_version" {
   name        = "${local.parameter_prefix}/release_version"
   description = "Release the ${var.environment} hosts install at boot (set by deploy/aws/roll.sh)."
   type        = "String"
-  value       = var.release_version
+  value       = "none"
 
   lifecycle {
     ignore_changes = [value]
@@ -132,19 +145,37 @@ data "aws_iam_policy_document" "assume_ec2" {
   }
 }
 
+# Only root on the host reaches the instance metadata service (the service
+# users easysks and www-data are blocked by the host firewall), so these
+# credentials are the bootstrap's, the agents' and the secret fetchers', never
+# a worker's.
 data "aws_iam_policy_document" "instance" {
   statement {
     sid       = "ReadAppSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = values(local.secret_arns)
+    resources = values(var.secret_arns)
   }
 
-  # Independent of AmazonSSMManagedInstanceCore (enable_ssm), which does not
-  # grant it.
+  # Fetched only by easysks-migrate@.service into a directory of the
+  # easysks-migrate user.
   statement {
-    sid       = "ReadReleaseParameter"
+    sid       = "ReadMasterSecret"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [var.db_master_secret_arn]
+  }
+
+  # The environment's parameters only (AmazonSSMManagedInstanceCore would
+  # allow ssm:GetParameter* on every parameter of the account).
+  statement {
+    sid       = "ReadEnvironmentParameters"
     actions   = ["ssm:GetParameter"]
-    resources = [aws_ssm_parameter.release_version.arn]
+    resources = [local.parameter_arns]
+  }
+
+  statement {
+    sid       = "CompleteLaunchLifecycle"
+    actions   = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
+    resources = [local.asg_arn]
   }
 
   statement {
@@ -159,10 +190,54 @@ data "aws_iam_policy_document" "instance" {
     resources = ["${var.release_bucket.arn}/*", "${var.frontend_bucket.arn}/*"]
   }
 
+  # The CloudWatch agent: its log groups exist (observability module), and
+  # the Auto Scaling group's name comes from its configuration, not from
+  # ec2:DescribeTags.
   statement {
     sid       = "WriteLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = [for group in values(var.log_groups) : "${group.arn}:*"]
+  }
+
+  statement {
+    sid       = "PutHostMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.host_metrics_namespace]
+    }
+  }
+
+  # What the SSM agent needs for Run Command (deploy/aws/migrate.sh) and
+  # Session Manager, without the parameter and S3 reads of the managed policy.
+  dynamic "statement" {
+    for_each = var.enable_ssm ? [true] : []
+
+    content {
+      sid = "SsmAgent"
+      actions = [
+        "ssm:UpdateInstanceInformation",
+        "ssm:ListInstanceAssociations",
+        "ssm:DescribeAssociation",
+        "ssm:UpdateInstanceAssociationStatus",
+        "ssm:GetDocument",
+        "ssm:DescribeDocument",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "ec2messages:AcknowledgeMessage",
+        "ec2messages:DeleteMessage",
+        "ec2messages:FailMessage",
+        "ec2messages:GetEndpoint",
+        "ec2messages:GetMessages",
+        "ec2messages:SendReply",
+      ]
+      resources = ["*"]
+    }
   }
 }
 
@@ -177,13 +252,6 @@ resource "aws_iam_role_policy" "instance" {
   policy = data.aws_iam_policy_document.instance.json
 }
 
-resource "aws_iam_role_policy_attachment" "ssm" {
-  count = var.enable_ssm ? 1 : 0
-
-  role       = aws_iam_role.instance.name
-  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
 resource "aws_iam_instance_profile" "instance" {
   name_prefix = "${var.name}-host-"
   role        = aws_iam_role.instance.name
@@ -191,27 +259,28 @@ resource "aws_iam_instance_profile" "instance" {
 
 # --- Deployer policy -------------------------------------------------------
 
-# What deploy/aws (publish.sh, migrate.sh, roll.sh, rollback.sh) needs in this
-# environment; attach it to the CI role or the operators' group (output
-# deployer_policy_arn). Describe/Get* calls without resource-level permissions
-# take "*".
+# What deploy/aws (deploy.sh and the steps it runs: publish.sh, migrate.sh,
+# roll.sh, rollback.sh) needs in this environment; attach it to the CI role
+# or the operators' group (output deployer_policy_arn). Describe/Get* calls
+# without resource-level permissions take "*".
 data "aws_iam_policy_document" "deployer" {
+  # release_version, previous_release_version and the deploy lock.
   statement {
-    sid       = "ReleaseParameters"
-    actions   = ["ssm:GetParameter", "ssm:PutParameter"]
-    resources = ["arn:aws:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter${local.parameter_prefix}/*"]
+    sid       = "ReleaseParametersAndLock"
+    actions   = ["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"]
+    resources = [local.parameter_arns]
   }
 
   statement {
     sid       = "RunShellScriptDocument"
     actions   = ["ssm:SendCommand"]
-    resources = ["arn:aws:ssm:${data.aws_region.current.region}::document/AWS-RunShellScript"]
+    resources = ["arn:aws:ssm:${local.region}::document/AWS-RunShellScript"]
   }
 
   statement {
     sid       = "RunShellScriptOnHosts"
     actions   = ["ssm:SendCommand"]
-    resources = ["arn:aws:ec2:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:instance/*"]
+    resources = ["arn:aws:ec2:${local.region}:${local.account_id}:instance/*"]
 
     condition {
       test     = "StringEquals"
@@ -226,10 +295,51 @@ data "aws_iam_policy_document" "deployer" {
     resources = [aws_autoscaling_group.this.arn]
   }
 
+  # A refresh with a desired configuration (roll.sh --launch-template)
+  # updates the group's launch template: launching from it and passing the
+  # host role are checked then.
   statement {
-    sid       = "Describe"
-    actions   = ["autoscaling:DescribeInstanceRefreshes", "autoscaling:DescribeAutoScalingGroups", "ssm:GetCommandInvocation"]
+    sid       = "LaunchFromTemplate"
+    actions   = ["ec2:RunInstances", "ec2:CreateTags"]
     resources = ["*"]
+
+    condition {
+      test     = "ArnLike"
+      variable = "ec2:LaunchTemplate"
+      values   = [aws_launch_template.this.arn]
+    }
+  }
+
+  statement {
+    sid       = "PassHostRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.instance.arn]
+  }
+
+  statement {
+    sid = "Describe"
+    actions = [
+      "autoscaling:DescribeInstanceRefreshes",
+      "autoscaling:DescribeAutoScalingGroups",
+      "ec2:DescribeLaunchTemplateVersions",
+      "ssm:GetCommandInvocation",
+      "rds:DescribeDBSnapshots",
+    ]
+    resources = ["*"]
+  }
+
+  # migrate.sh snapshots the database before applying migrations and prunes
+  # its own older pre-migration snapshots.
+  statement {
+    sid       = "PreMigrationSnapshot"
+    actions   = ["rds:CreateDBSnapshot", "rds:AddTagsToResource"]
+    resources = [var.db_instance_arn, "arn:aws:rds:${local.region}:${local.account_id}:snapshot:${var.name}-pre-*"]
+  }
+
+  statement {
+    sid       = "PrunePreMigrationSnapshots"
+    actions   = ["rds:DeleteDBSnapshot"]
+    resources = ["arn:aws:rds:${local.region}:${local.account_id}:snapshot:${var.name}-pre-*"]
   }
 
   statement {
@@ -255,7 +365,7 @@ data "aws_iam_policy_document" "deployer" {
 
 resource "aws_iam_policy" "deployer" {
   name        = "${var.name}-deployer"
-  description = "Deploy EasySKS ${var.environment}: release parameters, migrations over SSM, instance refreshes, uploads."
+  description = "Deploy EasySKS ${var.environment}: release parameters and lock, migrations over SSM, snapshots, instance refreshes, uploads."
   policy      = data.aws_iam_policy_document.deployer.json
 }
 
@@ -263,20 +373,33 @@ resource "aws_iam_policy" "deployer" {
 
 resource "aws_launch_template" "this" {
   name_prefix            = "${var.name}-"
-  image_id               = coalesce(var.ami_id, data.aws_ami.debian.id)
+  image_id               = var.ami_id
   instance_type          = var.instance_type
   vpc_security_group_ids = [var.instance_security_group_id]
   update_default_version = true
 
-  user_data = base64encode(templatefile(local.user_data_template_path, {
-    env             = var.environment
-    region          = data.aws_region.current.region
-    release_bucket  = var.release_bucket.name
-    release_version = var.release_version
-    frontend_bucket = var.frontend_bucket.name
-    app_env         = local.app_env
-    secret_arns     = local.secret_arns
-    log_groups      = { for key, group in var.log_groups : key => group.name }
+  # No release version in here: hosts read it from SSM at boot, so a release
+  # never creates a launch template version. Compressed: three embedded
+  # scripts would not fit EC2's 16 KiB otherwise (cloud-init unpacks gzip).
+  user_data = base64gzip(templatefile(local.user_data_template_path, {
+    env                  = var.environment
+    region               = local.region
+    asg_name             = var.name
+    ready_hook           = local.ready_hook
+    ready_timeout        = var.ready_timeout_seconds
+    ready_hook_timeout   = var.ready_hook_timeout_seconds
+    release_bucket       = var.release_bucket.name
+    release_parameter    = aws_ssm_parameter.release_version.name
+    frontend_bucket      = var.frontend_bucket.name
+    app_env              = local.app_env
+    secret_arns          = var.secret_arns
+    db_master_secret     = var.db_master_secret_arn
+    log_groups           = { for key, group in var.log_groups : key => group.name }
+    metrics_namespace    = var.host_metrics_namespace
+    ssm_agent_url        = "https://s3.${local.region}.amazonaws.com/amazon-ssm-${local.region}/latest/debian_amd64/amazon-ssm-agent.deb"
+    cloudwatch_agent_url = "https://amazoncloudwatch-agent-${local.region}.s3.${local.region}.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb"
+    rds_ca_bundle_url    = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+    scripts              = { for name in local.boot_scripts : "easysks-${name}" => file("${local.host_scripts_dir}/${name}.sh") }
   }))
 
   iam_instance_profile {
@@ -292,7 +415,7 @@ resource "aws_launch_template" "this" {
   }
 
   block_device_mappings {
-    device_name = data.aws_ami.debian.root_device_name
+    device_name = var.root_device_name
 
     ebs {
       volume_type           = "gp3"
@@ -309,32 +432,41 @@ resource "aws_launch_template" "this" {
 }
 
 resource "aws_autoscaling_group" "this" {
-  name                      = var.name
-  vpc_zone_identifier       = var.private_subnet_ids
-  min_size                  = var.min_size
-  max_size                  = var.max_size
-  desired_capacity          = var.desired_capacity
-  target_group_arns         = [for tg in aws_lb_target_group.this : tg.arn]
-  health_check_type         = "ELB"
+  name                = var.name
+  vpc_zone_identifier = var.private_subnet_ids
+  min_size            = var.min_size
+  max_size            = var.max_size
+  desired_capacity    = var.desired_capacity
+  target_group_arns   = [for tg in aws_lb_target_group.this : tg.arn]
+  # EC2, not ELB: readiness (which includes the database) must not make the
+  # group replace every host during a database failover. A launch is gated by
+  # the lifecycle hook below; later, the load balancer takes a host whose
+  # pool fails /api/health out of the rotation and systemd restarts the
+  # services; the healthy-hosts alarm fires if that is not enough.
+  health_check_type         = "EC2"
   health_check_grace_period = 300
   default_instance_warmup   = 120
 
+  # A host counts as launched only when its bootstrap completes this hook,
+  # after /api/health answered 200 on it; on ABANDON (or no answer within
+  # the heartbeat timeout) it is terminated. Declared inline so that it also
+  # holds for the group's very first instances.
+  initial_lifecycle_hook {
+    name                 = local.ready_hook
+    lifecycle_transition = "autoscaling:EC2_INSTANCE_LAUNCHING"
+    default_result       = "ABANDON"
+    heartbeat_timeout    = var.ready_hook_timeout_seconds
+  }
+
+  # Terraform creates the group with the template's version of the day and
+  # then leaves the version to deploy/aws/roll.sh --launch-template, which
+  # starts an instance refresh with that version as its desired
+  # configuration, so that an automatic rollback goes back to the version
+  # the hosts ran before (a refresh started by Terraform after switching the
+  # version itself would "roll back" to the new one).
   launch_template {
     id      = aws_launch_template.this.id
     version = aws_launch_template.this.latest_version
-  }
-
-  # A new launch template version (release, AMI, settings) replaces the hosts
-  # gradually. Terraform returns once the refresh has started; deploy scripts
-  # poll describe-instance-refreshes.
-  instance_refresh {
-    strategy = "Rolling"
-
-    preferences {
-      min_healthy_percentage = var.refresh_min_healthy_percentage
-      max_healthy_percentage = 200
-      auto_rollback          = true
-    }
   }
 
   dynamic "tag" {
@@ -348,7 +480,7 @@ resource "aws_autoscaling_group" "this" {
   }
 
   lifecycle {
-    ignore_changes = [desired_capacity]
+    ignore_changes = [desired_capacity, launch_template]
   }
 }
 

@@ -46,6 +46,17 @@ variable "instance_security_group_id" {
   type        = string
 }
 
+variable "certificate_arn" {
+  description = "ACM certificate of the public host name, served by the load balancer's TLS listener."
+  type        = string
+}
+
+variable "tls_policy" {
+  description = "Security policy of the TLS listener (TLS 1.2 and 1.3, forward secrecy)."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+}
+
 variable "nlb_deletion_protection" {
   description = "Refuse to delete the load balancer (its DNS name is what the public records point at)."
   type        = bool
@@ -60,9 +71,19 @@ variable "instance_type" {
 }
 
 variable "ami_id" {
-  description = "Pin an AMI; null takes the newest official Debian 12 amd64 image (a new image then rolls the fleet on apply)."
+  description = "AMI of the hosts (Debian 12 amd64); the stack module resolves it (pinned in prod). A new value only creates a launch template version: deploy/aws/roll.sh --launch-template rolls it out."
   type        = string
-  default     = null
+
+  validation {
+    condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
+    error_message = "ami_id must be an AMI ID (ami-...)."
+  }
+}
+
+variable "root_device_name" {
+  description = "Root device name of the AMI (the encrypted gp3 root volume is mapped onto it)."
+  type        = string
+  default     = "/dev/xvda"
 }
 
 variable "root_volume_size" {
@@ -72,12 +93,12 @@ variable "root_volume_size" {
 }
 
 variable "min_size" {
-  description = "Minimum number of instances."
+  description = "Minimum number of instances; 0 only before the first release (two-phase first apply, docs/runbook.md)."
   type        = number
 
   validation {
-    condition     = var.min_size >= 1
-    error_message = "min_size must be at least 1."
+    condition     = var.min_size >= 0
+    error_message = "min_size must not be negative."
   }
 }
 
@@ -107,35 +128,48 @@ variable "cpu_target_percent" {
   default     = 60
 }
 
-variable "refresh_min_healthy_percentage" {
-  description = "Capacity kept in service during an instance refresh; 100 with a 200% ceiling launches replacements before terminating."
-  type        = number
-  default     = 100
-}
-
 variable "enable_ssm" {
-  description = "Attach AmazonSSMManagedInstanceCore so operators get Session Manager shells (no SSH port is open)."
+  description = "Grant the SSM agent (installed at boot) what Run Command and Session Manager need; deploy/aws/migrate.sh depends on it and no SSH port is open."
   type        = bool
   default     = true
 }
 
+variable "ready_hook_timeout_seconds" {
+  description = "Heartbeat timeout of the launch lifecycle hook: how long a new host may wait for readiness before it is abandoned (covers a first deploy waiting for its migrations)."
+  type        = number
+  default     = 1800
+
+  validation {
+    condition     = var.ready_hook_timeout_seconds >= 300 && var.ready_hook_timeout_seconds <= 7200
+    error_message = "ready_hook_timeout_seconds must be between 300 and 7200."
+  }
+}
+
+variable "ready_timeout_seconds" {
+  description = "How long the bootstrap waits for /api/health before abandoning the launch, unless the only thing missing is the schema (then it waits up to the hook's timeout)."
+  type        = number
+  default     = 600
+}
+
+variable "host_metrics_namespace" {
+  description = "CloudWatch namespace of the agent's host metrics (memory, disk); the only namespace the host role may write."
+  type        = string
+  default     = "EasySKS/Host"
+}
+
+variable "host_scripts_dir" {
+  description = "Directory of the host scripts embedded in the user data (install-agents.sh, bootstrap.sh, install-release.sh); null means deploy/host of this repository, seen from terraform/envs/<env>."
+  type        = string
+  default     = null
+}
+
 variable "user_data_template_path" {
-  description = "cloud-init template rendered with env, region, release_bucket, release_version, frontend_bucket, app_env, secret_arns and log_groups; null means deploy/cloud-init/user-data.yaml.tftpl of this repository, seen from terraform/envs/<env>."
+  description = "cloud-init template (see docs/terraform.md, host bootstrap contract); null means deploy/cloud-init/user-data.yaml.tftpl of this repository, seen from terraform/envs/<env>."
   type        = string
   default     = null
 }
 
 # --- Application -----------------------------------------------------------
-
-variable "release_version" {
-  description = "Release the hosts install from the release bucket; changing it rolls the fleet."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]*$", var.release_version))
-    error_message = "release_version may contain letters, digits, dots, underscores and hyphens only."
-  }
-}
 
 variable "worker_count" {
   description = "FastCGI workers per host (EASYSKS_WORKERS); each holds one PostgreSQL connection."
@@ -189,12 +223,17 @@ variable "frontend_bucket" {
 }
 
 variable "secret_arns" {
-  description = "Secrets the hosts fetch at service start, keyed by setting name (DATABASE_URL, STRIPE_API_KEY, ...)."
+  description = "Secrets the pool fetches at service start, keyed by setting name (DATABASE_URL, STRIPE_API_KEY, ...)."
   type        = map(string)
 }
 
 variable "db_master_secret_arn" {
-  description = "RDS-managed master secret; the hosts read it (as DB_MASTER_SECRET) to run migrations."
+  description = "RDS-managed master secret; only the migration unit reads it (as the easysks-migrate user)."
+  type        = string
+}
+
+variable "db_instance_arn" {
+  description = "ARN of the database, which the deployer snapshots before migrations."
   type        = string
 }
 

@@ -1,9 +1,22 @@
 # Cognito user pool (email addresses as user names) and a public app client
 # for the browser: no client secret, SRP sign-in, authorisation code flow.
+#
+# With existing_user_pool_id the pool (its users, settings and hosted UI
+# domain) stays outside Terraform: only the app client is created in it.
+# Cutover from a created pool to an existing one: docs/terraform.md.
 
 data "aws_region" "current" {}
 
+locals {
+  create_pool  = var.existing_user_pool_id == null
+  user_pool_id = local.create_pool ? aws_cognito_user_pool.this[0].id : var.existing_user_pool_id
+  # The issuer of a pool is derived from its id (and region) alone.
+  issuer_url = "https://cognito-idp.${data.aws_region.current.region}.amazonaws.com/${local.user_pool_id}"
+}
+
 resource "aws_cognito_user_pool" "this" {
+  count = local.create_pool ? 1 : 0
+
   name                = var.name
   username_attributes = ["email"]
   deletion_protection = var.deletion_protection ? "ACTIVE" : "INACTIVE"
@@ -50,7 +63,7 @@ resource "aws_cognito_user_pool" "this" {
 
 resource "aws_cognito_user_pool_client" "web" {
   name            = "${var.name}-web"
-  user_pool_id    = aws_cognito_user_pool.this.id
+  user_pool_id    = local.user_pool_id
   generate_secret = false
 
   explicit_auth_flows = concat(
@@ -80,6 +93,19 @@ resource "aws_cognito_user_pool_client" "web" {
 }
 
 resource "aws_cognito_user_pool_domain" "this" {
+  count = local.create_pool ? 1 : 0
+
   domain       = var.domain_prefix
-  user_pool_id = aws_cognito_user_pool.this.id
+  user_pool_id = aws_cognito_user_pool.this[0].id
+}
+
+# The pool and its domain became optional (existing_user_pool_id).
+moved {
+  from = aws_cognito_user_pool.this
+  to   = aws_cognito_user_pool.this[0]
+}
+
+moved {
+  from = aws_cognito_user_pool_domain.this
+  to   = aws_cognito_user_pool_domain.this[0]
 }

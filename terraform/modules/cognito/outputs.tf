@@ -1,16 +1,16 @@
 output "user_pool_id" {
   description = "ID of the user pool."
-  value       = aws_cognito_user_pool.this.id
+  value       = local.user_pool_id
 }
 
 output "issuer_url" {
   description = "Expected iss claim (AUTH_ISSUER): https://cognito-idp.<region>.amazonaws.com/<pool id>."
-  value       = "https://${aws_cognito_user_pool.this.endpoint}"
+  value       = local.issuer_url
 }
 
 output "jwks_url" {
   description = "Signing keys of the pool (AUTH_JWKS_URL)."
-  value       = "https://${aws_cognito_user_pool.this.endpoint}/.well-known/jwks.json"
+  value       = "${local.issuer_url}/.well-known/jwks.json"
 }
 
 output "client_id" {
@@ -19,6 +19,6 @@ output "client_id" {
 }
 
 output "hosted_ui_domain" {
-  description = "Hosted UI domain of the pool."
-  value       = "${aws_cognito_user_pool_domain.this.domain}.auth.${data.aws_region.current.region}.amazoncognito.com"
+  description = "Hosted UI domain of a created pool; null for an existing pool (its own domain stays)."
+  value       = local.create_pool ? "${aws_cognito_user_pool_domain.this[0].domain}.auth.${data.aws_region.current.region}.amazoncognito.com" : null
 }

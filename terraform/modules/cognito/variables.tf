@@ -3,6 +3,17 @@ variable "name" {
   type        = string
 }
 
+variable "existing_user_pool_id" {
+  description = "Use this existing user pool (e.g. eu-central-1_AbC123) instead of creating one; only the app client is managed then."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.existing_user_pool_id == null || can(regex("^[a-z]{2}-[a-z]+-[0-9]_[0-9A-Za-z]+$", var.existing_user_pool_id))
+    error_message = "existing_user_pool_id must look like <region>_<id>."
+  }
+}
+
 variable "domain_prefix" {
   description = "Prefix of the hosted UI domain <prefix>.auth.<region>.amazoncognito.com; unique per region."
   type        = string

@@ -82,11 +82,94 @@ resource "aws_db_instance" "this" {
   copy_tags_to_snapshot      = true
   deletion_protection        = var.deletion_protection
   skip_final_snapshot        = !var.deletion_protection
-  final_snapshot_identifier  = "${var.identifier}-final"
+  # Unique per instance: the name is fixed at creation (ignore_changes
+  # below), so a rebuilt instance never collides with an earlier instance's
+  # final snapshot, which would make the destroy fail.
+  final_snapshot_identifier = "${var.identifier}-final-${formatdate("YYYYMMDDhhmmss", plantimestamp())}"
 
   performance_insights_enabled          = var.performance_insights_enabled
   performance_insights_retention_period = var.performance_insights_enabled ? 7 : null
   enabled_cloudwatch_logs_exports       = ["postgresql"]
 
   depends_on = [aws_cloudwatch_log_group.postgresql]
+
+  lifecycle {
+    ignore_changes = [final_snapshot_identifier]
+  }
+}
+
+# --- AWS Backup (backup_plan) ------------------------------------------------
+# Automated backups give point-in-time recovery within backup_retention_period
+# and disappear with the instance. The plan adds daily snapshots kept 35 days
+# and monthly ones kept a year, in a vault of their own, independent of the
+# instance's lifetime. Restore drill: docs/runbook.md.
+
+resource "aws_backup_vault" "this" {
+  count = var.backup_plan ? 1 : 0
+
+  name = var.identifier
+}
+
+resource "aws_backup_plan" "this" {
+  count = var.backup_plan ? 1 : 0
+
+  name = var.identifier
+
+  rule {
+    rule_name         = "daily"
+    target_vault_name = aws_backup_vault.this[0].name
+    schedule          = "cron(0 3 * * ? *)"
+    start_window      = 60
+    completion_window = 300
+
+    lifecycle {
+      delete_after = 35
+    }
+  }
+
+  rule {
+    rule_name         = "monthly"
+    target_vault_name = aws_backup_vault.this[0].name
+    schedule          = "cron(0 4 1 * ? *)"
+    start_window      = 60
+    completion_window = 300
+
+    lifecycle {
+      delete_after = 365
+    }
+  }
+}
+
+data "aws_iam_policy_document" "backup_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["backup.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "backup" {
+  count = var.backup_plan ? 1 : 0
+
+  name_prefix        = "${var.identifier}-backup-"
+  assume_role_policy = data.aws_iam_policy_document.backup_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "backup" {
+  count = var.backup_plan ? 1 : 0
+
+  role       = aws_iam_role.backup[0].name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
+}
+
+resource "aws_backup_selection" "this" {
+  count = var.backup_plan ? 1 : 0
+
+  name         = var.identifier
+  plan_id      = aws_backup_plan.this[0].id
+  iam_role_arn = aws_iam_role.backup[0].arn
+  resources    = [aws_db_instance.this.arn]
 }

@@ -27,3 +27,8 @@ output "master_user_secret_arn" {
   description = "ARN of the RDS-managed secret holding the master credentials."
   value       = aws_db_instance.this.master_user_secret[0].secret_arn
 }
+
+output "arn" {
+  description = "ARN of the database instance (snapshot permissions, backup selection)."
+  value       = aws_db_instance.this.arn
+}

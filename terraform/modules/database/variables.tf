@@ -73,6 +73,12 @@ variable "backup_retention_period" {
   }
 }
 
+variable "backup_plan" {
+  description = "Add an AWS Backup plan (daily snapshots kept 35 days, monthly kept 365) on top of the automated backups."
+  type        = bool
+  default     = false
+}
+
 variable "multi_az" {
   description = "Keep a synchronous standby in the second AZ."
   type        = bool

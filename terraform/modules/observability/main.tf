@@ -1,5 +1,12 @@
-# Log groups the hosts ship to, a 5xx metric from nginx's JSON access log,
-# and alarms on errors, target health and database capacity, sent to SNS.
+# Log groups the hosts ship to (the CloudWatch agent, installed at boot),
+# request, 5xx and latency metrics from nginx's JSON access log, and alarms on
+# errors, latency, target health, launches, the certificate and the
+# database, sent to SNS.
+#
+# Missing data is never "fine" here: the load balancer's health checks hit
+# /api/health every few seconds and nginx logs them, so the access log
+# metrics have a data point (0 when nothing matched) in every period as long
+# as logs arrive. No data means no hosts or no log shipping, and alarms.
 
 locals {
   namespace = "EasySKS/${var.environment}"
@@ -11,6 +18,12 @@ locals {
   }
 
   alarm_actions = [aws_sns_topic.alarms.arn]
+
+  # Health checks are logged but are not user traffic.
+  not_health_check = "$.uri != \"/api/health\""
+
+  # Burstable classes (db.t*) spend CPU credits; others publish no balance.
+  db_burstable = can(regex("^db\\.t", var.db_instance_class))
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -24,7 +37,7 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_cloudwatch_log_metric_filter" "requests" {
   name           = "${var.name}-requests"
   log_group_name = aws_cloudwatch_log_group.this["nginx_access"].name
-  pattern        = "{ $.status >= 100 }"
+  pattern        = "{ $.status >= 100 && ${local.not_health_check} }"
 
   metric_transformation {
     name          = "Requests"
@@ -37,7 +50,7 @@ resource "aws_cloudwatch_log_metric_filter" "requests" {
 resource "aws_cloudwatch_log_metric_filter" "http_5xx" {
   name           = "${var.name}-http-5xx"
   log_group_name = aws_cloudwatch_log_group.this["nginx_access"].name
-  pattern        = "{ $.status >= 500 }"
+  pattern        = "{ $.status >= 500 && ${local.not_health_check} }"
 
   metric_transformation {
     name          = "Http5xx"
@@ -47,8 +60,58 @@ resource "aws_cloudwatch_log_metric_filter" "http_5xx" {
   }
 }
 
+# nginx's $request_time (seconds, a JSON number) of every request but the
+# health checks; the p99 alarm reads a percentile of it.
+resource "aws_cloudwatch_log_metric_filter" "request_time" {
+  name           = "${var.name}-request-time"
+  log_group_name = aws_cloudwatch_log_group.this["nginx_access"].name
+  pattern        = "{ $.request_time >= 0 && ${local.not_health_check} }"
+
+  metric_transformation {
+    name      = "RequestTime"
+    namespace = local.namespace
+    value     = "$.request_time"
+    unit      = "Seconds"
+  }
+}
+
 resource "aws_sns_topic" "alarms" {
   name = "${var.name}-alarms"
+}
+
+data "aws_iam_policy_document" "alarms_topic" {
+  statement {
+    sid       = "CloudWatchAlarms"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "EventBridgeRules"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.launch_failed.arn]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  arn    = aws_sns_topic.alarms.arn
+  policy = data.aws_iam_policy_document.alarms_topic.json
 }
 
 resource "aws_sns_topic_subscription" "email" {
@@ -61,12 +124,12 @@ resource "aws_sns_topic_subscription" "email" {
 
 resource "aws_cloudwatch_metric_alarm" "http_5xx_rate" {
   alarm_name          = "${var.name}-http-5xx-rate"
-  alarm_description   = "More than ${var.http_5xx_rate_threshold}% of requests answered 5xx."
+  alarm_description   = "More than ${var.http_5xx_rate_threshold}% of requests answered 5xx, or no access log arrives (no hosts, or the CloudWatch agent is down)."
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.http_5xx_rate_threshold
   evaluation_periods  = 2
   datapoints_to_alarm = 2
-  treat_missing_data  = "notBreaching"
+  treat_missing_data  = "breaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 
@@ -100,9 +163,26 @@ resource "aws_cloudwatch_metric_alarm" "http_5xx_rate" {
   }
 }
 
+resource "aws_cloudwatch_metric_alarm" "latency_p99" {
+  alarm_name          = "${var.name}-latency-p99"
+  alarm_description   = "99th percentile of nginx request time above ${var.latency_p99_threshold_seconds} s for 15 minutes (health checks excluded)."
+  namespace           = local.namespace
+  metric_name         = aws_cloudwatch_log_metric_filter.request_time.metric_transformation[0].name
+  extended_statistic  = "p99"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.latency_p99_threshold_seconds
+  # No user request in a period is not a latency problem; the 5xx alarm
+  # covers logs that stop arriving.
+  treat_missing_data = "missing"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+}
+
 resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
   alarm_name          = "${var.name}-unhealthy-hosts"
-  alarm_description   = "At least one host fails the load balancer health check."
+  alarm_description   = "At least one host fails the load balancer health check (/api/health)."
   namespace           = "AWS/NetworkELB"
   metric_name         = "UnHealthyHostCount"
   statistic           = "Maximum"
@@ -110,6 +190,7 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
   evaluation_periods  = 3
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
+  treat_missing_data  = "missing"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 
@@ -117,6 +198,68 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
     LoadBalancer = var.nlb_arn_suffix
     TargetGroup  = var.target_group_arn_suffix
   }
+}
+
+resource "aws_cloudwatch_metric_alarm" "healthy_hosts" {
+  alarm_name          = "${var.name}-healthy-hosts"
+  alarm_description   = "Fewer healthy hosts than the Auto Scaling group's minimum (${var.min_healthy_hosts}) for 5 minutes."
+  namespace           = "AWS/NetworkELB"
+  metric_name         = "HealthyHostCount"
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.min_healthy_hosts
+  # An empty group (first apply) publishes nothing and expects nothing.
+  treat_missing_data = var.min_healthy_hosts > 0 ? "breaching" : "missing"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+
+  dimensions = {
+    LoadBalancer = var.nlb_arn_suffix
+    TargetGroup  = var.target_group_arn_suffix
+  }
+}
+
+# ACM renews 60 days ahead; an expiry this close means renewal failed (the
+# validation record is gone, or the certificate was imported).
+resource "aws_cloudwatch_metric_alarm" "certificate_expiry" {
+  alarm_name          = "${var.name}-certificate-expiry"
+  alarm_description   = "The load balancer's certificate expires in less than ${var.certificate_min_days} days."
+  namespace           = "AWS/CertificateManager"
+  metric_name         = "DaysToExpiry"
+  statistic           = "Minimum"
+  period              = 86400
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.certificate_min_days
+  # ACM publishes once a day.
+  treat_missing_data = "missing"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+
+  dimensions = {
+    CertificateArn = var.certificate_arn
+  }
+}
+
+# A launch that fails (capacity, permissions, a bad AMI or launch template)
+# has no CloudWatch metric: the Auto Scaling event goes to the alarm topic.
+resource "aws_cloudwatch_event_rule" "launch_failed" {
+  name        = "${var.name}-launch-failed"
+  description = "An instance launch of ${var.asg_name} failed."
+
+  event_pattern = jsonencode({
+    source      = ["aws.autoscaling"]
+    detail-type = ["EC2 Instance Launch Unsuccessful"]
+    detail      = { AutoScalingGroupName = [var.asg_name] }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "launch_failed" {
+  rule      = aws_cloudwatch_event_rule.launch_failed.name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.alarms.arn
 }
 
 resource "aws_cloudwatch_metric_alarm" "db_cpu" {
@@ -129,6 +272,7 @@ resource "aws_cloudwatch_metric_alarm" "db_cpu" {
   evaluation_periods  = 3
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.db_cpu_threshold
+  treat_missing_data  = "breaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 
@@ -147,6 +291,66 @@ resource "aws_cloudwatch_metric_alarm" "db_free_storage" {
   evaluation_periods  = 1
   comparison_operator = "LessThanThreshold"
   threshold           = var.db_free_storage_threshold_bytes
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  dimensions = {
+    DBInstanceIdentifier = var.db_identifier
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "db_connections" {
+  alarm_name          = "${var.name}-db-connections"
+  alarm_description   = "Database connections above 80% of max_connections (${var.db_max_connections}): hosts x workers plus migrations are running out of room."
+  namespace           = "AWS/RDS"
+  metric_name         = "DatabaseConnections"
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = floor(var.db_max_connections * 0.8)
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  dimensions = {
+    DBInstanceIdentifier = var.db_identifier
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "db_memory" {
+  alarm_name          = "${var.name}-db-freeable-memory"
+  alarm_description   = "Database freeable memory below ${floor(var.db_freeable_memory_threshold_bytes / 1048576)} MiB for 15 minutes."
+  namespace           = "AWS/RDS"
+  metric_name         = "FreeableMemory"
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.db_freeable_memory_threshold_bytes
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  dimensions = {
+    DBInstanceIdentifier = var.db_identifier
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "db_cpu_credits" {
+  count = local.db_burstable ? 1 : 0
+
+  alarm_name          = "${var.name}-db-cpu-credits"
+  alarm_description   = "Database CPU credit balance below ${var.db_cpu_credit_threshold}: the burstable instance is about to be throttled."
+  namespace           = "AWS/RDS"
+  metric_name         = "CPUCreditBalance"
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.db_cpu_credit_threshold
+  treat_missing_data  = "breaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 

@@ -19,9 +19,36 @@ variable "log_retention_days" {
 }
 
 variable "alarm_email" {
-  description = "Address subscribed to the alarm topic; null for none (the subscription must be confirmed by mail)."
+  description = "Address subscribed to the alarm topic (the subscription must be confirmed by mail); null for none, which only staging allows."
   type        = string
   default     = null
+}
+
+variable "asg_name" {
+  description = "Auto Scaling group whose failed launches are reported."
+  type        = string
+}
+
+variable "min_healthy_hosts" {
+  description = "Alarm when fewer hosts than this are healthy behind the load balancer (the group's minimum)."
+  type        = number
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate whose expiry is watched."
+  type        = string
+}
+
+variable "certificate_min_days" {
+  description = "Alarm when the certificate expires in fewer days (ACM renews 60 days ahead)."
+  type        = number
+  default     = 30
+}
+
+variable "latency_p99_threshold_seconds" {
+  description = "Alarm when the 99th percentile of request time stays above this many seconds."
+  type        = number
+  default     = 1
 }
 
 variable "nlb_arn_suffix" {
@@ -43,6 +70,28 @@ variable "http_5xx_rate_threshold" {
   description = "Alarm when more than this percentage of requests answer 5xx over two 5-minute periods."
   type        = number
   default     = 5
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class (burstable db.t* classes get a CPU credit alarm)."
+  type        = string
+}
+
+variable "db_max_connections" {
+  description = "max_connections of the database; the connections alarm fires at 80 % of it."
+  type        = number
+}
+
+variable "db_freeable_memory_threshold_bytes" {
+  description = "Alarm when the database's freeable memory stays below this many bytes."
+  type        = number
+  default     = 104857600
+}
+
+variable "db_cpu_credit_threshold" {
+  description = "Alarm when a burstable database's CPU credit balance falls below this."
+  type        = number
+  default     = 20
 }
 
 variable "db_cpu_threshold" {
