@@ -43,8 +43,8 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BINS       := $(BUILD)/easysks-fcgi $(CLI_BINS)
 
 .PHONY: all deps run stop test unit integration bench bench-scaling bench-keepalive \
-        bench-levers bench-rss bench-profile bench-explain dist tf-check lint fuzz fmt clean \
-        staging-local
+        bench-levers bench-failover bench-rss bench-profile bench-explain dist tf-check lint fuzz \
+        fmt clean staging-local
 .DEFAULT_GOAL := all
 # Keep test objects between runs (they are intermediate files otherwise).
 .SECONDARY:
@@ -108,7 +108,8 @@ $(BUILD)/bench-hello: tests/bench/hello.c
 bench: deps all $(BUILD)/bench-hello
 	@tests/bench.sh table
 
-bench-scaling bench-keepalive bench-levers bench-rss bench-profile bench-explain: deps all $(BUILD)/bench-hello
+bench-scaling bench-keepalive bench-levers bench-failover bench-rss bench-profile bench-explain: \
+		deps all $(BUILD)/bench-hello
 	@tests/bench.sh $(@:bench-%=%)
 
 # libFuzzer on the parsers (needs clang); FUZZ_SECONDS per target.

@@ -18,6 +18,8 @@
 #                (the template) vs fastcgi_keep_conn + keepalive N, per pool size
 #     levers     (make bench-levers) what settings outside the C code buy: generic
 #                plans, no worker recycling, synchronous_commit, nginx's access log
+#     failover   (make bench-failover) the database crashing or freezing under load:
+#                statuses and latency per second, time to recover
 #     rss        (make bench-rss) worker memory every 100k requests up to 1M
 #     profile    (make bench-profile) perf samples (cpu-clock) per study endpoint
 #     explain    (make bench-explain) EXPLAIN ANALYZE of the study statements on
@@ -28,7 +30,10 @@
 # BENCH_WORKERS (the pool's default), BENCH_MAX_REQUESTS (the pool's default),
 # BENCH_ROUNDS (1; more: the median run per endpoint), BENCH_PEER_PROCS (1, as
 # the peer's README runs it), BENCH_PG_FAST=1 (fsync and synchronous_commit
-# off as in the tests; default: durable, as in production), BENCH_QUIET_PCT
+# off as in the tests; default: durable, as in production),
+# BENCH_PLAN_CACHE_MODE (e.g. force_generic_plan: a role setting of the
+# pool's login role, to see what a migration setting it would buy),
+# BENCH_QUIET_PCT
 # (wait until the machine is at most this busy), BENCH_OUT (var/bench).
 # Results: one JSON file per run in BENCH_OUT. On a shared machine compare
 # ratios from one run, never absolute numbers across runs.
@@ -36,9 +41,9 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODE=${1:-table}
 case $MODE in
-table | scaling | keepalive | levers | rss | profile | explain) ;;
+table | scaling | keepalive | levers | failover | rss | profile | explain) ;;
 *)
-    echo "usage: $0 [table|scaling|keepalive|levers|rss|profile|explain]" >&2
+    echo "usage: $0 [table|scaling|keepalive|levers|failover|rss|profile|explain]" >&2
     exit 2
     ;;
 esac
@@ -92,6 +97,7 @@ echo "starting the stack$([ $with_peer = 1 ] && echo ' and the peer') ..."
 stack_setup || exit 1
 {
     bench_pg_durable &&
+        bench_plan_cache_mode &&
         hello_start "$WORKERS" &&
         nginx_variant 0 &&
         { [ $with_peer = 0 ] || peer_start "$PEER_PROCS"; } &&
@@ -115,6 +121,7 @@ meta = {
     "threads": $THREADS, "learners": $LEARNERS, "rounds": $ROUNDS, "workers": $WORKERS,
     "peer_procs": $PEER_PROCS if $with_peer else 0,
     "max_requests": "${EASYSKS_MAX_REQUESTS:-}", "pg_durable": "${BENCH_PG_FAST:-0}" != "1",
+    "plan_cache_mode": "${BENCH_PLAN_CACHE_MODE:-auto}",
     "nginx_workers": $(nproc),
     "commit": "$(git -C "$EASYSKS_ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$EASYSKS_ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')",
     "versions": {"nginx": "$("$NGINX_BIN" -v 2>&1 | sed 's|.*/||')", "node": "$(node --version)",
@@ -333,6 +340,49 @@ run_levers() {
     python3 "$BENCH_DIR/report.py" levers "$RESULTS" "$META" "$OUT"
 }
 
+# What clients see while the database goes away and comes back, from
+# nginx's access log (status and time of every request), second by second:
+#   crash  PostgreSQL stops at once (connections reset) and is back after
+#          BENCH_OUTAGE seconds (like a failover whose new primary answers)
+#   stall  PostgreSQL is frozen (SIGSTOP: connections stay open, nothing
+#          answers, like a primary that vanished from the network) for
+#          BENCH_OUTAGE seconds, then resumes
+run_failover() {
+    local scenario outage=${BENCH_OUTAGE:-10} pids wrk_pid t0 log=$IT/log/access.log
+    for scenario in ${BENCH_FAILOVER:-crash stall}; do
+        : >"$log"
+        "$NGINX_BIN" -p "$IT/nginx" -c "$IT/nginx/nginx.conf" -e "$IT/log/error.log" -s reopen
+        sleep 0.5
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((outage + 20))s" --timeout 40s -s "$BENCH_DIR/study.lua" \
+            "$(base_of ours)/api/study/due?limit=20" -- get >"$IT/wrk.failover.$scenario" 2>&1 &
+        wrk_pid=$!
+        echo "kill $wrk_pid 2>/dev/null" >"$IT/wrk-failover.cleanup"
+        sleep 5
+        t0=$(date +%s.%N)
+        case $scenario in
+        crash)
+            as_pg "$PG_BIN/pg_ctl" -D "$(readlink -f "$IT/pg")/data" -m immediate -w stop >/dev/null
+            sleep "$outage"
+            as_pg "$PG_BIN/pg_ctl" -D "$(readlink -f "$IT/pg")/data" -l "$(readlink -f "$IT/pg")/postgres.log" \
+                -w start >/dev/null ;;
+        stall)
+            mapfile -t pids < <(pg_pid; pgrep -P "$(pg_pid)")
+            echo "kill -CONT ${pids[*]} 2>/dev/null" >"$IT/pg-stall.cleanup"
+            kill -STOP "${pids[@]}"
+            sleep "$outage"
+            kill -CONT "${pids[@]}"
+            rm -f "$IT/pg-stall.cleanup" ;;
+        esac
+        wait "$wrk_pid"
+        rm -f "$IT/wrk-failover.cleanup"
+        python3 "$BENCH_DIR/report.py" failover "$scenario" "$log" "$t0" "$outage" \
+            "$IT/wrk.failover.$scenario" >>"$IT/failover.jsonl"
+        sleep 3
+    done
+    write_meta
+    python3 "$BENCH_DIR/report.py" failover-table "$IT/failover.jsonl" "$META" "$OUT"
+}
+
 run_profile() {
     local t dir stamp perf_pid
     stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -381,6 +431,7 @@ table) run_table ;;
 scaling) run_scaling ;;
 keepalive) run_keepalive ;;
 levers) run_levers ;;
+failover) run_failover ;;
 rss) run_rss ;;
 profile) run_profile ;;
 esac

@@ -51,6 +51,14 @@ bench_pg_durable() {
         -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
 }
 
+# bench_plan_cache_mode: BENCH_PLAN_CACHE_MODE as a role setting of the
+# pool's login role (what a migration would ship), then new connections.
+bench_plan_cache_mode() {
+    [ -n "${BENCH_PLAN_CACHE_MODE:-}" ] || return 0
+    pg_mon -c "ALTER ROLE easysks_web SET plan_cache_mode = $BENCH_PLAN_CACHE_MODE" >/dev/null &&
+        pool_restart "$EASYSKS_WORKERS"
+}
+
 # --- the libfcgi hello ------------------------------------------------------
 
 hello_start() { # PROCESSES

@@ -217,7 +217,9 @@ def cmd_table(results, meta, out_dir):
     print("== EasySKS vs the peer, same run, same machine "
           f"(wrk {meta.get('threads')} threads, {meta.get('connections')} connections, "
           f"{meta.get('duration')} per run, {meta.get('rounds')} round(s), "
-          f"{meta.get('workers')} pool workers, {meta.get('peer_procs')} peer process(es)) ==")
+          f"{meta.get('workers')} pool workers, {meta.get('peer_procs')} peer process(es)"
+          + (f", plan_cache_mode {meta['plan_cache_mode']}" if meta.get("plan_cache_mode", "auto") != "auto" else "")
+          + ") ==")
     rows, summary = [], {}
     for t in targets:
         o = best[(t, "ours")]
@@ -469,6 +471,70 @@ def cmd_levers(results, meta, out_dir):
     print(f"written {path}")
 
 
+# --- failover -------------------------------------------------------------------------
+
+def parse_iso(t):
+    # nginx's $time_iso8601: 2026-12-02T07:00:00+00:00 (whole seconds)
+    return time.mktime(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+
+
+def failover_record(scenario, log, t0, outage, wrk_out):
+    """Per second relative to the outage's start: requests answered by status,
+    and the slowest request_time. Times are when nginx logged the response."""
+    t0, outage = float(t0), int(outage)
+    per = {}
+    for line in open(log):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if not e.get("uri", "").startswith("/api/"):
+            continue
+        s = int(parse_iso(e["time"]) - int(t0))
+        d = per.setdefault(s, {"ok": 0, "503": 0, "other": 0, "max_s": 0.0})
+        st = int(e["status"])
+        d["ok" if 200 <= st < 300 else "503" if st == 503 else "other"] += 1
+        d["max_s"] = max(d["max_s"], float(e["request_time"]))
+    secs = sorted(per)
+    # Recovered: the first second after the outage with only 2xx answers
+    # and at least half the throughput before it.
+    before = [per[s]["ok"] for s in secs if s < 0]
+    base = statistics.median(before) if before else 0
+    rec = next((s for s in secs if s >= outage and per[s]["503"] + per[s]["other"] == 0
+                and per[s]["ok"] >= base / 2), None)
+    wrk = None
+    for line in open(wrk_out):
+        if line.startswith("BENCH_RESULT "):
+            wrk = json.loads(line[len("BENCH_RESULT "):])
+    print(json.dumps({"scenario": scenario, "outage_s": outage, "per_second": {str(s): per[s] for s in secs},
+                      "base_rps": base, "recovered_at_s": rec, "wrk": wrk}))
+
+
+def cmd_failover_table(path, meta, out_dir):
+    runs = [json.loads(l) for l in open(path) if l.strip()]
+    for r in runs:
+        print()
+        print(f"== Database {r['scenario']} for {r['outage_s']} s under load (GET /api/study/due, "
+              f"{meta.get('connections')} connections, {meta.get('workers')} workers): per second ==")
+        rows = []
+        for s, d in sorted(r["per_second"].items(), key=lambda x: int(x[0])):
+            s = int(s)
+            if s < -3 or s > r["outage_s"] + 8:
+                continue
+            mark = "outage" if 0 <= s < r["outage_s"] else ""
+            rows.append([s, mark, d["ok"], d["503"], d["other"], f"{d['max_s'] * 1000:.0f}"])
+        table(rows, ["second", "", "2xx", "503", "other", "slowest ms"])
+        rec = r["recovered_at_s"]
+        print(f"  back to normal {rec - r['outage_s']} s after the database returned" if rec is not None
+              else "  not back to normal within the run")
+        w = r.get("wrk") or {}
+        print(f"  whole run: {w.get('requests')} requests, {w.get('non2xx')} non-2xx, "
+              f"{w.get('timeouts')} client timeouts, max latency {ms(w.get('max_us'))} ms")
+    doc = {"mode": "failover", "meta": meta, "runs": runs}
+    out, _ = write_out("failover", doc, out_dir)
+    print(f"written {out}")
+
+
 # --- rss ----------------------------------------------------------------------------
 
 def cmd_rss(results, meta, out_dir):
@@ -500,6 +566,10 @@ def cmd_rss(results, meta, out_dir):
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "record":
         return record(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "failover":
+        return failover_record(*sys.argv[2:7])
+    if len(sys.argv) > 1 and sys.argv[1] == "failover-table":
+        return cmd_failover_table(sys.argv[2], load_json(sys.argv[3], {}), sys.argv[4])
     mode, res_path, meta_path, out_dir = sys.argv[1:5]
     results = [json.loads(l) for l in open(res_path) if l.strip()] if os.path.exists(res_path) else []
     meta = load_json(meta_path, {})
