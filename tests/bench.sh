@@ -20,7 +20,8 @@
 #                plans, no worker recycling, synchronous_commit, nginx's access log
 #     failover   (make bench-failover) the database crashing or freezing under load:
 #                statuses and latency per second, time to recover
-#     rss        (make bench-rss) worker memory every 100k requests up to 1M
+#     rss        (make bench-rss) worker memory every 100k requests up to 1M of the
+#                cheapest authenticated request (GET /api/topics)
 #     profile    (make bench-profile) perf samples (cpu-clock) per study endpoint
 #     explain    (make bench-explain) EXPLAIN ANALYZE of the study statements on
 #                10 000 generated learners x 638 cards (tests/bench/explain.sh)
@@ -167,7 +168,7 @@ run_table() {
 
     # Every measured request must succeed first.
     for t in "static /health none" "hello /bench/hello none" "config /api/client-config none" \
-        "health /api/health none" "me /api/me get" "${STUDY[@]}"; do
+        "health /api/health none" "me /api/me get" "topics /api/topics get" "${STUDY[@]}"; do
         read -r name path mode <<<"$t"
         code=$(probe ours "$path" "$mode")
         [ "$code" = 200 ] || { echo "probe $name ($path) answered $code: $(head -c 300 "$IT/probe.body")" >&2; return 1; }
@@ -191,6 +192,9 @@ run_table() {
         measure config ours /api/client-config none round=$round
         measure health ours /api/health none round=$round
         measure me ours /api/me get round=$round
+        # The cheapest authenticated request: token and user id from the
+        # worker's caches, the answer from memory.
+        measure topics ours /api/topics get round=$round
         # Ours and the peer back to back per endpoint: both see the same
         # machine, whatever else runs on it at that moment.
         for t in "${STUDY[@]}"; do
@@ -258,7 +262,7 @@ run_keepalive() {
 
 run_rss() {
     local total=${BENCH_RSS_TOTAL:-1000000} step=${BENCH_RSS_STEP:-100000} done_n=0 i=0
-    local path=${BENCH_RSS_PATH:-/api/me}
+    local path=${BENCH_RSS_PATH:-/api/topics}
     echo "[]" >"$IT/rss-samples"
     add_sample() {
         mem_json "$IT/mem.now"
@@ -272,11 +276,11 @@ PY
     add_sample 0 0
     # wrk stops by time, not by count: chunks long enough for about STEP
     # requests at the rate of the first chunk; the samples give the counts.
-    local chunk=${BENCH_RSS_CHUNK:-10}
+    local chunk=${BENCH_RSS_CHUNK:-2}
     WARMUP=0
     while [ "$done_n" -lt "$total" ]; do
         i=$((i + 1))
-        DURATION=${chunk}s measure me ours "$path" get step=$i
+        DURATION=${chunk}s measure rss ours "$path" get step=$i
         done_n=$(python3 -c 'import json,sys; print(sum(json.loads(l)["wrk"]["requests"] for l in open(sys.argv[1]) if l.strip() and json.loads(l).get("wrk")))' "$RESULTS")
         add_sample "$done_n" "$i"
         if [ "$i" = 1 ] && [ "$done_n" -gt 0 ]; then

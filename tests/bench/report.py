@@ -182,6 +182,8 @@ LABELS = {
     "config": "GET /api/client-config (no DB)",
     "health": "GET /api/health (1 query)",
     "me": "GET /api/me",
+    "topics": "GET /api/topics",
+    "rss": "GET (RSS run)",
     "due": "GET /api/study/due?limit=20",
     "review": "POST /api/study/review",
     "dash": "GET /api/dashboard/summary",
@@ -302,9 +304,11 @@ def cmd_table(results, meta, out_dir):
             checks.append((f"{LABELS[t]}: p99 < 20 ms, no errors",
                            s["ours_p99_ms"] < 20 and s["ours_errors"] == 0,
                            f"p99 {s['ours_p99_ms']:.1f} ms, {s['ours_errors']} errors"))
-    if "me" in summary and summary["me"]["ratio_hello"] is not None:
-        checks.append(("GET /api/me >= 50% of the libfcgi hello", summary["me"]["ratio_hello"] >= 0.5,
-                       f"{100 * summary['me']['ratio_hello']:.0f}%"))
+    for t in ("topics", "me"):
+        if t in summary and summary[t]["ratio_hello"] is not None:
+            checks.append((f"{LABELS[t]} >= 50% of the libfcgi hello"
+                           + (" (the cheapest authenticated request)" if t == "topics" else ""),
+                           summary[t]["ratio_hello"] >= 0.5, f"{100 * summary[t]['ratio_hello']:.0f}%"))
     after = rss.get("after", {})
     if after:
         worst = max(m.get("VmRSS", 0) for m in after.values())
@@ -349,17 +353,24 @@ def cmd_scaling(results, meta, out_dir):
     headers = ["workers"]
     for t in targets:
         headers += [f"{t} r/s", "per worker", "p99 ms", "err"]
+    headers += ["other load"]
     rows, data = [], {}
     for w in workers:
         row = [w]
+        others = []
         for t in targets:
             r = best.get((t, w))
             if not r or not r.get("wrk"):
                 row += ["-"] * 4
                 continue
             x = rps(r)
-            data.setdefault(t, {})[w] = {"rps": x, "p99_ms": r["wrk"]["p99_us"] / 1000, "errors": errors(r)}
+            c = cpu_split(r, GROUPS_OURS)
+            if c:
+                others.append(c["other_pct"])
+            data.setdefault(t, {})[w] = {"rps": x, "p99_ms": r["wrk"]["p99_us"] / 1000, "errors": errors(r),
+                                         "other_load_pct": c["other_pct"] if c else None}
             row += [f"{x:.0f}", f"{x / w:.0f}", ms(r["wrk"]["p99_us"]), errors(r)]
+        row.append(f"{max(others):.0f}%" if others else "-")
         rows.append(row)
     table(rows, headers)
     print()
@@ -374,20 +385,20 @@ def cmd_scaling(results, meta, out_dir):
             gains.append(f"{a}->{b}: {100 * (d[b]['rps'] / d[a]['rps'] - 1):+.0f}%")
         knees[t] = knee
         print(f"  {t}: knee at {knee} workers (>= 90% of the best {peak:.0f} r/s); " + ", ".join(gains))
-    # The pool size that comes closest to each endpoint's best at once: the
-    # largest worst-case share of the best; ties go to the smaller pool
-    # (fewer database connections per host).
+    # The pool size that comes closest to each endpoint's best at once (the
+    # largest worst-case share of the best), preferring the smallest pool
+    # within 5 points of it: fewer database connections per host.
     scores = {}
     for w in workers:
         shares = [d[w]["rps"] / max(x["rps"] for x in d.values()) for d in data.values() if w in d]
         if len(shares) == len(data):
             scores[w] = min(shares)
-    rec = max(scores, key=lambda w: (round(scores[w], 2), -w)) if scores else None
+    rec = min(w for w in scores if scores[w] >= max(scores.values()) - 0.05) if scores else None
     if rec:
         print("  worst share of the best per pool size: "
               + ", ".join(f"{w}: {100 * x:.0f}%" for w, x in sorted(scores.items())))
         print(f"  recommended default on this machine ({meta.get('ncpu')} cores): {rec} workers "
-              "(closest to every endpoint's best at once)")
+              "(the smallest pool within 5 points of the best worst-case share)")
     doc = {"mode": "scaling", "meta": meta, "data": data, "knees": knees, "scores": scores,
            "recommended": rec, "results": results}
     path, prev = write_out("scaling", doc, out_dir)
@@ -413,14 +424,15 @@ def cmd_keepalive(results, meta, out_dir):
         x = rps(r)
         gain = f"{100 * (x / rps(base) - 1):+.0f}%" if base and k and rps(base) else ""
         wk = r["wrk"]
+        c = cpu_split(r, GROUPS_OURS)
         rows.append([LABELS[t], w, k, k * int(meta.get("nginx_workers", 1)), f"{x:.0f}", gain,
                      ms(wk["p50_us"]), ms(wk["p99_us"]), ms(wk["p999_us"]), ms(wk["max_us"]),
-                     errors(r), wk.get("timeouts", 0)])
+                     errors(r), wk.get("timeouts", 0), f"{c['other_pct']:.0f}%" if c else "-"])
         data.append({"target": t, "workers": w, "keepalive": k, "rps": x, "p50_ms": wk["p50_us"] / 1000,
                      "p99_ms": wk["p99_us"] / 1000, "p999_ms": wk["p999_us"] / 1000,
                      "max_ms": wk["max_us"] / 1000, "errors": errors(r), "timeouts": wk.get("timeouts", 0)})
     table(rows, ["endpoint", "workers", "keepalive", "cached max", "r/s", "vs none", "p50 ms", "p99 ms",
-                 "p99.9 ms", "max ms", "err", "timeouts"])
+                 "p99.9 ms", "max ms", "err", "timeouts", "other load"])
     doc = {"mode": "keepalive", "meta": meta, "data": data, "results": results}
     path, _ = write_out("keepalive", doc, out_dir)
     print(f"written {path}")
@@ -456,15 +468,17 @@ def cmd_levers(results, meta, out_dir):
             return c["nginx"] + c["app"] + c["pg"] if c else None
         cpu_b = sum(cpu(c) for c in cb) / 2 if all(cb) else None
         drift = 100 * (b2 / b1 - 1) if b1 else 0
+        other = max(c["other_pct"] for c in cb + [cv] if c) if any(cb + [cv]) else None
         rows.append([LEVER_TEXT.get(lever, lever), LABELS[t], f"{base:.0f}", f"{v:.0f}",
                      f"{100 * (v / base - 1):+.0f}%", f"{drift:+.0f}%",
                      ms(ph["base"]["wrk"]["p99_us"]), ms(ph["variant"]["wrk"]["p99_us"]),
-                     f"{cpu_b:.0f}" if cpu_b else "-", f"{cpu(cv):.0f}" if cv else "-"])
+                     f"{cpu_b:.0f}" if cpu_b else "-", f"{cpu(cv):.0f}" if cv else "-",
+                     f"{other:.0f}%" if other is not None else "-"])
         data.append({"lever": lever, "target": t, "base_rps": base, "variant_rps": v,
                      "gain_pct": 100 * (v / base - 1), "drift_pct": drift,
                      "base_cpu_us": cpu_b, "variant_cpu_us": cpu(cv)})
     table(rows, ["lever", "endpoint", "base r/s", "variant r/s", "gain", "base drift", "p99 base",
-                 "p99 variant", "CPU us/req base", "variant"])
+                 "p99 variant", "CPU us/req base", "variant", "other load"])
     print("(gain within the base drift is noise; CPU us/req = nginx + pool + PostgreSQL)")
     doc = {"mode": "levers", "meta": meta, "data": data, "results": results}
     path, _ = write_out("levers", doc, out_dir)
