@@ -12,6 +12,7 @@
 #   bin/easysks-fetch-secrets ...             host scripts (deploy/host/*.sh)
 #   sql/migrations/ data/sks/ web/            migrations, catalogue, static client
 #   nginx/ deploy/render-nginx.sh             templates and their renderer
+#   deploy/render-web-config.sh               the web client's /config.json
 #   systemd/ cloudwatch-agent.json            units, the IMDS guard rules and the log shipping config
 #   docs/                                     architecture and runbook
 #   VERSION MANIFEST                          version; sha256 of every other file
@@ -56,6 +57,7 @@ cp -R "$root/sql/migrations" "$r/sql/migrations"
 cp -R "$data" "$r/data/sks"
 cp -R "$root/nginx" "$r/nginx"
 install -m 0755 "$root/deploy/render-nginx.sh" "$r/deploy/render-nginx.sh"
+install -m 0755 "$root/deploy/render-web-config.sh" "$r/deploy/render-web-config.sh"
 cp -R "$root/app/web" "$r/web"
 cp "$root"/deploy/systemd/*.service "$root"/deploy/systemd/*.nft "$r/systemd/"
 cp "$root/deploy/cloudwatch-agent.json" "$r/cloudwatch-agent.json"

@@ -81,6 +81,10 @@ start() {
     pool_start "$VAR"
 
     echo "==> nginx"
+    # The web client's /config.json, served by nginx from its config dir.
+    if [ -n "${AUTH_CLIENT_IDS:-}" ]; then
+        "$EASYSKS_ROOT/deploy/render-web-config.sh" "$VAR/nginx/config.json"
+    fi
     make_cert "$VAR/tls"
     nginx_start "$VAR"
 

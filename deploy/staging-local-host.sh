@@ -301,6 +301,11 @@ check_host_readiness() {
     body=$(curl -sk --max-time 5 "https://127.0.0.1:$HOST_HTTPS_PORT/api/health")
     echo "$body"
     grep -q '"status":"ok"' <<<"$body"
+    # The web client's configuration, rendered by the bootstrap from the same
+    # settings the pool reads.
+    body=$(curl -sk --max-time 5 "https://127.0.0.1:$HOST_HTTPS_PORT/config.json")
+    echo "$body"
+    jq -e --arg client "$CLIENT_ID" '.auth.client_id == $client' <<<"$body" >/dev/null
 }
 
 # `systemctl reload` (fetch secrets as root, then HUP) keeps the pool

@@ -487,7 +487,7 @@ if why=$(host_can_boot); then
         run_step "bootstrap: runcmd via scripts_user: agents installed from .deb, release from S3, units started" 40 do_scripts_user; then
         check "bootstrap: lifecycle hook completed once, with CONTINUE, after /api/health answered 200" check_lifecycle
         check "systemd: SSM agent, IMDS guard, pool and nginx active; pool as easysks with 0400 secrets, no master secret" check_services
-        check "host: /api/health answers 200 through the booted host's nginx" check_host_readiness
+        check "host: /api/health answers 200 and /config.json names the app client, through the booted host's nginx" check_host_readiness
         check "reload: systemctl reload keeps the socket reachable; reload-or-restart starts a stopped pool" check_reload
         check "migrate: migrate.sh's remote commands under sh (dash) start easysks-migrate@VERSION as easysks-migrate" check_migrate_sh sh
         check "migrate: the same commands under bash" check_migrate_sh bash

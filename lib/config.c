@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stripe.h"
+
 #define SECRET_FILE_MAX 65536
 #define CONFIG_FILE_MAX (1024 * 1024)
 
@@ -280,7 +282,82 @@ static const struct int_setting {
     {"EASYSKS_HEALTH_TIMEOUT_MS", 1000, 10, 60000, offsetof(struct config, health_timeout_ms)},
     {"EASYSKS_SLOW_REQUEST_MS", 1000, 0, 3600000, offsetof(struct config, slow_request_ms)},
     {"AUTH_LEEWAY_SECONDS", 5, 0, 120, offsetof(struct config, auth_leeway_s)},
+    {"STRIPE_PAST_DUE_GRACE_HOURS", 72, 0, 2160, offsetof(struct config, stripe_past_due_grace_h)},
+    {"STRIPE_TIMEOUT_MS", 10000, 100, 60000, offsetof(struct config, stripe_timeout_ms)},
 };
+
+/* An identifier-like setting: printable, no blanks, 1..max bytes. */
+static int is_token(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s <= ' ' || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Billing settings, after the generic reads. 0, or -1 with the message. */
+static int check_stripe(struct config *c, char *errbuf, size_t errlen)
+{
+    const int dev = c->env == ENV_DEV;
+    const char *https = dev ? "an https:// URL (or http:// in dev)" : "an https:// URL";
+    char why[160];
+    const struct {
+        const char *name;
+        const char *value;
+    } urls[] = {{"STRIPE_SUCCESS_URL", c->stripe_success_url},
+                {"STRIPE_CANCEL_URL", c->stripe_cancel_url},
+                {"STRIPE_PORTAL_RETURN_URL", c->stripe_portal_return_url}};
+
+    /* The key's value is never repeated in a message. */
+    if (c->stripe_api_key != NULL &&
+        (!is_token(c->stripe_api_key, STRIPE_SECRET_MAX) ||
+         (strncmp(c->stripe_api_key, "sk_", 3) != 0 && strncmp(c->stripe_api_key, "rk_", 3) != 0)))
+        return fail(errbuf, errlen,
+                    "STRIPE_API_KEY: must be a secret (sk_...) or restricted (rk_...) key without "
+                    "blanks");
+    if (c->stripe_price_id != NULL && !is_token(c->stripe_price_id, 255))
+        return fail(errbuf, errlen, "STRIPE_PRICE_ID: must be a price id without blanks");
+    /* Unset is allowed (the feature answers 503 naming it, see
+     * config_billing_missing()); set means well-formed. */
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        if (urls[i].value != NULL &&
+            (!is_http_url(urls[i].value, dev) || !is_token(urls[i].value, 2048)))
+            return fail(errbuf, errlen, "%s: must be %s", urls[i].name, https);
+    }
+    if (c->stripe_webhook_secrets != NULL &&
+        stripe_secrets_check(c->stripe_webhook_secrets, why, sizeof(why)) < 0)
+        return fail(errbuf, errlen, "STRIPE_WEBHOOK_SECRETS: %s", why);
+    if (c->stripe_timeout_ms >= c->request_timeout_s * 1000) {
+        const char *set = getenv("STRIPE_TIMEOUT_MS");
+        if (set != NULL && *set != '\0')
+            return fail(errbuf, errlen,
+                        "STRIPE_TIMEOUT_MS: must be below EASYSKS_REQUEST_TIMEOUT (%d s), or the "
+                        "worker is killed before the call gives up",
+                        c->request_timeout_s);
+        /* Only the default is in the way: a short EASYSKS_REQUEST_TIMEOUT
+         * must not become invalid because of a feature nobody configured. */
+        c->stripe_timeout_ms = c->request_timeout_s * 1000 / 2;
+    }
+    return 0;
+}
+
+const char *config_billing_missing(const struct config *c, int portal)
+{
+    if (c->stripe_api_key == NULL)
+        return "STRIPE_API_KEY";
+    if (portal)
+        return c->stripe_portal_return_url == NULL ? "STRIPE_PORTAL_RETURN_URL" : NULL;
+    if (c->stripe_price_id == NULL)
+        return "STRIPE_PRICE_ID";
+    if (c->stripe_success_url == NULL)
+        return "STRIPE_SUCCESS_URL";
+    if (c->stripe_cancel_url == NULL)
+        return "STRIPE_CANCEL_URL";
+    return NULL;
+}
 
 int config_load(struct config *c, char *errbuf, size_t errlen)
 {
@@ -401,6 +478,10 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         config_get_secret("STRIPE_PRICE_ID", &c->stripe_price_id, errbuf, errlen) < 0 ||
         config_get_secret("STRIPE_WEBHOOK_SECRETS", &c->stripe_webhook_secrets, errbuf, errlen) <
             0 ||
+        config_get_secret("STRIPE_SUCCESS_URL", &c->stripe_success_url, errbuf, errlen) < 0 ||
+        config_get_secret("STRIPE_CANCEL_URL", &c->stripe_cancel_url, errbuf, errlen) < 0 ||
+        config_get_secret("STRIPE_PORTAL_RETURN_URL", &c->stripe_portal_return_url, errbuf,
+                          errlen) < 0 ||
         config_get_secret("OPENAI_API_KEY", &c->openai_api_key, errbuf, errlen) < 0 ||
         config_get_secret("OPENAI_API_BASE", &c->openai_api_base, errbuf, errlen) < 0 ||
         config_get_secret("OPENAI_MODEL", &c->openai_model, errbuf, errlen) < 0 ||
@@ -427,6 +508,8 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
         fail(errbuf, errlen, "OPENAI_API_BASE: must be an https:// URL");
         goto fail;
     }
+    if (check_stripe(c, errbuf, errlen) < 0)
+        goto fail;
     return 0;
 
 fail:
@@ -436,14 +519,25 @@ fail:
 
 void config_cleanup(struct config *c)
 {
-    char **strs[] = {&c->database_url,           &c->listen_path,
-                     &c->socket_group,           &c->auth_issuer,
-                     &c->auth_jwks_url,          &c->auth_client_ids,
-                     &c->auth_token_use,         &c->stripe_api_key,
-                     &c->stripe_api_base,        &c->stripe_price_id,
-                     &c->stripe_webhook_secrets, &c->openai_api_key,
-                     &c->openai_api_base,        &c->auth_client_endpoint,
-                     &c->openai_model,           &c->openai_transcribe_model};
+    char **strs[] = {&c->database_url,
+                     &c->listen_path,
+                     &c->socket_group,
+                     &c->auth_issuer,
+                     &c->auth_jwks_url,
+                     &c->auth_client_ids,
+                     &c->auth_token_use,
+                     &c->stripe_api_key,
+                     &c->stripe_api_base,
+                     &c->stripe_price_id,
+                     &c->stripe_webhook_secrets,
+                     &c->openai_api_key,
+                     &c->openai_api_base,
+                     &c->auth_client_endpoint,
+                     &c->openai_model,
+                     &c->openai_transcribe_model,
+                     &c->stripe_success_url,
+                     &c->stripe_cancel_url,
+                     &c->stripe_portal_return_url};
     /* Not all of these are secret, but wiping the few that are not costs
      * nothing and nobody has to keep a list in sync. */
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {

@@ -49,11 +49,19 @@ struct config {
     int auth_leeway_s;
     char *auth_client_endpoint; /* where browsers send Cognito API calls */
 
-    /* Optional integrations; NULL when unset. */
+    /* Optional integrations; NULL when unset. Billing (docs/billing.md):
+     * Checkout needs the key, the price and the success and cancel URLs,
+     * the portal the key and its return URL (config_billing_missing());
+     * webhooks need the secrets. A feature missing a setting answers 503. */
     char *stripe_api_key;
     char *stripe_api_base;
     char *stripe_price_id;
-    char *stripe_webhook_secrets;
+    char *stripe_webhook_secrets;   /* comma list of whsec_... */
+    char *stripe_success_url;       /* STRIPE_SUCCESS_URL */
+    char *stripe_cancel_url;        /* STRIPE_CANCEL_URL */
+    char *stripe_portal_return_url; /* STRIPE_PORTAL_RETURN_URL */
+    int stripe_past_due_grace_h;    /* STRIPE_PAST_DUE_GRACE_HOURS, premium kept while past_due */
+    int stripe_timeout_ms;          /* STRIPE_TIMEOUT_MS, one API call */
     char *openai_api_key;
     char *openai_api_base;
     char *openai_model;            /* OPENAI_MODEL, default gpt-4o-mini */
@@ -71,6 +79,10 @@ int config_load(struct config *c, char *errbuf, size_t errlen);
 void config_cleanup(struct config *c);
 
 const char *config_env_name(enum config_env env);
+
+/* The first setting Checkout (portal=0) or the customer portal (portal=1)
+ * still lacks, e.g. "STRIPE_SUCCESS_URL"; NULL when it has everything. */
+const char *config_billing_missing(const struct config *c, int portal);
 
 /* Read one setting given as NAME or NAME_FILE (not both). *out is a
  * malloc()ed copy the caller releases with config_free_secret(), or NULL

@@ -10,6 +10,10 @@
 
 static int curl_ready;
 
+struct http_client {
+    CURL *h;
+};
+
 struct body_buf {
     char *data;
     size_t len;
@@ -66,8 +70,10 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static int perform(const struct http_request *req, const char *content_type, const char *body,
-                   size_t body_len, struct http_response *resp, struct err *e)
+/* One request on `shared` (a client's handle: options reset, caches kept)
+ * or, when it is NULL, on a handle of its own. */
+static int perform(CURL *shared, const struct http_request *req, const char *content_type,
+                   const char *body, size_t body_len, struct http_response *resp, struct err *e)
 {
     CURL *h = NULL;
     struct curl_slist *hdrs = NULL;
@@ -87,9 +93,13 @@ static int perform(const struct http_request *req, const char *content_type, con
     buf.max = req->max_response != 0 ? req->max_response : HTTP_DEFAULT_MAX_RESPONSE;
     log_redact_url(req->url, url_safe, sizeof(url_safe));
 
-    h = curl_easy_init();
-    if (h == NULL)
+    if (shared != NULL) {
+        /* Options of the previous request go; its connection stays cached. */
+        h = shared;
+        curl_easy_reset(h);
+    } else if ((h = curl_easy_init()) == NULL) {
         abort(); /* libcurl only fails here when out of memory */
+    }
 
     if (req->headers != NULL) {
         for (const char *const *p = req->headers; *p != NULL; p++) {
@@ -151,6 +161,7 @@ static int perform(const struct http_request *req, const char *content_type, con
     }
 
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &resp->new_connections);
     if (buf.data == NULL) {
         buf.data = malloc(1);
         if (buf.data == NULL)
@@ -164,19 +175,61 @@ static int perform(const struct http_request *req, const char *content_type, con
 
 out:
     free(buf.data);
+    if (shared != NULL) {
+        /* The handle outlives this call: drop its pointers to our stack and
+         * to the header list before they go. */
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    } else {
+        curl_easy_cleanup(h);
+    }
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
     return ret;
 }
 
 int http_get(const struct http_request *req, struct http_response *resp, struct err *e)
 {
-    return perform(req, NULL, NULL, 0, resp, e);
+    return perform(NULL, req, NULL, NULL, 0, resp, e);
 }
 
 int http_post(const struct http_request *req, const char *content_type, const char *body,
               size_t len, struct http_response *resp, struct err *e)
 {
     /* An empty body still has to be a POST: pass "" rather than NULL. */
-    return perform(req, content_type, body != NULL ? body : "", len, resp, e);
+    return perform(NULL, req, content_type, body != NULL ? body : "", len, resp, e);
+}
+
+struct http_client *http_client_new(struct err *e)
+{
+    struct http_client *c;
+
+    if (http_sysinit(e) < 0)
+        return NULL;
+    c = calloc(1, sizeof(*c));
+    if (c == NULL || (c->h = curl_easy_init()) == NULL)
+        abort();
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (c == NULL)
+        return;
+    curl_easy_cleanup(c->h);
+    free(c);
+}
+
+int http_client_get(struct http_client *c, const struct http_request *req,
+                    struct http_response *resp, struct err *e)
+{
+    return perform(c->h, req, NULL, NULL, 0, resp, e);
+}
+
+int http_client_post(struct http_client *c, const struct http_request *req,
+                     const char *content_type, const char *body, size_t len,
+                     struct http_response *resp, struct err *e)
+{
+    return perform(c->h, req, content_type, body != NULL ? body : "", len, resp, e);
 }

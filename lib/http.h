@@ -15,8 +15,13 @@
  * client. A non-2xx status from the peer is NOT an error here: the caller
  * reads `status` and decides.
  *
- * Not thread-safe across threads sharing a response; each call uses its own
- * easy handle. Call http_sysinit() once per process before any request.
+ * http_get()/http_post() use a fresh easy handle per call (a new connection
+ * each time: fine for rare calls such as a JWKS fetch). A service called on
+ * requests keeps a `struct http_client` instead: one easy handle per worker
+ * whose connection cache, TLS session cache and DNS cache survive between
+ * requests, so a keep-alive connection to the service is reused. Neither is
+ * thread-safe; a worker is single-threaded. Call http_sysinit() once per
+ * process before any request.
  */
 #ifndef EASYSKS_HTTP_H
 #define EASYSKS_HTTP_H
@@ -45,6 +50,7 @@ struct http_response {
     char *body;  /* NUL-terminated (the NUL is not counted in len); owned by
                     the response, freed by http_response_cleanup() */
     size_t len;
+    long new_connections; /* connections this request opened: 0 when it reused one */
 };
 
 /* Once per process, before any request (curl_global_init). Idempotent.
@@ -64,5 +70,26 @@ int http_post(const struct http_request *req, const char *content_type, const ch
 
 /* Free the body and reset *resp. NULL and already-cleaned responses are fine. */
 void http_response_cleanup(struct http_response *resp);
+
+/* A reusable client: one libcurl easy handle whose connections are kept
+ * between requests (libcurl's default cache of 5 per handle; a connection
+ * the peer closed is noticed and replaced). Every request still gets all
+ * the limits above from its struct http_request: options are reset before
+ * each request, the caches are not. */
+struct http_client;
+
+/* Calls http_sysinit(). NULL only with e set when libcurl cannot be
+ * initialised; out of memory aborts. Free with http_client_free(). */
+struct http_client *http_client_new(struct err *e);
+
+/* Closes the cached connections. NULL is a no-op. */
+void http_client_free(struct http_client *c);
+
+/* As http_get() and http_post(), on the client's handle. */
+int http_client_get(struct http_client *c, const struct http_request *req,
+                    struct http_response *resp, struct err *e);
+int http_client_post(struct http_client *c, const struct http_request *req,
+                     const char *content_type, const char *body, size_t len,
+                     struct http_response *resp, struct err *e);
 
 #endif

@@ -5,20 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "billing.h"
+
 #define STRINGIFY(x) #x
 #define XSTRINGIFY(x) STRINGIFY(x)
 #define TOUCH_SECONDS XSTRINGIFY(USERS_TOUCH_SECONDS)
 
+/* Premium is the operator's manual grant (users.plan and premium_until,
+ * set by easysks-admin for support cases; premium_until NULL = no end) or
+ * a Stripe subscription that grants it now (lib/billing.h). premium_until
+ * is the later end of the two, NULL while a manual grant has no end. */
+#define MANUAL_GRANT                                                                               \
+    "(users.plan = 'premium' AND (users.premium_until IS NULL OR users.premium_until > now()))"
+#define GRANTING_SUBSCRIPTIONS                                                                     \
+    "FROM stripe_customers c JOIN stripe_subscriptions s ON s.customer_id = c.customer_id"         \
+    " WHERE c.user_id = users.id AND " BILLING_SQL_GRANTS
+#define PREMIUM_UNTIL                                                                              \
+    "CASE WHEN " MANUAL_GRANT " AND users.premium_until IS NULL THEN NULL"                         \
+    " ELSE greatest(users.premium_until, (SELECT max(" BILLING_SQL_GRANT_END                       \
+    ") " GRANTING_SUBSCRIPTIONS ")) END"
+#define RFC3339 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
+
 #define USER_COLUMNS                                                                               \
-    "id, plan = 'premium' AND (premium_until IS NULL OR premium_until > now()), username, "        \
-    "email, to_char(premium_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"          \
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                   \
-    " to_char(last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    "users.id, " MANUAL_GRANT " OR EXISTS (SELECT 1 " GRANTING_SUBSCRIPTIONS "),"                  \
+    " users.username, users.email, to_char((" PREMIUM_UNTIL ") AT TIME ZONE 'UTC', " RFC3339 "),"  \
+    " to_char(users.created_at AT TIME ZONE 'UTC', " RFC3339 "),"                                  \
+    " to_char(users.last_seen_at AT TIME ZONE 'UTC', " RFC3339 ")"
 
 /* Column 7: whether last_seen_at is due for a touch. */
 static const struct db_stmt find_user = {
-    "users_find", "SELECT " USER_COLUMNS ", last_seen_at < now() - make_interval(secs => $2::int)"
-                  " FROM users WHERE cognito_sub = $1"};
+    "users_find",
+    "SELECT " USER_COLUMNS ", users.last_seen_at < now() - make_interval(secs => $2::int)"
+    " FROM users WHERE cognito_sub = $1"};
 
 /* DO NOTHING: a concurrent first request may have inserted the row; the
  * caller then reads it. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks: shellcheck on every shell script, nginx -t on the rendered
-# configuration (local defaults and the host layout), clang-format drift.
+# configuration (local defaults and the host layout), the web client's
+# bundle, clang-format drift.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=deploy/lib.sh
@@ -44,6 +45,9 @@ check "nginx -t (host layout: 443/80 on all addresses, www-data)" nginx_t env EA
     EASYSKS_HTTPS_PORT=443 EASYSKS_HTTP_PORT=80 NGINX_USER_DIRECTIVE="user www-data;"
 check "nginx -t (dev with the cognito-local route)" nginx_t env EASYSKS_ENV=dev \
     COGNITO_LOCAL_UPSTREAM=127.0.0.1:9229
+
+# The web client: service worker list, modulepreloads, no inline code, size.
+check "web client bundle (tests/e2e/bundle-check.mjs)" node tests/e2e/bundle-check.mjs
 
 fmt_drift() {
     local f bad=0

@@ -51,5 +51,10 @@ int api_chart_save(struct request *r);
 int api_chart_submit(struct request *r);
 int api_chart_result(struct request *r);
 int api_chart_abandon(struct request *r);
+/* billing.c */
+int api_billing_checkout(struct request *r);
+int api_billing_portal(struct request *r);
+/* stripe_webhook.c */
+int api_stripe_webhook(struct request *r);
 
 #endif

@@ -39,5 +39,10 @@ const struct route api_routes[] = {
     {"GET", "/_auth", api_auth_check, ROUTE_PUBLIC, 0},
     /* operators' scoreboard; only nginx's loopback status server reaches it */
     {"GET", "/_status", api_status, ROUTE_PUBLIC, 0},
+    /* billing (docs/billing.md); Stripe's webhook is mapped by nginx's
+     * /webhooks/stripe location (no /api prefix) and signed, not authenticated */
+    {"POST", "/billing/checkout", api_billing_checkout, ROUTE_PROFILE, 1024},
+    {"POST", "/billing/portal", api_billing_portal, 0, 1024},
+    {"POST", "/webhooks/stripe", api_stripe_webhook, ROUTE_PUBLIC | ROUTE_RAW_BODY, 256 * 1024},
     {NULL, NULL, NULL, 0, 0},
 };

@@ -8,7 +8,8 @@
  * grant-premium gives a learner the premium plan until the end of DATE
  * (YYYY-MM-DD, Europe/Berlin) or until an RFC 3339 TIME; a --sub that never
  * signed in gets its user row now. revoke-premium ends a manual grant. A
- * Stripe subscription is separate: this is the manual override. Every change
+ * Stripe subscription is separate: this is the manual override (every command
+ * prints both: the manual plan and the newest subscription). Every change
  * is written to admin_audit in the same transaction, with who ran it
  * (EASYSKS_OPERATOR, else SUDO_USER, else USER), and printed as a JSON line.
  *
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <libpq-fe.h>
 
+#include "billing.h"
 #include "config.h"
 #include "log.h"
 #include "timefmt.h"
@@ -51,9 +53,18 @@ static const char *operator_name(void)
     "(($1::text IS NOT NULL AND u.cognito_sub = $1::text) OR"                                      \
     " ($2::text IS NOT NULL AND lower(u.email) = lower($2::text)))"
 
+#define RFC3339 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
+
+/* The manual grant (plan, premium_until), then the newest Stripe
+ * subscription: support sees both sources of premium (lib/users.c). */
 #define SHOW_COLS                                                                                  \
     "u.id AS id, u.cognito_sub, coalesce(u.email, ''), u.plan,"                                    \
-    " coalesce(to_char(u.premium_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+    " coalesce(to_char(u.premium_until AT TIME ZONE 'UTC', " RFC3339 "), ''),"                     \
+    " coalesce((SELECT s.subscription_id || ' status=' || s.status || ' until='"                   \
+    "   || coalesce(to_char((" BILLING_SQL_GRANT_END ") AT TIME ZONE 'UTC', " RFC3339 "), '-')"    \
+    "   || ' grants=' || CASE WHEN " BILLING_SQL_GRANTS " THEN 'yes' ELSE 'no' END"                \
+    "  FROM stripe_customers c JOIN stripe_subscriptions s ON s.customer_id = c.customer_id"       \
+    "  WHERE c.user_id = u.id ORDER BY s.status_since DESC LIMIT 1), '-')"
 
 /* A --sub that never signed in is created (a grant ahead of the first
  * login); an --email must already be known. $3 until, $4 operator, $5 reason. */
@@ -189,9 +200,9 @@ int main(int argc, char **argv)
                      "operator", operator_name(), "user_id", PQgetvalue(r, i, 0), "sub",
                      PQgetvalue(r, i, 1), "premium_until", PQgetvalue(r, i, 4), "reason",
                      reason != NULL ? reason : "", NULL);
-        printf("user %s sub=%s email=%s plan=%s premium_until=%s\n", PQgetvalue(r, i, 0),
-               PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
-               *PQgetvalue(r, i, 4) ? PQgetvalue(r, i, 4) : "-");
+        printf("user %s sub=%s email=%s plan=%s premium_until=%s subscription=%s\n",
+               PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+               *PQgetvalue(r, i, 4) ? PQgetvalue(r, i, 4) : "-", PQgetvalue(r, i, 5));
     }
     rc = 0;
 out:

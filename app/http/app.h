@@ -18,6 +18,7 @@
 #include "users.h"
 
 struct auth_verifier;
+struct http_client;
 struct scoreboard;
 
 struct app {
@@ -27,6 +28,7 @@ struct app {
     struct auth_verifier *auth;     /* NULL when AUTH_ISSUER is unset (dev) */
     struct users_cache *users;      /* subject -> user id */
     struct catalogue *cat;          /* NULL until loaded: use app_catalogue() */
+    struct http_client *stripe;     /* Stripe API, one kept connection; NULL without a key */
     struct arena arena;             /* per-request memory, reset after each request */
     struct buf out;                 /* response body, reused across requests */
 };

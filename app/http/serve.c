@@ -17,6 +17,7 @@
 #include "http/app.h"
 #include "http/authn.h"
 #include "http/router.h"
+#include "http.h"
 #include "log.h"
 
 struct app *app_new(const struct config *cfg, const struct scoreboard *board)
@@ -34,6 +35,8 @@ struct app *app_new(const struct config *cfg, const struct scoreboard *board)
         log_warn("worker starting without a database connection", "code", e.code, NULL);
     app->auth = authn_verifier_new(cfg);
     app->users = users_cache_new(1024);
+    if (cfg->stripe_api_key != NULL && (app->stripe = http_client_new(&e)) == NULL)
+        log_warn("no HTTP client for Stripe; billing answers 503", "code", e.code, NULL);
     buf_init(&app->out);
     if (app_catalogue(app, &e) == NULL)
         log_warn("worker starting without the catalogue; retrying on demand", "code", e.code, NULL);
@@ -65,6 +68,7 @@ void app_free(struct app *app)
         return;
     auth_verifier_free(app->auth);
     users_cache_free(app->users);
+    http_client_free(app->stripe);
     catalogue_free(app->cat);
     buf_cleanup(&app->out);
     db_free(app->db);

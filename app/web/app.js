@@ -1,109 +1,156 @@
-// EasySKS web client: sign in against the Cognito user pool, then call the
-// API with the access token. No framework, no build step.
-//
-// The Cognito endpoint and app client id come from /api/client-config (in
-// development the endpoint is /cognito/ on this origin, proxied by nginx to
-// cognito-local). The access token lives in sessionStorage: gone when the tab
-// closes. Figures under /media/ need the token too, so they are fetched and
-// shown from blob: URLs.
+// EasySKS web client: the shell. Loads the runtime configuration, routes
+// between screens (History API; nginx and the service worker answer every
+// client path with index.html), shows the connection and the pending
+// reviews, registers the service worker. No framework, no build step.
 
-const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = 'easysks.accessToken';
-const SAMPLE_FIGURE = '/media/seemannschaft_i_q41_a1.gif';
+import { loadConfig } from './js/config.js';
+import { authEvents, initAuth, signedIn } from './js/auth.js';
+import { flush, syncEvents, pendingCount } from './js/sync.js';
+import { h, mount, announce } from './js/dom.js';
+import { releaseFigures } from './js/media.js';
+import * as account from './js/views/account.js';
+import { dashboardView } from './js/views/dashboard.js';
+import { studyView } from './js/views/study.js';
+import { planView, billingReturnView } from './js/views/plan.js';
 
-let config;
+const main = document.getElementById('main');
+const lazyExams = () => import('./js/views/exams.js');
 
-async function api(path, options = {}) {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  const headers = { ...(options.headers || {}) };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  return fetch(path, { ...options, headers });
+// [pattern, view, public?]; a view is (main, params, ctx) => cleanup?
+const routes = [
+  [/^\/$/, dashboardView],
+  [/^\/lernen$/, studyView],
+  [/^\/pruefung$/, async (...a) => (await lazyExams()).examsView(...a)],
+  [/^\/pruefung\/(bogen|karte)\/([\w-]+)$/, async (...a) => (await lazyExams()).sessionView(...a)],
+  [/^\/pruefung\/(bogen|karte)\/([\w-]+)\/ergebnis$/, async (...a) => (await lazyExams()).resultView(...a)],
+  [/^\/konto$/, planView],
+  [/^\/abo\/(erfolg|abbruch)$/, billingReturnView],
+  [/^\/anmelden$/, account.signInView, true],
+  [/^\/registrieren$/, account.signUpView, true],
+  [/^\/bestaetigen$/, account.confirmView, true],
+  [/^\/passwort$/, account.forgotView, true],
+];
+
+let cleanup = null;
+let renderId = 0;
+
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  render(true);
 }
 
-async function signIn(username, password) {
-  const res = await fetch(config.auth.endpoint, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-amz-json-1.1',
-      'X-Amz-Target': 'AWSCognitoIdentityProviderService.InitiateAuth',
-    },
-    body: JSON.stringify({
-      AuthFlow: 'USER_PASSWORD_AUTH',
-      ClientId: config.auth.client_id,
-      AuthParameters: { USERNAME: username, PASSWORD: password },
-    }),
-  });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok || !body.AuthenticationResult) {
-    throw new Error(body.message || 'Anmeldung fehlgeschlagen');
+const ctx = {
+  navigate,
+  title(text) {
+    document.title = `${text} · EasySKS`;
+  },
+};
+
+async function render(moveFocus) {
+  const id = ++renderId;
+  if (typeof cleanup === 'function') cleanup();
+  cleanup = null;
+  releaseFigures();
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  // Stripe's return URLs may also be set as /?billing=done|cancelled.
+  const billing = new URLSearchParams(location.search).get('billing');
+  if (path === '/' && billing) return navigate(billing === 'done' ? '/abo/erfolg' : '/abo/abbruch', { replace: true });
+  let match = null;
+  for (const [re, view, pub] of routes) {
+    const m = path.match(re);
+    if (m) { match = { view, pub, params: m.slice(1) }; break; }
   }
-  sessionStorage.setItem(TOKEN_KEY, body.AuthenticationResult.AccessToken);
-}
-
-function show(section) {
-  $('signin').hidden = section !== 'signin';
-  $('profile').hidden = section !== 'profile';
-  $('status').hidden = true;
-}
-
-async function showFigure() {
-  const res = await api(SAMPLE_FIGURE);
-  if (!res.ok) return;
-  const img = $('sample-figure');
-  if (img.src.startsWith('blob:')) URL.revokeObjectURL(img.src);
-  img.src = URL.createObjectURL(await res.blob());
-}
-
-async function refresh() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) {
-    show('signin');
-    return;
+  if (!match) return navigate('/', { replace: true });
+  if (match.pub && signedIn() && /^\/(anmelden|registrieren)$/.test(path)) return navigate('/', { replace: true });
+  if (!match.pub && !signedIn()) {
+    sessionStorage.setItem('easysks.after', location.pathname + location.search);
+    return navigate('/anmelden', { replace: true });
   }
-  const res = await api('/api/me');
-  if (res.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    show('signin');
-    return;
-  }
-  if (!res.ok) throw new Error(`/api/me: ${res.status}`);
-  const me = await res.json();
-  $('profile-sub').textContent = me.email || me.username || me.sub;
-  $('profile-plan').textContent = me.plan === 'premium' ? 'Premium' : 'Kostenlos';
-  $('profile-created').textContent = new Date(me.created_at).toLocaleDateString('de-DE');
-  show('profile');
-  await showFigure();
-}
-
-async function main() {
-  const res = await fetch('/api/client-config');
-  config = await res.json();
-  if (!config.auth.endpoint || !config.auth.client_id) {
-    $('status').textContent = 'Anmeldung ist nicht konfiguriert.';
-    return;
-  }
-
-  $('signin-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    const error = $('signin-error');
-    error.hidden = true;
-    try {
-      await signIn(form.get('username'), form.get('password'));
-      event.target.reset();
-      await refresh();
-    } catch (e) {
-      error.textContent = e.message;
-      error.hidden = false;
+  document.body.classList.toggle('signed-in', signedIn() && !match.pub);
+  markTab(path);
+  main.setAttribute('aria-busy', 'true');
+  try {
+    const c = await match.view(main, match.params, ctx);
+    if (id === renderId) cleanup = c;
+    else if (typeof c === 'function') c();
+  } catch (e) {
+    if (id === renderId) {
+      mount(main, h('h1', { tabindex: '-1', text: 'Fehler' }),
+        h('p', { role: 'alert', text: e.message || 'Unbekannter Fehler.' }));
     }
-  });
-  $('signout').addEventListener('click', () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    show('signin');
-  });
-  await refresh();
+  }
+  if (id !== renderId) return;
+  main.removeAttribute('aria-busy');
+  if (moveFocus) (main.querySelector('h1') || main).focus();
 }
 
-main().catch((e) => {
-  $('status').textContent = `Fehler: ${e.message}`;
-  $('status').hidden = false;
+function markTab(path) {
+  for (const a of document.querySelectorAll('#tabs a')) {
+    const href = a.getAttribute('href');
+    const on = href === '/' ? path === '/' : path.startsWith(href);
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+// In-app links: <a href="/…"> on this origin without target or download.
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[href]');
+  if (!a || a.target || a.hasAttribute('download') || e.defaultPrevented) return;
+  if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const url = new URL(a.href);
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+  e.preventDefault();
+  navigate(url.pathname + url.search);
 });
+window.addEventListener('popstate', () => render(true));
+
+// Header: connection and reviews waiting to be sent.
+const net = document.getElementById('net');
+const pending = document.getElementById('pending');
+function showNet() {
+  net.hidden = navigator.onLine;
+}
+function showPending(n) {
+  pending.hidden = n === 0;
+  pending.textContent = `${n} ausstehend`;
+  const full = n === 1 ? '1 Wiederholung nicht übertragen' : `${n} Wiederholungen nicht übertragen`;
+  pending.setAttribute('aria-label', full);
+  pending.title = `${full}. ${navigator.onLine ? 'Jetzt übertragen' : 'Wird übertragen, sobald Sie online sind.'}`;
+}
+window.addEventListener('online', () => { showNet(); announce('Wieder online.'); });
+window.addEventListener('offline', () => { showNet(); announce('Offline. Ihre Wiederholungen werden gespeichert.'); });
+syncEvents.addEventListener('pending', (e) => showPending(e.detail));
+syncEvents.addEventListener('rejected', (e) => {
+  announce(`${e.detail} Wiederholungen hat der Server abgelehnt.`);
+});
+pending.addEventListener('click', () => flush());
+
+authEvents.addEventListener('expired', () => {
+  sessionStorage.setItem('easysks.after', location.pathname + location.search);
+  navigate('/anmelden?abgelaufen=1', { replace: true });
+});
+authEvents.addEventListener('signedout', async () => {
+  showPending(await pendingCount());
+  navigate('/anmelden', { replace: true });
+});
+
+async function start() {
+  try {
+    await loadConfig();
+  } catch (e) {
+    mount(main, h('h1', { text: 'EasySKS' }), h('p', { role: 'alert', text: e.message }));
+    return;
+  }
+  initAuth();
+  showNet();
+  await render(false);
+  showPending(await pendingCount());
+  if (signedIn()) flush();
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js').catch(() => {});
+  }
+}
+
+start();

@@ -119,6 +119,14 @@ NGINX_CONF_DIR=/etc/easysks/nginx NGINX_RUN_DIR=/run/easysks-nginx \
     EASYSKS_CSP_CONNECT_SRC="'self' https://cognito-idp.$AWS_REGION.amazonaws.com" \
     "$rel/deploy/render-nginx.sh" /etc/easysks/nginx
 
+# The web client's /config.json: the app client the pool accepts, and the
+# region's Cognito API (what the CSP above allows). nginx serves it from
+# outside the web root, so a frontend sync never removes it.
+app_setting() { sed -n "s/^$1=//p" /etc/easysks/easysks.env | tail -n 1; }
+EASYSKS_ENV=$EASYSKS_DEPLOY_ENV AUTH_CLIENT_IDS=$(app_setting AUTH_CLIENT_IDS) \
+    AUTH_CLIENT_ENDPOINT="https://cognito-idp.$AWS_REGION.amazonaws.com/" \
+    "$rel/deploy/render-web-config.sh" /etc/easysks/nginx/config.json
+
 # CloudWatch agent (installed by easysks-install-agents): the log groups and
 # the group name come from here, so it needs no ec2:DescribeTags.
 ctl=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl

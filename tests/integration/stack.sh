@@ -63,6 +63,7 @@ stack_start_all() {
         . "$f" || return 1
     done
     pool_start "$IT" || return 1
+    "$EASYSKS_ROOT/deploy/render-web-config.sh" "$IT/nginx/config.json" || return 1
     make_cert "$IT/tls" && nginx_start "$IT"
 }
 

@@ -257,7 +257,7 @@ test_auth_zz_key_rotation_without_restart() {
 
 test_auth_web_client_signs_in_in_a_real_browser() {
     node "$EASYSKS_ROOT/tests/e2e/signin.mjs" --base "https://127.0.0.1:$EASYSKS_HTTPS_PORT" \
-        --screenshot "$IT/e2e-signin.png" || fail "browser test failed"
+        --cert "$TLS_CERT" --screenshot "$IT/e2e-signin.png" || fail "browser test failed"
     if [ -n "${EASYSKS_E2E_SCREENSHOT:-}" ]; then
         cp "$IT/e2e-signin.png" "$EASYSKS_E2E_SCREENSHOT"
     fi

@@ -9,8 +9,12 @@
  * Modes: STUB_OK answers 200 with the current body; STUB_ERROR answers 503;
  * STUB_SLOW waits `delay_ms` before answering 200; STUB_BIG answers 200 with
  * `big_len` bytes and no Content-Length (so only the client's write callback
- * can enforce a size cap). Every request is counted, and the last one is
- * recorded (method, path, header lines, body up to STUB_BODY_MAX bytes):
+ * can enforce a size cap). stub_set_status() changes the status STUB_OK
+ * answers with (default 200). With stub_set_keepalive(s, 1) responses are
+ * HTTP/1.1 and the connection stays open for the next request (one client
+ * at a time); `connections` counts accepted connections. Every request is
+ * counted, and the last one is recorded (method, path, header lines, body
+ * up to STUB_BODY_MAX bytes):
  *
  *     struct stub_request *r = malloc(sizeof(*r)); stub_last_request(&s, r);
  *     stub_header(r, "Content-Type", value, sizeof(value)) -> occurrences
@@ -55,6 +59,9 @@ struct stub {
     size_t big_len;
     unsigned long requests;
     struct stub_request *last; /* NULL until a request arrived */
+    int status;                /* STUB_OK's status, 0 = 200 */
+    int keepalive;
+    unsigned long connections;
 };
 
 __attribute__((unused)) static void stub_write_all(int fd, const char *p, size_t n)
@@ -138,24 +145,32 @@ __attribute__((unused)) static void stub_read_request(int c, struct stub_request
     free(buf);
 }
 
-__attribute__((unused)) static void stub_serve_one(struct stub *s, int c)
+/* Serve one request on connection c. Returns 0 when the peer sent none. */
+__attribute__((unused)) static int stub_serve_one(struct stub *s, int c)
 {
     char head[256];
     enum stub_mode mode;
     char *body = NULL;
     size_t body_len = 0;
     long delay;
+    int status, keepalive;
     struct stub_request *rq = malloc(sizeof(*rq));
 
     if (rq == NULL)
         abort();
     stub_read_request(c, rq);
+    if (rq->method[0] == '\0') {
+        free(rq);
+        return 0;
+    }
     pthread_mutex_lock(&s->mu);
     s->requests++;
     free(s->last);
     s->last = rq;
     mode = s->mode;
     delay = s->delay_ms;
+    status = s->status != 0 ? s->status : 200;
+    keepalive = s->keepalive;
     if (mode == STUB_BIG) {
         body_len = s->big_len;
         body = malloc(body_len + 1);
@@ -180,14 +195,15 @@ __attribute__((unused)) static void stub_serve_one(struct stub *s, int c)
         stub_write_all(c, body, body_len);
     } else {
         snprintf(head, sizeof(head),
-                 "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+                 "HTTP/1.%d %d Stub\r\nContent-Type: application/json\r\n"
                  "Content-Length: %zu\r\n\r\n",
-                 body_len);
+                 keepalive ? 1 : 0, status, body_len);
         stub_write_all(c, head, strlen(head));
         if (body != NULL)
             stub_write_all(c, body, body_len);
     }
     free(body);
+    return 1;
 }
 
 __attribute__((unused)) static void *stub_main(void *arg)
@@ -208,7 +224,21 @@ __attribute__((unused)) static void *stub_main(void *arg)
         c = accept(s->fd, NULL, NULL);
         if (c < 0)
             continue;
-        stub_serve_one(s, c);
+        pthread_mutex_lock(&s->mu);
+        s->connections++;
+        pthread_mutex_unlock(&s->mu);
+        /* Keep-alive: serve until the client closes, the connection idles
+         * for 500 ms (so a client that keeps it cached cannot block the
+         * next one) or the stub stops. */
+        while (stub_serve_one(s, c)) {
+            struct pollfd cp = {c, POLLIN, 0};
+            int more;
+            pthread_mutex_lock(&s->mu);
+            more = s->keepalive && !s->stop;
+            pthread_mutex_unlock(&s->mu);
+            if (!more || poll(&cp, 1, 500) <= 0)
+                break;
+        }
         close(c);
     }
     return NULL;
@@ -259,6 +289,29 @@ __attribute__((unused)) static void stub_set_mode(struct stub *s, enum stub_mode
     pthread_mutex_lock(&s->mu);
     s->mode = mode;
     pthread_mutex_unlock(&s->mu);
+}
+
+__attribute__((unused)) static void stub_set_status(struct stub *s, int status)
+{
+    pthread_mutex_lock(&s->mu);
+    s->status = status;
+    pthread_mutex_unlock(&s->mu);
+}
+
+__attribute__((unused)) static void stub_set_keepalive(struct stub *s, int on)
+{
+    pthread_mutex_lock(&s->mu);
+    s->keepalive = on;
+    pthread_mutex_unlock(&s->mu);
+}
+
+__attribute__((unused)) static unsigned long stub_connections(struct stub *s)
+{
+    unsigned long n;
+    pthread_mutex_lock(&s->mu);
+    n = s->connections;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 __attribute__((unused)) static unsigned long stub_requests(struct stub *s)

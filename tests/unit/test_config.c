@@ -34,10 +34,14 @@ static void write_file(const char *name, const char *text, char *path, size_t le
 static void reset_env(void)
 {
     static const char *const names[] = {
-        "EASYSKS_ENV",     "DATABASE_URL",        "DATABASE_URL_FILE",    "EASYSKS_LISTEN",
-        "EASYSKS_WORKERS", "EASYSKS_SOCKET_MODE", "EASYSKS_CONFIG_FILE",  "AUTH_ISSUER",
-        "AUTH_JWKS_URL",   "AUTH_CLIENT_IDS",     "AUTH_TOKEN_USE",       "LOG_LEVEL",
-        "STRIPE_API_BASE", "EASYSKS_MAX_BODY",    "EASYSKS_START_TIMEOUT"};
+        "EASYSKS_ENV", "DATABASE_URL", "DATABASE_URL_FILE", "EASYSKS_LISTEN", "EASYSKS_WORKERS",
+        "EASYSKS_SOCKET_MODE", "EASYSKS_CONFIG_FILE", "AUTH_ISSUER", "AUTH_JWKS_URL",
+        "AUTH_CLIENT_IDS", "AUTH_TOKEN_USE", "LOG_LEVEL", "STRIPE_API_BASE", "EASYSKS_MAX_BODY",
+        "EASYSKS_START_TIMEOUT",
+        /* billing */
+        "STRIPE_API_KEY", "STRIPE_API_KEY_FILE", "STRIPE_PRICE_ID", "STRIPE_WEBHOOK_SECRETS",
+        "STRIPE_SUCCESS_URL", "STRIPE_CANCEL_URL", "STRIPE_PORTAL_RETURN_URL",
+        "STRIPE_PAST_DUE_GRACE_HOURS", "STRIPE_TIMEOUT_MS", "EASYSKS_REQUEST_TIMEOUT"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unsetenv(names[i]);
     setenv("EASYSKS_ENV", "dev", 1);
@@ -305,6 +309,109 @@ static void test_start_timeout(void)
     unsetenv("EASYSKS_START_TIMEOUT");
 }
 
+/* Billing: optional as a whole; once the key is set, everything Checkout
+ * and the portal need; secrets and key checked without being repeated. */
+static void test_stripe(void)
+{
+    struct config c;
+    char err[512];
+
+    reset_env();
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.stripe_api_key == NULL &&
+           c.stripe_webhook_secrets == NULL && c.stripe_past_due_grace_h == 72 &&
+           c.stripe_timeout_ms == 10000,
+       "no Stripe settings: billing off, defaults for grace (72 h) and timeout (10 s)");
+    config_cleanup(&c);
+
+    /* A key without the rest loads: the features lacking a setting answer
+     * 503 naming it (a half-configured billing must not stop study). */
+    setenv("STRIPE_API_KEY", "sk_test_abc", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 &&
+           strcmp(config_billing_missing(&c, 0), "STRIPE_PRICE_ID") == 0 &&
+           strcmp(config_billing_missing(&c, 1), "STRIPE_PORTAL_RETURN_URL") == 0,
+       "a key alone loads; Checkout lacks the price, the portal its return URL (%s)", err);
+    config_cleanup(&c);
+    setenv("STRIPE_PRICE_ID", "price_1ABC", 1);
+    setenv("STRIPE_SUCCESS_URL", "https://app.example/billing/done?s={CHECKOUT_SESSION_ID}", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 &&
+           strcmp(config_billing_missing(&c, 0), "STRIPE_CANCEL_URL") == 0,
+       "Checkout still lacks the cancel URL");
+    config_cleanup(&c);
+    setenv("STRIPE_CANCEL_URL", "https://app.example/billing", 1);
+    setenv("STRIPE_PORTAL_RETURN_URL", "https://app.example/", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && strcmp(c.stripe_price_id, "price_1ABC") == 0 &&
+           strcmp(c.stripe_portal_return_url, "https://app.example/") == 0 &&
+           config_billing_missing(&c, 0) == NULL && config_billing_missing(&c, 1) == NULL,
+       "complete billing settings load (%s)", err);
+    config_cleanup(&c);
+    unsetenv("STRIPE_API_KEY");
+    ok(config_load(&c, err, sizeof(err)) == 0 &&
+           strcmp(config_billing_missing(&c, 0), "STRIPE_API_KEY") == 0 &&
+           strcmp(config_billing_missing(&c, 1), "STRIPE_API_KEY") == 0,
+       "no key: both lack it");
+    config_cleanup(&c);
+
+    setenv("STRIPE_API_KEY", "pk_test_publishable", 1);
+    expect_error("STRIPE_API_KEY: must be a secret (sk_...) or restricted (rk_...) key",
+                 "a publishable key is refused");
+    ok(strstr(err, "publishable") == NULL, "and not repeated in the message");
+    setenv("STRIPE_API_KEY", "rk_live_restricted", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0, "a restricted key is accepted");
+    config_cleanup(&c);
+    setenv("STRIPE_API_KEY", "sk_test_abc", 1);
+
+    setenv("STRIPE_PRICE_ID", "price 1", 1);
+    expect_error("STRIPE_PRICE_ID: must be a price id", "price with a blank");
+    setenv("STRIPE_PRICE_ID", "price_1ABC", 1);
+    setenv("STRIPE_CANCEL_URL", "javascript:alert(1)", 1);
+    expect_error("STRIPE_CANCEL_URL: must be an https:// URL", "not a URL");
+    setenv("STRIPE_CANCEL_URL", "http://localhost:8443/", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0, "plain http URLs in dev");
+    config_cleanup(&c);
+    setenv("EASYSKS_ENV", "prod", 1);
+    setenv("AUTH_ISSUER", "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_X", 1);
+    setenv("AUTH_CLIENT_IDS", "abc", 1);
+    expect_error("STRIPE_CANCEL_URL: must be an https:// URL", "plain http URL outside dev");
+    setenv("STRIPE_CANCEL_URL", "https://app.example/billing", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0, "https URLs outside dev (%s)", err);
+    config_cleanup(&c);
+
+    setenv("STRIPE_WEBHOOK_SECRETS", "whsec_one, whsec_two", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 &&
+           strcmp(c.stripe_webhook_secrets, "whsec_one, whsec_two") == 0,
+       "two webhook secrets (rotation)");
+    config_cleanup(&c);
+    setenv("STRIPE_WEBHOOK_SECRETS", "whsec_one,sk_test_wrongpaste", 1);
+    expect_error("STRIPE_WEBHOOK_SECRETS: entry 2 does not start with whsec_", "an API key pasted");
+    ok(strstr(err, "wrongpaste") == NULL, "the bad entry is not repeated");
+    setenv("STRIPE_WEBHOOK_SECRETS", "whsec_one,", 1);
+    expect_error("STRIPE_WEBHOOK_SECRETS: entry 2 is empty", "trailing comma");
+    unsetenv("STRIPE_WEBHOOK_SECRETS");
+
+    setenv("STRIPE_PAST_DUE_GRACE_HOURS", "0", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.stripe_past_due_grace_h == 0,
+       "no grace at all is allowed");
+    config_cleanup(&c);
+    setenv("STRIPE_PAST_DUE_GRACE_HOURS", "2161", 1);
+    expect_error("STRIPE_PAST_DUE_GRACE_HOURS: must be an integer from 0 to 2160",
+                 "grace over 90 days");
+    unsetenv("STRIPE_PAST_DUE_GRACE_HOURS");
+    setenv("EASYSKS_REQUEST_TIMEOUT", "1", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.stripe_timeout_ms == 500,
+       "a short request deadline with the default Stripe timeout: loads, timeout halved (%d, %s)",
+       c.stripe_timeout_ms, err);
+    config_cleanup(&c);
+    setenv("EASYSKS_REQUEST_TIMEOUT", "10", 1);
+    setenv("STRIPE_TIMEOUT_MS", "10000", 1);
+    expect_error("STRIPE_TIMEOUT_MS: must be below EASYSKS_REQUEST_TIMEOUT",
+                 "a Stripe call as long as the worker's deadline");
+    setenv("STRIPE_TIMEOUT_MS", "9999", 1);
+    ok(config_load(&c, err, sizeof(err)) == 0 && c.stripe_timeout_ms == 9999,
+       "a Stripe call shorter than the deadline");
+    config_cleanup(&c);
+    reset_env();
+}
+
 int main(void)
 {
     struct config c;
@@ -401,6 +508,7 @@ int main(void)
     test_parse_env();
     test_config_file();
     test_start_timeout();
+    test_stripe();
     rmdir(dir);
     return tap_done();
 }

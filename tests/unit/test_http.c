@@ -1,7 +1,9 @@
 /*
  * test_http.c - lib/http against a loopback stub: status passthrough, size
  * cap in the write callback, https-only unless allow_http, timeouts, and
- * what actually arrives at the server (method, headers, the exact body).
+ * what actually arrives at the server (method, headers, the exact body);
+ * the reusable client: one connection for consecutive requests, the same
+ * limits, options of one request not leaking into the next.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,75 @@ int main(void)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ok((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 1.2,
        "timeout honoured promptly");
+    stub_set_mode(&s, STUB_OK);
+    req.timeout_ms = 0;
+
+    /* The reusable client: consecutive requests share one connection. */
+    {
+        struct http_client *c = http_client_new(&e);
+        unsigned long before;
+        long reused = -1;
+        const char *auth[] = {"Authorization: Bearer sk_test_reuse", NULL};
+
+        stub_set_keepalive(&s, 1);
+        before = stub_connections(&s);
+        req.headers = auth;
+        ok(c != NULL &&
+               http_client_post(c, &req, "application/x-www-form-urlencoded", "a=1", 3, &resp,
+                                &e) == 0 &&
+               resp.status == 200 && resp.new_connections == 1,
+           "client: first request opens a connection");
+        http_response_cleanup(&resp);
+        req.headers = NULL;
+        if (http_client_get(c, &req, &resp, &e) == 0 && resp.status == 200)
+            reused = resp.new_connections;
+        ok(reused == 0, "client: second request reuses it (new connections: %ld)", reused);
+        http_response_cleanup(&resp);
+        ok(stub_last_request(&s, rq) == 0 && strcmp(rq->method, "GET") == 0 && rq->body_len == 0 &&
+               stub_header(rq, "Authorization", v, sizeof(v)) == 0 &&
+               stub_header(rq, "Content-Type", v, sizeof(v)) == 0,
+           "client: the GET carries nothing of the POST before it (method, headers, body)");
+        ok(http_client_post(c, &req, "application/json", "{}", 2, &resp, &e) == 0 &&
+               stub_connections(&s) - before == 1,
+           "client: three requests, one connection at the server (%lu)",
+           stub_connections(&s) - before);
+        http_response_cleanup(&resp);
+        stub_set_status(&s, 402);
+        ok(http_client_get(c, &req, &resp, &e) == 0 && resp.status == 402,
+           "client: a non-2xx status is passed through");
+        http_response_cleanup(&resp);
+        stub_set_status(&s, 0);
+
+        s.big_len = 5000;
+        stub_set_mode(&s, STUB_BIG);
+        req.max_response = 4096;
+        err_clear(&e);
+        ok(http_client_get(c, &req, &resp, &e) != 0 && strcmp(e.code, "upstream_too_large") == 0,
+           "client: the response cap applies");
+        req.max_response = 0;
+        stub_set_mode(&s, STUB_OK);
+        ok(http_client_get(c, &req, &resp, &e) == 0 && resp.status == 200 && resp.len == 11,
+           "client: usable after an aborted transfer");
+        http_response_cleanup(&resp);
+
+        req.allow_http = 0;
+        err_clear(&e);
+        ok(http_client_get(c, &req, &resp, &e) != 0 && strcmp(e.code, "http_protocol_refused") == 0,
+           "client: plain http refused unless the request allows it");
+        req.allow_http = 1;
+
+        s.delay_ms = 1500;
+        stub_set_mode(&s, STUB_SLOW);
+        req.timeout_ms = 300;
+        err_clear(&e);
+        ok(http_client_get(c, &req, &resp, &e) != 0 && strcmp(e.code, "upstream_timeout") == 0,
+           "client: the timeout applies");
+        req.timeout_ms = 0;
+        stub_set_mode(&s, STUB_OK);
+        stub_set_keepalive(&s, 0);
+        http_client_free(c);
+        http_client_free(NULL);
+    }
     stub_stop(&s);
 
     err_clear(&e);

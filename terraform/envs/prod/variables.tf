@@ -101,9 +101,9 @@ variable "extra_callback_urls" {
 }
 
 variable "allow_user_password_auth" {
-  description = "USER_PASSWORD_AUTH (plain password to Cognito); keep false in prod."
+  description = "USER_PASSWORD_AUTH: the web client sends the password over TLS to Cognito (never to our hosts); it has no SRP yet (docs/web.md). false leaves the web client unable to sign in."
   type        = bool
-  default     = false
+  default     = true
 }
 
 variable "db_instance_class" {

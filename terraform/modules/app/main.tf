@@ -25,6 +25,12 @@ locals {
     AUTH_CLIENT_IDS = join(",", var.auth_client_ids)
     STRIPE_PRICE_ID = var.stripe_price_id
     LOG_LEVEL       = var.log_level
+
+    # Where Stripe sends the learner back: the web client's pages
+    # (app/web/js/views/plan.js). Checkout appends the session id.
+    STRIPE_SUCCESS_URL       = "https://${var.app_hostname}/abo/erfolg?session={CHECKOUT_SESSION_ID}"
+    STRIPE_CANCEL_URL        = "https://${var.app_hostname}/abo/abbruch"
+    STRIPE_PORTAL_RETURN_URL = "https://${var.app_hostname}/konto"
   }
 
   region     = data.aws_region.current.region

@@ -207,6 +207,11 @@ variable "auth_client_ids" {
   type        = list(string)
 }
 
+variable "app_hostname" {
+  description = "The public host name; Stripe's return URLs point at its web client pages."
+  type        = string
+}
+
 variable "stripe_price_id" {
   description = "STRIPE_PRICE_ID of the premium subscription (not a secret)."
   type        = string

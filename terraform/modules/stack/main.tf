@@ -135,6 +135,7 @@ module "app" {
   auth_jwks_url   = module.cognito.jwks_url
   auth_client_ids = [module.cognito.client_id]
   stripe_price_id = var.stripe_price_id
+  app_hostname    = var.app_hostname
 
   release_bucket       = { name = module.frontend.release_bucket, arn = module.frontend.release_bucket_arn }
   frontend_bucket      = { name = module.frontend.frontend_bucket, arn = module.frontend.frontend_bucket_arn }

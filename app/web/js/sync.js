@@ -1,0 +1,135 @@
+// Reviews, online and offline, counted exactly once.
+//
+// Every rating is first written to the IndexedDB outbox with a fresh
+// review_id and its time (reviewed_at, corrected by the server's clock when
+// the device's is off), and only then sent. Online it goes straight out with
+// POST /study/review; whatever is left (offline, a lost answer, a server
+// error) goes out in batches with POST /study/reviews when the connection
+// returns, after sign-in, on start and with a growing pause after a failure.
+// An entry leaves the outbox only when the server has confirmed it; the
+// server applies each review_id once, so a retry never double-counts.
+
+import { api, isOffline, serverNow } from './api.js';
+import { authEvents, currentSub, lastSub } from './auth.js';
+import { outboxAdd, outboxDelete, outboxList } from './db.js';
+
+export const syncEvents = new EventTarget();
+const MAX_AGE = 30 * 24 * 3600 * 1000 - 3600 * 1000; // the server's 30 days, less an hour
+let flushing = null;
+let retry = 0;
+let backoff = 2000;
+
+export async function pendingCount() {
+  const sub = lastSub();
+  return sub ? (await outboxList(sub)).length : 0;
+}
+
+async function emit() {
+  const n = await pendingCount();
+  syncEvents.dispatchEvent(new CustomEvent('pending', { detail: n }));
+  return n;
+}
+
+function later() {
+  clearTimeout(retry);
+  retry = setTimeout(flush, backoff);
+  backoff = Math.min(backoff * 2, 60000);
+}
+
+function rejected(count) {
+  syncEvents.dispatchEvent(new CustomEvent('rejected', { detail: count }));
+}
+
+// Permanent refusals: sending the same thing again cannot succeed.
+const permanent = (e) => [400, 404, 422].includes(e.status);
+
+// Resolves once the review is stored on this device; sending happens after.
+export async function recordReview(cardId, rating) {
+  const item = {
+    review_id: crypto.randomUUID(),
+    sub: currentSub(),
+    card_id: cardId,
+    rating,
+    reviewed_at: new Date(serverNow()).toISOString(),
+  };
+  await outboxAdd(item);
+  await emit();
+  if (navigator.onLine) sendOne(item);
+  return item;
+}
+
+async function sendOne(item) {
+  try {
+    await api('/study/review', {
+      method: 'POST',
+      body: { card_id: item.card_id, rating: item.rating, review_id: item.review_id },
+    });
+    await outboxDelete([item.review_id]);
+  } catch (e) {
+    if (!isOffline(e) && permanent(e)) {
+      await outboxDelete([item.review_id]);
+      rejected(1);
+    } else if (e.code !== 'session_expired') {
+      later();
+    }
+  }
+  await emit();
+}
+
+export function flush() {
+  if (!flushing) flushing = send().finally(() => { flushing = null; });
+  return flushing;
+}
+
+async function send() {
+  const sub = currentSub();
+  if (!sub || !navigator.onLine) return emit();
+  let items = await outboxList(sub);
+  const stale = items.filter((i) => Date.parse(i.reviewed_at) < Date.now() - MAX_AGE);
+  if (stale.length) {
+    await outboxDelete(stale.map((i) => i.review_id));
+    rejected(stale.length);
+    items = items.filter((i) => !stale.includes(i));
+  }
+  items.sort((a, b) => a.reviewed_at.localeCompare(b.reviewed_at));
+  let clamped = false;
+  for (let i = 0; i < items.length; i += 200) {
+    const chunk = items.slice(i, i + 200);
+    try {
+      await api('/study/reviews', {
+        method: 'POST',
+        body: {
+          reviews: chunk.map(({ review_id, card_id, rating, reviewed_at }) => (
+            { review_id, card_id, rating, reviewed_at })),
+        },
+      });
+      // applied, duplicate or logged_only: the server has every one of them.
+      await outboxDelete(chunk.map((r) => r.review_id));
+      backoff = 2000;
+    } catch (e) {
+      if (e.code === 'invalid_review_time' && !clamped) {
+        // The device clock ran ahead while offline: the refusal carried the
+        // server's clock, so times in its future become its now, once.
+        clamped = true;
+        const now = new Date(serverNow() - 1000).toISOString();
+        for (const r of chunk) if (r.reviewed_at > now) r.reviewed_at = now;
+        i -= 200;
+      } else if (!isOffline(e) && permanent(e)) {
+        await outboxDelete(chunk.map((r) => r.review_id));
+        rejected(chunk.length);
+      } else if (e.code !== 'session_expired') {
+        later();
+        break;
+      } else {
+        break;
+      }
+    }
+  }
+  return emit();
+}
+
+window.addEventListener('online', () => { backoff = 2000; flush(); });
+authEvents.addEventListener('signedin', () => flush());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') flush();
+});
