@@ -74,8 +74,6 @@ WORKERS=${BENCH_WORKERS:-4}
 export EASYSKS_WORKERS=$WORKERS LOG_LEVEL=warn
 [ -n "${BENCH_MAX_REQUESTS:-}" ] && export EASYSKS_MAX_REQUESTS=$BENCH_MAX_REQUESTS
 [ "$MODE" = rss ] && export EASYSKS_MAX_REQUESTS=0
-# Webhook signatures (used once the endpoint exists).
-export STRIPE_WEBHOOK_SECRETS=whsec_bench_0123456789abcdef
 if ! command -v wrk >/dev/null; then
     echo "wrk is not installed (make deps)" >&2
     exit 1
@@ -148,7 +146,7 @@ STUDY=("due /api/study/due?limit=20 get" "review /api/study/review review" "dash
 run_table() {
     local round t name path mode
     # Endpoints still being built elsewhere: skipped while they answer 404.
-    local have_exam=0 have_webhook=0 code
+    local have_exam=0 have_webhook=0 code webhook_secret
     code=$(probe ours /api/exam-sessions exam-start)
     if [ "$code" != 404 ]; then
         if node "$BENCH_DIR/fixtures.mjs" exam-sessions --base "$(base_of ours)" \
@@ -159,8 +157,10 @@ run_table() {
             echo "exam endpoints answer $code but sessions could not be started: $(tail -n1 "$IT/log/fixtures.log")"
         fi
     fi
+    # Signed with the test stack's webhook secret (tests/integration/setup_billing.sh).
     export BENCH_WEBHOOKS=$IT/webhooks
-    node "$BENCH_DIR/fixtures.mjs" webhooks --secret "$STRIPE_WEBHOOK_SECRETS" --count 1 >"$BENCH_WEBHOOKS"
+    webhook_secret=${STRIPE_WEBHOOK_SECRETS%%,*}
+    node "$BENCH_DIR/fixtures.mjs" webhooks --secret "$webhook_secret" --count 1 >"$BENCH_WEBHOOKS"
     code=$(probe ours /webhooks/stripe webhook)
     [ "$code" != 404 ] && have_webhook=1
     [ $have_exam = 1 ] || echo "exam start/save: not measured (POST /api/exam-sessions answers 404 here)"
@@ -207,7 +207,7 @@ run_table() {
             measure exam_save ours /api/exam-sessions exam-save round=$round
         fi
         if [ $have_webhook = 1 ]; then
-            node "$BENCH_DIR/fixtures.mjs" webhooks --secret "$STRIPE_WEBHOOK_SECRETS" \
+            node "$BENCH_DIR/fixtures.mjs" webhooks --secret "$webhook_secret" \
                 --count 200000 >"$BENCH_WEBHOOKS"
             measure webhook ours /webhooks/stripe webhook round=$round
         fi
