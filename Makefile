@@ -42,7 +42,8 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BINS       := $(BUILD)/easysks-fcgi $(CLI_BINS)
 
-.PHONY: all deps run stop test unit integration bench dist tf-check lint fuzz \
+.PHONY: all deps run stop test unit integration bench bench-scaling bench-keepalive \
+        bench-levers bench-failover bench-rss bench-profile bench-explain dist tf-check lint fuzz \
         fmt clean staging-local
 .DEFAULT_GOAL := all
 # Keep test objects between runs (they are intermediate files otherwise).
@@ -98,8 +99,18 @@ test: deps all $(UNIT_BINS)
 integration: deps all
 	@tests/integration/run.sh
 
-bench: deps all
-	@tests/bench.sh
+# The FastCGI ceiling for the bench, built with the same flags as the pool.
+$(BUILD)/bench-hello: tests/bench/hello.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs fcgi)
+
+# Side by side with the peer (tests/bench.sh says what each mode measures).
+bench: deps all $(BUILD)/bench-hello
+	@tests/bench.sh table
+
+bench-scaling bench-keepalive bench-levers bench-failover bench-rss bench-profile bench-explain: \
+		deps all $(BUILD)/bench-hello
+	@tests/bench.sh $(@:bench-%=%)
 
 # libFuzzer on the parsers (needs clang); FUZZ_SECONDS per target.
 fuzz:
