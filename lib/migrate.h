@@ -27,7 +27,8 @@
 
 #include "err.h"
 
-#define MIGRATE_LOCK_KEY 7301885173520931LL /* pg_advisory_lock key, fixed */
+#define MIGRATE_LOCK_KEY 7301885173520931LL /* advisory lock key, fixed */
+#define MIGRATE_LOCK_POLL_MS 200            /* a waiting runner tries again this often */
 
 struct migration {
     int version;
