@@ -238,8 +238,11 @@ static int ensure_by(struct db *db, long long deadline, struct err *e)
         db_disconnect(db);
     if (now_ms() < db->next_attempt_ms)
         return err_set(e, 503, "db_unavailable", "the database is unavailable");
-    if (connect_by(db, deadline, e) < 0)
-        return -1;
+    {
+        long long connect_deadline = now_ms() + DB_CONNECT_TIMEOUT_MS;
+        if (connect_by(db, connect_deadline < deadline ? connect_deadline : deadline, e) < 0)
+            return -1;
+    }
     return db->listen_channel[0] != '\0' ? listen_now(db, deadline, e) : 0;
 }
 

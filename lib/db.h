@@ -37,7 +37,11 @@ struct db_stmt {
 
 struct db;
 
-#define DB_CONNECT_TIMEOUT_MS 3000
+/* A new connection (TCP, TLS, startup) must be up within this, whatever the
+ * call's deadline: a healthy server takes milliseconds, and during a
+ * failover a worker should answer 503 quickly rather than wait on a dead
+ * address for the whole statement deadline. */
+#define DB_CONNECT_TIMEOUT_MS 1500
 #define DB_DEADLINE_MARGIN_MS 1000
 
 /* `conninfo` is copied. Does not connect. Never returns NULL. `timeout_ms`

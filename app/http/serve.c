@@ -32,7 +32,7 @@ struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot
     app->board = board;
     app->slot = slot;
     arena_init(&app->arena, 16384);
-    app->db = db_new(cfg->database_url, cfg->db_statement_timeout_ms);
+    app->db = db_new(cfg->database_url, cfg->db_statement_timeout_ms + DB_DEADLINE_MARGIN_MS);
     if (db_ensure(app->db, 0, &e) < 0)
         log_warn("worker starting without a database connection", "code", e.code, NULL);
     app->auth = authn_verifier_new(cfg);
