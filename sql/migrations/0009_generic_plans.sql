@@ -1,0 +1,16 @@
+-- Generic plans for the application's prepared statements.
+--
+-- Each worker prepares its statements once per connection, but PostgreSQL
+-- still decides per execution whether to plan afresh (custom plan) or reuse
+-- a generic one, and for the study queue, the dashboard and the review read
+-- it kept re-planning: planning these CTEs cost more than running them
+-- (due: ~0.3 ms planning, ~0.07 ms execution), and which plan it settled on
+-- flipped between runs. Measured with `make bench-levers`
+-- (docs/capacity.md): CPU per request -40 % (due), -53 % (dashboard), -22 %
+-- (review); EXPLAIN ANALYZE at 10 000 learners x 638 cards shows the
+-- generic plans using the same indexes and executing about as fast.
+--
+-- A role setting (applied at login) rather than a per-session SET, like the
+-- timeouts in 0003: it holds on pooled connections and pins nothing under
+-- RDS Proxy. A second login role (a password rotation) needs the same line.
+ALTER ROLE easysks_web SET plan_cache_mode = force_generic_plan;
