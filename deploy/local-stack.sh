@@ -23,7 +23,7 @@ local_defaults() {
     : "${EASYSKS_HTTPS_PORT:=8443}"
     : "${EASYSKS_HTTP_PORT:=8080}"
     : "${EASYSKS_STATUS_PORT:=8081}"
-    : "${EASYSKS_WORKERS:=4}"
+    : "${EASYSKS_WORKERS:=8}"
     : "${LOG_LEVEL:=info}"
     : "${EASYSKS_LISTEN:=unix:$VAR/run/easysks.sock}"
     : "${DATABASE_URL:=$(pg_url "$VAR/pg" easysks_web)}"

@@ -272,7 +272,7 @@ static const struct int_setting {
     int def, min, max;
     size_t offset;
 } int_settings[] = {
-    {"EASYSKS_WORKERS", 4, 1, CONFIG_MAX_WORKERS, offsetof(struct config, workers)},
+    {"EASYSKS_WORKERS", 8, 1, CONFIG_MAX_WORKERS, offsetof(struct config, workers)},
     {"EASYSKS_MAX_REQUESTS", 10000, 0, INT_MAX, offsetof(struct config, max_requests)},
     {"EASYSKS_REQUEST_TIMEOUT", 30, 1, 3600, offsetof(struct config, request_timeout_s)},
     {"EASYSKS_GRACEFUL_TIMEOUT", 30, 1, 3600, offsetof(struct config, graceful_timeout_s)},

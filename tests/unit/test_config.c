@@ -486,7 +486,7 @@ int main(void)
 
     reset_env();
     ok(config_load(&c, err, sizeof(err)) == 0, "minimal dev config loads (%s)", err);
-    ok(c.workers == 4 && c.socket_mode == 0660 && c.max_requests == 10000 &&
+    ok(c.workers == 8 && c.socket_mode == 0660 && c.max_requests == 10000 &&
            c.request_timeout_s == 30 && c.env == ENV_DEV && c.log_level == LOG_INFO &&
            c.slow_request_ms == 1000 && c.health_timeout_ms == 1000 && c.auth_leeway_s == 5,
        "defaults");
