@@ -145,7 +145,7 @@ int grade_exam_answer(struct arena *a, const char *const *short_answer, int n_sh
     else if (out->ratio >= 0.55)
         out->feedback = "Teilweise korrekt, einige Kernpunkte fehlen noch.";
     else
-        out->feedback = "Zu viele Kernpunkte fehlen fuer eine ausreichende Bewertung.";
+        out->feedback = "Zu viele Kernpunkte fehlen für eine ausreichende Bewertung.";
     return 0;
 }
 

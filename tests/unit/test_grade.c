@@ -39,7 +39,7 @@ static void test_exam_vectors(void)
 
     r = exam(NAV1, 2, "", "Unterlagen auf Vollständigkeit", 2);
     ok(r.score == 1 && !r.is_correct && r.ratio == 0.5 && r.nerrors == 1 &&
-           strcmp(r.feedback, "Zu viele Kernpunkte fehlen fuer eine ausreichende Bewertung.") ==
+           strcmp(r.feedback, "Zu viele Kernpunkte fehlen für eine ausreichende Bewertung.") ==
                0 &&
            strcmp(r.errors[0],
                   "Fehlender Kernpunkt: Berichtigung auf den neuesten Stand bringen") == 0,
@@ -88,7 +88,7 @@ static void test_exam_rules(void)
     ok(r.ratio == 0.75 && r.score == 2 && r.is_correct, "ratio 0.75, max 2: 1.5 -> 2");
     r = exam(four, 4, "", "Anker Kette", 2);
     ok(r.score == 1 && !r.is_correct &&
-           strcmp(r.feedback, "Zu viele Kernpunkte fehlen fuer eine ausreichende Bewertung.") == 0,
+           strcmp(r.feedback, "Zu viele Kernpunkte fehlen für eine ausreichende Bewertung.") == 0,
        "ratio 0.5, max 2: 1, below the 0.55 feedback line");
     r = exam(thirds, 3, "", "Vollständigkeit Berichtigung", 2);
     ok(r.score == 1 && fabs(r.ratio - 2.0 / 3) < 1e-12 &&
@@ -192,7 +192,7 @@ static void test_study(void)
        "suggestion: first 4 items, raw");
     ok(r.nmistakes == 5 && strcmp(r.mistakes[0], "Fehlender Kernpunkt: a") == 0 &&
            strcmp(r.reasoning_summary,
-                  "Zu viele Kernpunkte fehlen fuer eine ausreichende Bewertung.") == 0,
+                  "Zu viele Kernpunkte fehlen für eine ausreichende Bewertung.") == 0,
        "mistakes are the exam errors, the summary its feedback");
     r = study(with_null, N(with_null), "", "b");
     ok(strcmp(r.improved_answer_suggestion, "Beispielstruktur: ; b") == 0 && r.ratio == 0,
