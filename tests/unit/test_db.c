@@ -168,7 +168,8 @@ int main(void)
     pid_t relay_pid;
 
     if (url == NULL || admin_url == NULL) {
-        printf("1..0 # SKIP needs a database: the integration suite runs it (db_library_against_postgres)\n");
+        printf("1..0 # SKIP needs a database: the integration suite runs it "
+               "(db_library_against_postgres)\n");
         return 0;
     }
     log_set_level(LOG_ERROR);

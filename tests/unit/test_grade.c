@@ -39,8 +39,7 @@ static void test_exam_vectors(void)
 
     r = exam(NAV1, 2, "", "Unterlagen auf Vollständigkeit", 2);
     ok(r.score == 1 && !r.is_correct && r.ratio == 0.5 && r.nerrors == 1 &&
-           strcmp(r.feedback, "Zu viele Kernpunkte fehlen für eine ausreichende Bewertung.") ==
-               0 &&
+           strcmp(r.feedback, "Zu viele Kernpunkte fehlen für eine ausreichende Bewertung.") == 0 &&
            strcmp(r.errors[0],
                   "Fehlender Kernpunkt: Berichtigung auf den neuesten Stand bringen") == 0,
        "half covered, max 2: 1 point, not correct, one missing point");
