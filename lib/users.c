@@ -128,20 +128,20 @@ out:
 }
 
 struct users_cache_entry {
-    char sub[128];
-    char id[24];
-    long long expires_s;
+    uint64_t hi, lo;     /* the subject's UUID */
+    long long id;        /* 0: empty */
+    long long expires_s; /* monotonic seconds */
 };
 
 struct users_cache {
     struct users_cache_entry *e;
-    unsigned mask;
+    unsigned set_mask; /* sets of two adjacent entries */
 };
 
 struct users_cache *users_cache_new(int size)
 {
     struct users_cache *c;
-    unsigned n = 1;
+    unsigned n = 2;
 
     if (size <= 0)
         return NULL;
@@ -150,7 +150,7 @@ struct users_cache *users_cache_new(int size)
     c = calloc(1, sizeof(*c));
     if (c == NULL || (c->e = calloc(n, sizeof(*c->e))) == NULL)
         abort();
-    c->mask = n - 1;
+    c->set_mask = n / 2 - 1;
     return c;
 }
 
@@ -162,32 +162,97 @@ void users_cache_free(struct users_cache *c)
     free(c);
 }
 
-static struct users_cache_entry *cache_slot(struct users_cache *c, const char *sub)
+static int hex_nibble(char ch)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = sub; *p != '\0'; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return &c->e[h & c->mask];
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1; /* upper case too: "A" and "a" are different subjects */
+}
+
+/* A canonical lower-case UUID (8-4-4-4-12) into two 64-bit halves; -1 for
+ * anything else. */
+static int parse_uuid(const char *s, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t h = 0, l = 0;
+    int digits = 0;
+
+    for (int i = 0; i < 36; i++) {
+        int v;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return -1;
+            continue;
+        }
+        if ((v = hex_nibble(s[i])) < 0)
+            return -1;
+        if (digits++ < 16)
+            h = h << 4 | (uint64_t)v;
+        else
+            l = l << 4 | (uint64_t)v;
+    }
+    if (s[36] != '\0')
+        return -1;
+    *hi = h;
+    *lo = l;
+    return 0;
+}
+
+static struct users_cache_entry *cache_set(const struct users_cache *c, uint64_t hi, uint64_t lo)
+{
+    uint64_t h = (hi ^ lo) * 0x9e3779b97f4a7c15u; /* random UUIDs, mixed anyway */
+    return &c->e[2 * ((unsigned)(h >> 32) & c->set_mask)];
+}
+
+long long users_cache_get(const struct users_cache *c, const char *sub, long long now_s)
+{
+    struct users_cache_entry *set;
+    uint64_t hi, lo;
+
+    if (c == NULL || parse_uuid(sub, &hi, &lo) < 0)
+        return 0;
+    set = cache_set(c, hi, lo);
+    for (int w = 0; w < 2; w++)
+        if (set[w].id != 0 && set[w].hi == hi && set[w].lo == lo && set[w].expires_s > now_s)
+            return set[w].id;
+    return 0;
+}
+
+void users_cache_put(struct users_cache *c, const char *sub, long long id, long long expires_s)
+{
+    struct users_cache_entry *set, *victim;
+    uint64_t hi, lo;
+
+    if (c == NULL || id <= 0 || parse_uuid(sub, &hi, &lo) < 0)
+        return;
+    set = cache_set(c, hi, lo);
+    if (set[0].id != 0 && set[0].hi == hi && set[0].lo == lo)
+        victim = &set[0];
+    else if (set[1].id != 0 && set[1].hi == hi && set[1].lo == lo)
+        victim = &set[1];
+    else
+        victim = set[0].expires_s <= set[1].expires_s ? &set[0] : &set[1];
+    *victim = (struct users_cache_entry){hi, lo, id, expires_s};
 }
 
 int users_identify(struct db *db, struct users_cache *cache, struct arena *a,
                    const struct auth_identity *id, int need_profile, long long now_s,
                    struct user *out, struct err *e)
 {
-    struct users_cache_entry *slot = cache != NULL ? cache_slot(cache, id->sub) : NULL;
+    long long cached = need_profile ? 0 : users_cache_get(cache, id->sub, now_s);
+    char *end;
+    long long uid;
 
-    if (!need_profile && slot != NULL && slot->expires_s > now_s &&
-        strcmp(slot->sub, id->sub) == 0) {
+    if (cached > 0) {
         memset(out, 0, sizeof(*out));
-        out->id = arena_strdup(a, slot->id);
+        out->id = arena_sprintf(a, "%lld", cached);
         return 0;
     }
     if (users_authenticate(db, a, id, out, e) < 0)
         return -1;
-    if (slot != NULL && strlen(out->id) < sizeof(slot->id)) {
-        snprintf(slot->sub, sizeof(slot->sub), "%s", id->sub);
-        snprintf(slot->id, sizeof(slot->id), "%s", out->id);
-        slot->expires_s = now_s + USERS_TOUCH_SECONDS;
-    }
+    uid = strtoll(out->id, &end, 10);
+    if (*end == '\0')
+        users_cache_put(cache, id->sub, uid, now_s + USERS_TOUCH_SECONDS);
     return 0;
 }

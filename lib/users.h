@@ -42,12 +42,28 @@ int users_authenticate(struct db *db, struct arena *a, const struct auth_identit
  * runs users_authenticate(), which also keeps last_seen_at within that
  * interval (so last_seen_at is at most twice that old). Requests that need
  * the profile or the plan (which can change at any moment) always query.
+ *
+ * nginx spreads a learner's requests over every worker of every host, so
+ * each worker sees every active learner: the cache must hold them all, or
+ * a miss costs a query on most requests. Cognito subjects are UUIDs, so an
+ * entry keeps the UUID's 16 bytes, the id and the expiry (32 bytes; 16384
+ * entries are 512 KiB, touched as they fill). A subject that is not a
+ * lower-case UUID is never cached (always one query). Two-way set
+ * associative: a new entry replaces the way of its set that expires first.
  */
 struct users_cache;
 
-/* `size` entries (rounded up to a power of two), or NULL for none. */
+/* `size` entries (rounded up to a power of two, at least 2), or NULL for none. */
 struct users_cache *users_cache_new(int size);
 void users_cache_free(struct users_cache *c); /* NULL is a no-op */
+
+/* The cached user id of `sub`, or 0 when it is not cached or has expired at
+ * `now_s`. */
+long long users_cache_get(const struct users_cache *c, const char *sub, long long now_s);
+
+/* Remember sub -> id (> 0) until `expires_s`; a sub that is not a UUID is
+ * not kept. */
+void users_cache_put(struct users_cache *c, const char *sub, long long id, long long expires_s);
 
 /* Identify the caller: from the cache unless `need_profile` (then all of
  * *out is filled, as users_authenticate), else only out->id is set. `now_s`
