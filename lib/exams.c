@@ -611,15 +611,20 @@ fail:
 
 /* --- abandon, history ----------------------------------------------------- */
 
+/* The conditions are on the row being updated, so they are checked again
+ * on the newest version when the update waited for a submit's row lock (a
+ * value computed in a CTE would be the snapshot's, from before the submit,
+ * and the graded session would be abandoned). The status reported is the
+ * snapshot's, for the 404/409 decision when nothing was updated. */
 static const struct db_stmt abandon_sql = {
     "exam_abandon",
-    "WITH s AS (SELECT CASE WHEN s.status = 'in_progress' AND " EXPIRED " THEN 'expired'"
-    "  ELSE s.status END AS st FROM exam_sessions s"
+    "WITH u AS (UPDATE exam_sessions s SET status = 'abandoned'"
+    "  WHERE s.id = $1::uuid AND s.user_id = $2::bigint AND s.kind = $3::text"
+    "  AND s.status = 'in_progress' AND NOT " EXPIRED " RETURNING 1)"
+    " SELECT (SELECT CASE WHEN s.status = 'in_progress' AND " EXPIRED " THEN 'expired'"
+    "  ELSE s.status END FROM exam_sessions s"
     "  WHERE s.id = $1::uuid AND s.user_id = $2::bigint AND s.kind = $3::text),"
-    " u AS (UPDATE exam_sessions SET status = 'abandoned'"
-    "  WHERE id = $1::uuid AND user_id = $2::bigint AND kind = $3::text"
-    "  AND (SELECT st FROM s) = 'in_progress' RETURNING 1)"
-    " SELECT (SELECT st FROM s), (SELECT count(*) FROM u)"};
+    " (SELECT count(*) FROM u)"};
 
 int exam_abandon(struct db *db, const char *user_id, int kind, const char *session_id,
                  struct err *e)
@@ -635,6 +640,8 @@ int exam_abandon(struct db *db, const char *user_id, int kind, const char *sessi
         return -1;
     if (PQgetisnull(r, 0, 0))
         rc = err_set(e, 404, "session_not_found", "no such session");
+    else if (atoi(PQgetvalue(r, 0, 1)) != 1 && strcmp(PQgetvalue(r, 0, 0), "in_progress") == 0)
+        rc = err_set(e, 409, "session_not_in_progress", "the session was submitted meanwhile");
     else if (atoi(PQgetvalue(r, 0, 1)) != 1)
         rc = err_set(e, 409, "session_not_in_progress", "the session is %s", PQgetvalue(r, 0, 0));
     PQclear(r);

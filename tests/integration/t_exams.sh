@@ -192,6 +192,35 @@ test_exams_abandon_history_and_isolation() {
     [ "$(jb .session_id)" != "$id2" ] && [ "$(jb .status)" = in_progress ] || fail "no fresh start after expiry"
 }
 
+# Abandoning while a submit is being graded: the submit holds the session
+# row; the abandon waits for it and must then see the graded session (it
+# used to decide from the state it read before waiting, and abandoned it).
+test_exams_abandon_during_a_submit_keeps_the_result() {
+    local t id holder submit
+    t=$(examinee exam-race)
+    premium exam-race
+    call POST /exam-sessions "$t" '{"sheet_number":9}'
+    expect_status 200
+    id=$(jb .session_id)
+    # Hold the row so that the submit and then the abandon queue behind it.
+    psql_owner -c "BEGIN; SELECT 1 FROM exam_sessions WHERE id = '$id' FOR UPDATE;
+                   SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
+    holder=$!
+    sleep 0.4
+    curl -ks -o "$IT/race.body" -w '%{http_code}' --max-time 20 -X POST \
+        -H "Authorization: Bearer $t" \
+        "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/exam-sessions/$id/submit" >"$IT/race.status" &
+    submit=$!
+    sleep 0.4
+    call DELETE "/exam-sessions/$id" "$t"
+    wait "$submit" "$holder"
+    [ "$(cat "$IT/race.status")" = 200 ] || fail "submit: $(cat "$IT/race.status") $(cat "$IT/race.body")"
+    expect_error 409 session_not_in_progress
+    call GET "/exam-sessions/$id/result" "$t"
+    expect_status 200
+    [ "$(jb .status)" = evaluated ] || fail "the graded session was abandoned: $BODY"
+}
+
 test_exams_chart_task_scores_and_self_assessment() {
     local t id task want tasks answered=0 expected
     t=$(examinee chart-learner)
