@@ -162,9 +162,13 @@ int exam_start(struct db *db, const struct catalogue *cat, const char *user_id, 
         return err_set(e, 422, "invalid_sheet", "sheet_number must be 1..%d", exam_sheets(kind));
     snprintf(sheet_s, sizeof(sheet_s), "%d", sheet);
     snprintf(mins, sizeof(mins), "%d", time_limit_minutes);
-    /* A concurrent start of the same sheet can win the insert: then its
-     * session is the existing one on the second try. */
-    for (int attempt = 0; attempt < 2; attempt++) {
+    /* The statement can return no row twice over: when an expired session
+     * still holds the sheet's in-progress slot (the expiry and the insert run
+     * on one snapshot, so the insert conflicts; the next try finds the slot
+     * free), and when a concurrent start of the same sheet wins the insert
+     * (its session, committed after our snapshot, is the existing one on the
+     * next try). Both at once take three tries. */
+    for (int attempt = 0; attempt < 3; attempt++) {
         timefmt_uuid_v4(id);
         PQclear(r);
         r = db_query(db, &start_sql, 6, params, 0, e);

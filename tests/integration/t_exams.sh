@@ -188,8 +188,19 @@ test_exams_abandon_history_and_isolation() {
     [ "$(jb .status)" = expired ] || fail "not expired: $(jb .status)"
     call POST "/exam-sessions/$id2/submit" "$t"
     expect_error 409 session_not_submittable
-    call POST /exam-sessions "$t" '{"sheet_number":4}'
-    [ "$(jb .session_id)" != "$id2" ] && [ "$(jb .status)" = in_progress ] || fail "no fresh start after expiry"
+    # Two starts at once (a double tap) over the expired session: one new
+    # session, both answered with it.
+    psql_owner -c "UPDATE exam_sessions SET status = 'in_progress' WHERE id = '$id2'"
+    for i in 1 2; do
+        curl -ks -o "$IT/double.$i" -w '%{http_code}' --max-time 20 -X POST -H "Authorization: Bearer $t" \
+            -H 'Content-Type: application/json' --data-binary '{"sheet_number":4}' \
+            "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/exam-sessions" >"$IT/double.$i.status" &
+    done
+    wait
+    [ "$(cat "$IT/double.1.status") $(cat "$IT/double.2.status")" = "200 200" ] ||
+        fail "double start: $(cat "$IT"/double.*)"
+    [ "$(jq -r .session_id "$IT/double.1")" = "$(jq -r .session_id "$IT/double.2")" ] &&
+        [ "$(jq -r .session_id "$IT/double.1")" != "$id2" ] || fail "double start: $(cat "$IT"/double.1 "$IT"/double.2)"
 }
 
 # Abandoning while a submit is being graded: the submit holds the session
