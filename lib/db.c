@@ -324,6 +324,18 @@ static PGresult *finish_query(struct db *db, const char *what, long long deadlin
         log_debug("database unique violation", "statement", what, NULL);
         return err_set(e, 409, "db_duplicate", "this already exists"), NULL;
     }
+    /* 55P03 lock_not_available: the role's lock_timeout ran out waiting
+     * for a row another request holds (a stuck transaction); retryable. */
+    if (strcmp(db->sqlstate, "55P03") == 0) {
+        log_warn("database lock timeout", "statement", what, NULL);
+        return err_set(e, 503, "db_busy", "the data is in use by another request; retry"), NULL;
+    }
+    /* 22021 character_not_in_repertoire: text that is not UTF-8 can only
+     * have come from the client (bodies and paths are not re-encoded). */
+    if (strcmp(db->sqlstate, "22021") == 0) {
+        log_info("text that is not UTF-8 refused", "statement", what, NULL);
+        return err_set(e, 400, "invalid_utf8", "the request contains text that is not UTF-8"), NULL;
+    }
     /* 40001 serialization_failure, 40P01 deadlock_detected: safe to retry */
     if (strcmp(db->sqlstate, "40001") == 0 || strcmp(db->sqlstate, "40P01") == 0) {
         log_warn("database conflict", "statement", what, "sqlstate", db->sqlstate, NULL);

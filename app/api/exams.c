@@ -293,6 +293,17 @@ static int history(struct request *r, int kind)
     return render_send(r, 200);
 }
 
+/* As Stripe's: up to 255 characters; printable ASCII (a UUID, usually). */
+static int idempotency_key_ok(const char *key)
+{
+    size_t n = 0;
+
+    for (; key[n] != '\0'; n++)
+        if (key[n] < 0x21 || key[n] > 0x7e)
+            return 0;
+    return n >= 1 && n <= 255;
+}
+
 static int start(struct request *r, int kind)
 {
     const struct catalogue *cat = app_catalogue_or_fail(r);
@@ -309,9 +320,9 @@ static int start(struct request *r, int kind)
         json_get_int(body, "time_limit_minutes", 0, 1, 240, EXAM_TIME_LIMIT_DEFAULT, &minutes, &e) <
             0)
         return fail(r, &e);
-    if (key != NULL && (*key == '\0' || strlen(key) > 255)) {
-        request_fail(r, 422, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters",
-                     NULL);
+    if (key != NULL && !idempotency_key_ok(key)) {
+        request_fail(r, 422, "invalid_idempotency_key",
+                     "Idempotency-Key must be 1-255 printable ASCII characters", NULL);
         return 422;
     }
     if (exam_start(r->app->db, cat, r->user.id, kind, (int)sheet, (int)minutes, key, r->arena, &s,

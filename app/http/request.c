@@ -10,6 +10,7 @@
 #include "http/status.h"
 #include "json.h"
 #include "log.h"
+#include "text.h"
 
 const char *request_param(const struct request *r, const char *name)
 {
@@ -162,7 +163,18 @@ cJSON *request_read_json(struct request *r)
                      "request body must be sent as Content-Type: application/json", NULL);
         return NULL;
     }
-    if (read_body(r, &e) < 0 || (r->json = json_parse_object(r->body, r->body_len, &e)) == NULL) {
+    if (read_body(r, &e) < 0) {
+        request_send_error(r, &e, NULL);
+        return NULL;
+    }
+    /* JSON text is UTF-8 (RFC 8259); cJSON would pass other bytes through
+     * into strings that reach the database and responses. (A NUL ends the
+     * check; cJSON refuses the NUL itself.) */
+    if (!text_utf8_valid(r->body)) {
+        request_fail(r, 400, "invalid_json", "request body is not UTF-8", NULL);
+        return NULL;
+    }
+    if ((r->json = json_parse_object(r->body, r->body_len, &e)) == NULL) {
         request_send_error(r, &e, NULL);
         return NULL;
     }

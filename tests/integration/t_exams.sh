@@ -151,6 +151,13 @@ test_exams_abandon_history_and_isolation() {
     [ "$(jb .session_id)" = "$id" ] || fail "Idempotency-Key not honoured"
     call POST /exam-sessions "$t" '{"sheet_number":5}' -H 'Idempotency-Key: start-4-once'
     expect_error 409 idempotency_key_reused
+    call POST /exam-sessions "$t" '{"sheet_number":5}' -H $'Idempotency-Key: caf\xe9'
+    expect_error 422 invalid_idempotency_key
+    # Bytes that are not UTF-8, in a body or a path: 400, never a 500.
+    call PUT "/exam-sessions/$id/answers/navigation_1" "$t" $'{"student_answer":"caf\xe9"}'
+    expect_error 400 invalid_json
+    call PUT "/exam-sessions/$id/answers/navigation_%FF" "$t" '{"student_answer":"x"}'
+    [ "$STATUS" = 400 ] || [ "$STATUS" = 404 ] || fail "a path that is not UTF-8: $STATUS $BODY"
     # Another learner sees nothing of it: 404, never 403.
     call GET "/exam-sessions/$id" "$other"
     expect_error 404 session_not_found

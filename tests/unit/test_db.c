@@ -39,6 +39,10 @@ static const struct db_stmt get_local = {
     "t_get_local", "SELECT coalesce(current_setting('easysks.test', true), '')"};
 static const struct db_stmt role_timeout = {
     "t_role_timeout", "SELECT setting, source FROM pg_settings WHERE name = 'statement_timeout'"};
+static const struct db_stmt lock_hold = {"t_lock_hold", "SELECT pg_advisory_lock(4242)"};
+static const struct db_stmt lock_wait = {"t_lock_wait", "SELECT pg_advisory_xact_lock(4242)"};
+static const struct db_stmt short_lock = {"t_short_lock",
+                                          "SELECT set_config('lock_timeout', '100', true)"};
 static const struct db_stmt short_timeout = {"t_short_timeout",
                                              "SELECT set_config('statement_timeout', '200', true)"};
 
@@ -158,7 +162,7 @@ int main(void)
 {
     const char *url = getenv("EASYSKS_TEST_DATABASE_URL");
     const char *admin_url = getenv("EASYSKS_TEST_ADMIN_URL");
-    struct db *db, *far, *fresh, *listener;
+    struct db *db, *far, *fresh, *listener, *holder;
     struct err e;
     PGresult *r;
     char sql[128], val[64], relay_url[256];
@@ -225,6 +229,30 @@ int main(void)
     PQclear(r);
 
     ok(db_begin(db, &e) == 0 && db_commit(db, &e) == 0, "begin and commit");
+
+    /* Text that is not UTF-8 is the client's: 400, not a server error. */
+    r = db_query(db, &echo, 2, (const char *[]){"caf\xe9", NULL}, 0, &e);
+    ok(r == NULL && e.status == 400 && strcmp(e.code, "invalid_utf8") == 0,
+       "a Latin-1 byte in a text parameter -> 400 invalid_utf8 (%s)", r == NULL ? e.code : "ok");
+    PQclear(r);
+
+    /* A lock another session holds past lock_timeout: 503 db_busy (retry),
+     * and the connection stays usable. */
+    holder = db_new(url, 2000);
+    r = db_query(holder, &lock_hold, 0, NULL, 0, &e);
+    ok(r != NULL, "another session holds a lock");
+    PQclear(r);
+    ok(db_begin(db, &e) == 0, "begin for a short lock timeout");
+    PQclear(db_query(db, &short_lock, 0, NULL, 0, &e));
+    r = db_query(db, &lock_wait, 0, NULL, 0, &e);
+    ok(r == NULL && e.status == 503 && strcmp(e.code, "db_busy") == 0,
+       "waiting past lock_timeout -> 503 db_busy (%s)", r == NULL ? e.code : "locked");
+    PQclear(r);
+    db_request_done(db);
+    r = db_query(db, &echo, 2, (const char *[]){"after the lock", NULL}, 0, &e);
+    ok(r != NULL, "the connection is usable after the lock timeout");
+    PQclear(r);
+    db_free(holder);
 
     /* A backend killed while the connection is idle (a restart, a failover):
      * the next query notices before using it and runs on a new connection,

@@ -202,6 +202,14 @@ int main(void)
 
     begin(&r,
           (struct fcgi_pair[]){
+              {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "16"}, {NULL, NULL}},
+          "{\"timezone\":\"\xff\"}", 16);
+    ok(request_read_json(&r) == NULL && has(finish(&r), "Status: 400 ") &&
+           has(out, "\"code\":\"invalid_json\"") && has(out, "not UTF-8"),
+       "a string with a byte that is not UTF-8: 400 invalid_json");
+
+    begin(&r,
+          (struct fcgi_pair[]){
               {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "3"}, {NULL, NULL}},
           "[1]", 3);
     ok(request_read_json(&r) == NULL && has(finish(&r), "Status: 422 "),
