@@ -267,6 +267,12 @@ static int finish(struct catalogue *c, struct err *e)
         if (c->nav_count[t->sheet]++ == 0)
             c->nav_first[t->sheet] = i;
     }
+    for (int n = 1; n <= CATALOGUE_NAV_SHEETS; n++) {
+        if (c->nav_count[n] == 0) {
+            snprintf(where, sizeof(where), "chart-task sheet %d", n);
+            return invalid(e, where, "has no tasks");
+        }
+    }
     return 0;
 }
 
@@ -485,12 +491,6 @@ struct catalogue *catalogue_from_source(const char *dir, struct err *e)
         snprintf(c->source_sha256 + 2 * i, 3, "%02x", digest[i]);
     if (source_cards(c, root[0], e) < 0 || source_tasks(c, root[1], e) < 0 || finish(c, e) < 0)
         goto out;
-    for (int n = 1; n <= CATALOGUE_NAV_SHEETS; n++) {
-        if (c->nav_count[n] == 0) {
-            invalid(e, files[1], "a chart-task sheet 1..10 has no tasks");
-            goto out;
-        }
-    }
     rc = 0;
 out:
     EVP_MD_CTX_free(md);
