@@ -130,15 +130,16 @@ int study_queue_load(struct db *db, const struct catalogue *cat, const char *use
 // clang-format off
 static const struct db_stmt apply_read = {
     "study_apply_read",
-    "SELECT 0, " STATE_COLS ", NULL::text, NULL::integer, NULL::boolean FROM card_states cs"
-    " WHERE cs.user_id = $1::bigint AND cs.card_id = ANY($2::text[])"
+    "SELECT 0, " STATE_COLS ", NULL::text, NULL::integer, NULL::boolean, NULL::bigint"
+    " FROM card_states cs WHERE cs.user_id = $1::bigint AND cs.card_id = ANY($2::text[])"
     " UNION ALL"
     " SELECT 1, r.card_id, r.new_state, r.new_stability, r.new_difficulty, r.elapsed_days,"
     "  r.scheduled_days, r.new_reps, r.new_lapses, " US("r.new_due") ", " US("r.new_last_review") ","
-    "  r.review_id::text, r.rating::integer, r.applied FROM review_logs r"
+    "  r.review_id::text, r.rating::integer, r.applied, " US("r.reviewed_at") " FROM review_logs r"
     " WHERE r.user_id = $1::bigint AND r.review_id = ANY($3::uuid[])"
     " UNION ALL"
-    " SELECT 2, NULL, 0, 0, 0, 0, 0, 0, 0, " US("clock_timestamp()") ", NULL, NULL, NULL, NULL"};
+    " SELECT 2, NULL, 0, 0, 0, 0, 0, 0, 0, " US("clock_timestamp()") ", NULL, NULL, NULL, NULL,"
+    "  NULL"};
 // clang-format on
 
 /* Logs and states in one statement. `cur` locks the touched rows; `gate`
@@ -297,6 +298,9 @@ static int read_batch(struct db *db, const struct catalogue *cat, const char *us
                 }
                 rv->status = STUDY_DUPLICATE;
                 read_state(r, row, &rv->after);
+                /* The time recorded then (a first send may have been
+                 * clamped to the server's clock), not the one sent now. */
+                rv->reviewed_us = strtoll(PQgetvalue(r, row, 14), NULL, 10);
             }
         }
     }

@@ -130,7 +130,9 @@ static int parse_review(const struct catalogue *cat, const cJSON *o, int batch,
         return err_set(e, 404, "card_not_found", "no such card: %.64s", card_id);
     if (review_id != NULL && !timefmt_uuid(review_id, rv->review_id))
         return err_set(e, 422, "invalid_review_id", "review_id must be a UUID");
-    if (at != NULL && timefmt_parse(at, &rv->reviewed_us) < 0)
+    /* 0 means "now" inside (study.h): a time at or before 1970 is refused
+     * here, as the batch's 30-day window would refuse it anyway. */
+    if (at != NULL && (timefmt_parse(at, &rv->reviewed_us) < 0 || rv->reviewed_us <= 0))
         return err_set(e, 422, "invalid_review_time",
                        "reviewed_at must be an RFC 3339 time with an offset");
     rv->rating = (int)rating;

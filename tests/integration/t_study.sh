@@ -214,10 +214,24 @@ test_study_offline_batch() {
     expect_error 422 invalid_review_time
     api POST /study/reviews "$t" "{\"reviews\":[{\"review_id\":\"$(uuid)\",\"card_id\":\"navigation_6\",\"rating\":3,\"reviewed_at\":\"2026-12-01 10:00\"}]}"
     expect_error 422 invalid_review_time
+    api POST /study/reviews "$t" "{\"reviews\":[{\"review_id\":\"$(uuid)\",\"card_id\":\"navigation_6\",\"rating\":3,\"reviewed_at\":\"1970-01-01T00:00:00Z\"}]}"
+    expect_error 422 invalid_review_time
     [ "$(psql_owner -c "SELECT count(*) FROM card_states cs JOIN users u ON u.id = cs.user_id WHERE u.cognito_sub = 'offline-user' AND cs.card_id IN ('navigation_5','navigation_6')")" = 0 ] ||
         fail "a refused batch wrote something"
     api POST /study/reviews "$t" "{\"reviews\":[{\"review_id\":\"$id1\",\"card_id\":\"navigation_1\",\"rating\":3,\"reviewed_at\":\"$now\"},{\"review_id\":\"$id1\",\"card_id\":\"navigation_2\",\"rating\":3,\"reviewed_at\":\"$now\"}]}"
     expect_error 422 duplicate_review_id
+    # A device clock a little ahead: the time is clamped to the server's, and
+    # a resend reports the time recorded, not the one sent again.
+    local ahead ahead_id first
+    ahead=$(date -u -d '+2 minutes' +%Y-%m-%dT%H:%M:%SZ)
+    ahead_id=$(uuid)
+    api POST /study/reviews "$t" "{\"reviews\":[{\"review_id\":\"$ahead_id\",\"card_id\":\"navigation_7\",\"rating\":3,\"reviewed_at\":\"$ahead\"}]}"
+    expect_status 200
+    first=$(jqb '.reviews[0].reviewed_at')
+    [ "$first" \< "${ahead%Z}" ] || fail "a time ahead was not clamped: $BODY"
+    api POST /study/reviews "$t" "{\"reviews\":[{\"review_id\":\"$ahead_id\",\"card_id\":\"navigation_7\",\"rating\":3,\"reviewed_at\":\"$ahead\"}]}"
+    [ "$(jqb '.reviews[0].status')" = duplicate ] && [ "$(jqb '.reviews[0].reviewed_at')" = "$first" ] ||
+        fail "the resend reports another time than the one recorded ($first): $BODY"
     api POST /study/reviews "$t" '{"reviews":[]}'
     expect_error 422 validation_error
     api POST /study/reviews "$t" "{\"reviews\":[{\"card_id\":\"navigation_1\",\"rating\":3,\"reviewed_at\":\"$now\"}]}"
