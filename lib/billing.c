@@ -367,6 +367,16 @@ static const struct db_stmt customer_for_user = {
     " EXISTS (SELECT 1 FROM stripe_customers c JOIN stripe_subscriptions s"
     "  ON s.customer_id = c.customer_id WHERE c.user_id = $1::bigint AND " BILLING_SQL_GRANTS ")"};
 
+/* The learner behind a customer, when more than one of their
+ * subscriptions grants premium now: they pay twice (two Checkout sessions
+ * opened and both paid; Stripe does not prevent it for a new customer). */
+static const struct db_stmt paying_twice = {
+    "billing_paying_twice",
+    "SELECT c.user_id::text, string_agg(s.subscription_id, ',' ORDER BY s.subscription_id)"
+    " FROM stripe_customers c JOIN stripe_subscriptions s ON s.customer_id = c.customer_id"
+    " WHERE c.user_id = (SELECT user_id FROM stripe_customers WHERE customer_id = $1)"
+    " AND " BILLING_SQL_GRANTS " GROUP BY c.user_id HAVING count(*) > 1"};
+
 /* Run a statement whose result we only count. Rows, or -1. */
 static int exec_count(struct db *db, const struct db_stmt *st, int n, const char *const *params,
                       struct err *e)
@@ -504,6 +514,20 @@ static int apply_checkout(struct db *db, const struct billing_event *ev, enum bi
     return 0;
 }
 
+/* After the event is committed (it stands either way): an operator refunds
+ * and cancels one of the subscriptions (the app-errors alarm fires on it). */
+static void warn_if_paying_twice(struct db *db, const struct billing_event *ev)
+{
+    const char *params[1] = {ev->customer};
+    struct err e = {0};
+    PGresult *r = db_query(db, &paying_twice, 1, params, 0, &e);
+
+    if (r != NULL && PQntuples(r) == 1)
+        log_error("a learner pays for more than one subscription: refund and cancel one", "user_id",
+                  PQgetvalue(r, 0, 0), "subscriptions", PQgetvalue(r, 0, 1), "event", ev->id, NULL);
+    PQclear(r);
+}
+
 int billing_apply(struct db *db, const struct billing_event *ev, long long grace_s,
                   enum billing_outcome *out, struct err *e)
 {
@@ -540,6 +564,8 @@ int billing_apply(struct db *db, const struct billing_event *ev, long long grace
     }
     if (db_commit(db, e) < 0)
         goto fail;
+    if (*out == BILLING_APPLIED && ev->customer[0] != '\0')
+        warn_if_paying_twice(db, ev);
     return 0;
 fail:
     db_rollback(db);

@@ -90,6 +90,36 @@ bl_fresh_workers() {
 bl_events_with() { psql_owner -c "SELECT count(*) FROM stripe_events WHERE event_id = '$1'"; }
 bl_sub_status() { psql_owner -c "SELECT status FROM stripe_subscriptions WHERE subscription_id = '$1'"; }
 
+# Two Checkout sessions opened before either was paid (two tabs), both paid:
+# two customers, two subscriptions. Premium is simply on, but the learner
+# pays twice: the pool logs it at level error for an operator (the
+# app-errors alarm) with both subscriptions.
+test_billing_a_learner_paying_twice_is_reported() {
+    local sub=bl-twice-learner t now end from
+    t=$(bl_token "$sub")
+    bl_me "$t"
+    now=$(date +%s)
+    end=$((now + 30 * 86400))
+    from=$(wc -l <"$IT/log/pool.log")
+    bl_apply applied --type checkout.session.completed --id "$(bl_id evt)" --session cs_twice1 \
+        --client-reference-id "$sub" --customer cus_twice1 --subscription sub_twice1
+    bl_apply applied --type customer.subscription.created --id "$(bl_id evt)" --sub sub_twice1 \
+        --customer cus_twice1 --status active --period-end "$end"
+    sleep 0.2
+    tail -n +"$((from + 1))" "$IT/log/pool.log" | grep -q 'more than one subscription' &&
+        fail "one subscription reported as two"
+    bl_apply applied --type checkout.session.completed --id "$(bl_id evt)" --session cs_twice2 \
+        --client-reference-id "$sub" --customer cus_twice2 --subscription sub_twice2
+    bl_apply applied --type customer.subscription.created --id "$(bl_id evt)" --sub sub_twice2 \
+        --customer cus_twice2 --status active --period-end "$end"
+    bl_me "$t"
+    expect_json plan premium
+    sleep 0.2
+    tail -n +"$((from + 1))" "$IT/log/pool.log" |
+        grep 'more than one subscription' | grep '"level":"error"' | grep -q '"subscriptions":"sub_twice1,sub_twice2"' ||
+        fail "paying twice was not reported: $(tail -n +"$((from + 1))" "$IT/log/pool.log" | tail -5)"
+}
+
 test_billing_end_to_end_checkout_to_premium_and_back() {
     local sub=bl-e2e-learner t url now end state out
     t=$(bl_token "$sub")

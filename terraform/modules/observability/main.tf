@@ -75,6 +75,23 @@ resource "aws_cloudwatch_log_metric_filter" "request_time" {
   }
 }
 
+# The pool, the job process and the operator commands log at level "error"
+# only what an operator has to look at: an unexpected database error, a
+# learner paying for two subscriptions, a programming error caught at run
+# time.
+resource "aws_cloudwatch_log_metric_filter" "app_errors" {
+  name           = "${var.name}-app-errors"
+  log_group_name = aws_cloudwatch_log_group.this["app"].name
+  pattern        = "{ $.level = \"error\" }"
+
+  metric_transformation {
+    name          = "AppErrors"
+    namespace     = local.namespace
+    value         = "1"
+    default_value = "0"
+  }
+}
+
 resource "aws_sns_topic" "alarms" {
   name = "${var.name}-alarms"
 }
@@ -174,6 +191,23 @@ resource "aws_cloudwatch_metric_alarm" "latency_p99" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.latency_p99_threshold_seconds
   # No user request in a period is not a latency problem; the 5xx alarm
+  # covers logs that stop arriving.
+  treat_missing_data = "missing"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "app_errors" {
+  alarm_name          = "${var.name}-app-errors"
+  alarm_description   = "The application logged at level \"error\" in the last 5 minutes: read the lines in ${local.log_groups.app} (filter { $.level = \"error\" })."
+  namespace           = local.namespace
+  metric_name         = aws_cloudwatch_log_metric_filter.app_errors.metric_transformation[0].name
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  # A quiet application logs little: no data is no error. The 5xx alarm
   # covers logs that stop arriving.
   treat_missing_data = "missing"
   alarm_actions      = local.alarm_actions
