@@ -197,6 +197,11 @@ static int part_headers(struct arena *a, const char **p, const char *end,
         if (lines == MULTIPART_MAX_HEADERS)
             return err_set(e, 431, "multipart_header_too_long", "more than %d part header lines",
                            MULTIPART_MAX_HEADERS);
+        /* A boundary may contain ':' ("--a:b" would read as a header): a
+         * delimiter where a header belongs means a part without its blank
+         * line, which another parser would split differently. */
+        if (eol - s >= 2 && s[0] == '-' && s[1] == '-')
+            return invalid(e, "a delimiter where a part header belongs");
         for (const char *c = s; c < eol; c++)
             if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
                 return invalid(e, "control character in a part header");
@@ -286,6 +291,9 @@ int multipart_parse(struct arena *a, const char *content_type, const void *body,
             return truncated(e);
         out[n].data = (const unsigned char *)p;
         out[n].len = (size_t)(found - p);
+        /* One part per name: with two, which one a reader takes is a guess. */
+        if (multipart_find(out, n, out[n].name) != NULL)
+            return invalid(e, "a part name appears twice");
         n++;
         p = found + dlen;
     }

@@ -69,7 +69,7 @@ int multipart_boundary(struct arena *a, const char *content_type, const char **b
 int multipart_parse(struct arena *a, const char *content_type, const void *body, size_t len,
                     struct multipart_part **parts, int *nparts, struct err *e);
 
-/* The first part with this name, or NULL. */
+/* The part with this name (multipart_parse refuses a name twice), or NULL. */
 const struct multipart_part *multipart_find(const struct multipart_part *parts, int nparts,
                                             const char *name);
 
