@@ -225,14 +225,14 @@ test_exams_abandon_during_a_submit_keeps_the_result() {
                    SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
     holder=$!
     sleep 0.4
-    curl -ks -o "$IT/race.body" -w '%{http_code}' --max-time 20 -X POST \
+    curl -ks -o "$IT/abandon-race.body" -w '%{http_code}' --max-time 20 -X POST \
         -H "Authorization: Bearer $t" \
-        "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/exam-sessions/$id/submit" >"$IT/race.status" &
+        "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/exam-sessions/$id/submit" >"$IT/abandon-race.status" &
     submit=$!
     sleep 0.4
     call DELETE "/exam-sessions/$id" "$t"
     wait "$submit" "$holder"
-    [ "$(cat "$IT/race.status")" = 200 ] || fail "submit: $(cat "$IT/race.status") $(cat "$IT/race.body")"
+    [ "$(cat "$IT/abandon-race.status")" = 200 ] || fail "submit: $(cat "$IT/abandon-race.status") $(cat "$IT/abandon-race.body")"
     expect_error 409 session_not_in_progress
     call GET "/exam-sessions/$id/result" "$t"
     expect_status 200
