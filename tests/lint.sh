@@ -48,6 +48,8 @@ check "nginx -t (dev with the cognito-local route)" nginx_t env EASYSKS_ENV=dev 
 
 # The web client: service worker list, modulepreloads, no inline code, size.
 check "web client bundle (tests/e2e/bundle-check.mjs)" node tests/e2e/bundle-check.mjs
+# Sign-out, sign-in and sync racing a slow token renewal (no browser needed).
+check "web client session races (tests/e2e/auth-races.mjs)" timeout 60 node tests/e2e/auth-races.mjs
 
 fmt_drift() {
     local f bad=0

@@ -57,7 +57,10 @@ self.addEventListener('activate', (event) => {
 async function networkFirst(request, key) {
   const cache = await caches.open(SHELL_CACHE);
   const network = fetch(request).then((res) => {
-    if (res.ok) cache.put(key, res.clone());
+    // A navigation to /health or /manifest.json must not become the app's
+    // offline page: only HTML is kept under /index.html.
+    const html = (res.headers.get('Content-Type') || '').startsWith('text/html');
+    if (res.ok && (key !== '/index.html' || html)) cache.put(key, res.clone());
     return res;
   });
   network.catch(() => {}); // a late failure after the cache answered

@@ -3,7 +3,7 @@
 // Offline, no request is attempted at all (status 0, code "offline").
 
 import { cfg } from './config.js';
-import { accessToken, refresh } from './auth.js';
+import { accessToken, currentSub, refresh } from './auth.js';
 
 const OFFLINE = 'Keine Verbindung. Bitte versuchen Sie es wieder, sobald Sie online sind.';
 const MESSAGES = {
@@ -66,11 +66,15 @@ function noteClock(res) {
 }
 export const serverNow = () => Date.now() + skew;
 
-export async function api(path, { method = 'GET', body, headers: extra } = {}) {
+// `asSub`: send only as this learner (queued reviews): if someone else has
+// signed in meanwhile, the request is not sent with their token.
+export async function api(path, { method = 'GET', body, headers: extra, asSub } = {}) {
   if (!navigator.onLine) throw new ApiError(0, 'offline', OFFLINE);
   for (let attempt = 0; ; attempt++) {
     const token = await accessToken();
-    if (!token) throw new ApiError(401, 'session_expired', MESSAGES.session_expired);
+    if (!token || (asSub && currentSub() !== asSub)) {
+      throw new ApiError(401, 'session_expired', MESSAGES.session_expired);
+    }
     const headers = { ...extra, Authorization: `Bearer ${token}` };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;

@@ -126,28 +126,39 @@ function expire() {
   authEvents.dispatchEvent(new Event('expired'));
 }
 
+// Only Cognito refusing the refresh token (revoked, expired, user gone)
+// ends the session; throttling, a 5xx page or a dropped connection are
+// tried again later with the session kept.
+const ENDS_SESSION = new Set(['NotAuthorizedException', 'UserNotFoundException']);
+
+async function renew(started) {
+  try {
+    if (!started.refresh) throw new AuthError('NotAuthorizedException', '');
+    const r = await cognito('InitiateAuth', {
+      AuthFlow: 'REFRESH_TOKEN_AUTH',
+      AuthParameters: { REFRESH_TOKEN: started.refresh },
+    });
+    // Signed out, or someone else signed in, while Cognito answered (a
+    // slow link): the answer belongs to a session that is gone.
+    if (session !== started) return false;
+    if (!r.AuthenticationResult?.AccessToken) return false;
+    store(r.AuthenticationResult);
+    return true;
+  } catch (e) {
+    if (session === started && ENDS_SESSION.has(e.type)) expire();
+    return false;
+  }
+}
+
 // Renew the access token. Resolves true when a fresh token is in place,
-// false when it could not be renewed now (offline: the session is kept).
+// false when it could not be renewed now (offline, throttled: the session
+// is kept; refused: the session ends).
 export function refresh() {
   if (!session) return Promise.resolve(false);
   if (!navigator.onLine) return Promise.resolve(false);
   if (!refreshing) {
-    refreshing = (async () => {
-      try {
-        if (!session.refresh) throw new AuthError('NotAuthorizedException', '');
-        const r = await cognito('InitiateAuth', {
-          AuthFlow: 'REFRESH_TOKEN_AUTH',
-          AuthParameters: { REFRESH_TOKEN: session.refresh },
-        });
-        store(r.AuthenticationResult);
-        return true;
-      } catch (e) {
-        if (e.type !== 'network') expire();
-        return false;
-      } finally {
-        refreshing = null;
-      }
-    })();
+    const p = renew(session).finally(() => { if (refreshing === p) refreshing = null; });
+    refreshing = p;
   }
   return refreshing;
 }
@@ -174,6 +185,7 @@ export async function signIn(email, password) {
   if (!r.AuthenticationResult) {
     throw new AuthError('challenge', 'Für dieses Konto ist ein neues Passwort nötig. Bitte nutzen Sie „Passwort vergessen“.');
   }
+  refreshing = null; // a renewal of an earlier session in flight is not this one's
   store(r.AuthenticationResult, email);
   localStorage.setItem(LAST, email);
   authEvents.dispatchEvent(new Event('signedin'));
@@ -195,6 +207,7 @@ export const confirmForgotPassword = (email, code, password) => cognito('Confirm
 
 export function signOut() {
   const token = session?.refresh;
+  refreshing = null;
   save(null);
   // Best effort: revoke the refresh token so a copy of it is worthless.
   if (token && navigator.onLine) cognito('RevokeToken', { Token: token }).catch(() => {});

@@ -63,6 +63,7 @@ async function sendOne(item) {
     await api('/study/review', {
       method: 'POST',
       body: { card_id: item.card_id, rating: item.rating, review_id: item.review_id },
+      asSub: item.sub,
     });
     await outboxDelete([item.review_id]);
   } catch (e) {
@@ -85,16 +86,19 @@ async function send() {
   const sub = currentSub();
   if (!sub || !navigator.onLine) return emit();
   let items = await outboxList(sub);
-  const stale = items.filter((i) => Date.parse(i.reviewed_at) < Date.now() - MAX_AGE);
+  // reviewed_at is in the server's time, as the server's 30 days are.
+  const stale = items.filter((i) => Date.parse(i.reviewed_at) < serverNow() - MAX_AGE);
   if (stale.length) {
     await outboxDelete(stale.map((i) => i.review_id));
     rejected(stale.length);
     items = items.filter((i) => !stale.includes(i));
   }
   items.sort((a, b) => a.reviewed_at.localeCompare(b.reviewed_at));
+  const batches = [];
+  for (let i = 0; i < items.length; i += 200) batches.push(items.slice(i, i + 200));
   let clamped = false;
-  for (let i = 0; i < items.length; i += 200) {
-    const chunk = items.slice(i, i + 200);
+  while (batches.length) {
+    const chunk = batches.shift();
     try {
       await api('/study/reviews', {
         method: 'POST',
@@ -102,6 +106,7 @@ async function send() {
           reviews: chunk.map(({ review_id, card_id, rating, reviewed_at }) => (
             { review_id, card_id, rating, reviewed_at })),
         },
+        asSub: sub,
       });
       // applied, duplicate or logged_only: the server has every one of them.
       await outboxDelete(chunk.map((r) => r.review_id));
@@ -113,7 +118,12 @@ async function send() {
         clamped = true;
         const now = new Date(serverNow() - 1000).toISOString();
         for (const r of chunk) if (r.reviewed_at > now) r.reviewed_at = now;
-        i -= 200;
+        batches.unshift(chunk);
+      } else if (!isOffline(e) && permanent(e) && chunk.length > 1) {
+        // One review the server refuses (a card gone from the catalogue, a
+        // time out of range) refuses its whole batch: send that batch one
+        // by one, so only the refused one is dropped.
+        batches.unshift(...chunk.map((r) => [r]));
       } else if (!isOffline(e) && permanent(e)) {
         await outboxDelete(chunk.map((r) => r.review_id));
         rejected(chunk.length);
