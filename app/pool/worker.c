@@ -74,6 +74,19 @@ static void install_signals(sigset_t *wait_mask)
     sigemptyset(wait_mask);
 }
 
+/* A quit signal that arrived while the worker was busy, or while the
+ * listening socket was already readable: epoll_pwait() returns the ready
+ * event without delivering a pending signal (it restores the mask unless
+ * it fails with EINTR), so under a backlog that never empties the handler
+ * would never run and the worker would never leave. */
+static int quit_pending(void)
+{
+    sigset_t pending;
+
+    return sigpending(&pending) == 0 &&
+           (sigismember(&pending, SIGQUIT) == 1 || sigismember(&pending, SIGTERM) == 1);
+}
+
 /* The request budget plus up to 10 % more, different in every worker, so
  * workers started together (a reload, a fresh pool) are not all recycled in
  * the same second. 0 stays "no budget". */
@@ -124,8 +137,8 @@ void worker_main(const struct config *cfg, int listen_fd, struct scoreboard *boa
     app = app_new(cfg, board, slot_index);
     atomic_store(&slot->state, SLOT_IDLE);
 
-    while (!quit_requested) {
-        /* The only place the quit signals are delivered. */
+    while (!quit_requested && !quit_pending()) {
+        /* The only place the quit signals are delivered (and see above). */
         if (epoll_pwait(epfd, &ev, 1, -1, &wait_mask) < 0) {
             if (errno == EINTR)
                 continue;

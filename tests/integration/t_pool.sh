@@ -130,6 +130,45 @@ test_pool_hup_under_load_drops_no_request() {
     ! grep -q 'Broken pipe' "$IT/log/error.log" || fail "nginx saw a connection dropped by a worker"
 }
 
+# A reload while the listening socket never drains (more clients than
+# workers, no request budget): the old workers must still leave. epoll_pwait
+# returns a ready socket without delivering the pending quit signal, so they
+# used to keep accepting until the load stopped.
+test_pool_reload_with_a_full_backlog_retires_the_old_workers() {
+    local old base load p still i result
+    base=$(worker_pids)
+    set_pool_config "EASYSKS_MAX_REQUESTS=0"
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N" "$base"
+    old=$(worker_pids)
+    # Slow every request down (a table lock taken and released every 50 ms)
+    # so that the 64 clients always keep connections waiting in the backlog.
+    for i in $(seq 1 140); do
+        echo "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(0.05); COMMIT;"
+    done >"$IT/backlog-locks.sql"
+    psql_owner -f "$IT/backlog-locks.sql" >/dev/null 2>&1 &
+    local locker=$!
+    node "$EASYSKS_ROOT/tests/tools/load.mjs" --url "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/health" \
+        --concurrency 64 --duration-ms 7000 >"$IT/backlog-load.json" &
+    load=$!
+    sleep 1.5
+    kill -HUP "$(pool_pid)"
+    for ((i = 0; i < 30; i++)); do
+        still=""
+        for p in $old; do kill -0 "$p" 2>/dev/null && still="$still $p"; done
+        [ -z "$still" ] && break
+        sleep 0.1
+    done
+    wait "$load" "$locker"
+    result=$(cat "$IT/backlog-load.json")
+    set_pool_config ""
+    kill -HUP "$(pool_pid)"
+    wait_pool "$N"
+    [ -z "$still" ] || fail "old workers still serving 3 s after the reload, under load:$still"
+    node -e 'const r=JSON.parse(process.argv[1]); const bad=r.total-(r.statuses["200"]||0); if(r.total<100||bad!==0) process.exit(1)' "$result" ||
+        fail "requests failed during the reload: $result"
+}
+
 test_pool_recycles_a_worker_after_its_request_budget() {
     local old i
     old=$(worker_pids)
