@@ -168,10 +168,12 @@ cJSON *request_read_json(struct request *r)
         return NULL;
     }
     /* JSON text is UTF-8 (RFC 8259); cJSON would pass other bytes through
-     * into strings that reach the database and responses. (A NUL ends the
-     * check; cJSON refuses the NUL itself.) */
-    if (!text_utf8_valid(r->body)) {
-        request_fail(r, 400, "invalid_json", "request body is not UTF-8", NULL);
+     * into strings that reach the database and responses, and it cuts a
+     * string at a raw NUL (which JSON does not allow unescaped). The body
+     * is NUL-terminated at body_len, so without an inner NUL the check
+     * sees every byte. */
+    if (memchr(r->body, '\0', r->body_len) != NULL || !text_utf8_valid(r->body)) {
+        request_fail(r, 400, "invalid_json", "request body is not UTF-8 JSON text", NULL);
         return NULL;
     }
     if ((r->json = json_parse_object(r->body, r->body_len, &e)) == NULL) {

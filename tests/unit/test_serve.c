@@ -208,6 +208,15 @@ int main(void)
            has(out, "\"code\":\"invalid_json\"") && has(out, "not UTF-8"),
        "a string with a byte that is not UTF-8: 400 invalid_json");
 
+    /* A raw NUL would cut the string in cJSON and hide what follows it. */
+    begin(&r,
+          (struct fcgi_pair[]){
+              {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "19"}, {NULL, NULL}},
+          "{\"a\":\"x\0y\",\"b\":\"\xff\"}", 19);
+    ok(request_read_json(&r) == NULL && has(finish(&r), "Status: 400 ") &&
+           has(out, "\"code\":\"invalid_json\""),
+       "a raw NUL in the body (and a bad byte after it): 400 invalid_json");
+
     begin(&r,
           (struct fcgi_pair[]){
               {"CONTENT_TYPE", "application/json"}, {"CONTENT_LENGTH", "3"}, {NULL, NULL}},
