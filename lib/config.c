@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -445,6 +446,12 @@ int config_load(struct config *c, char *errbuf, size_t errlen)
 
     v = getenv("EASYSKS_SOCKET_GROUP");
     c->socket_group = v != NULL && *v != '\0' ? xstrdup(v) : NULL;
+    /* A misspelt group is a configuration error (exit 78, no restart loop,
+     * caught by --check-config), not a failure at bind time. */
+    if (c->socket_group != NULL && getgrnam(c->socket_group) == NULL) {
+        fail(errbuf, errlen, "EASYSKS_SOCKET_GROUP: no group named \"%.40s\"", c->socket_group);
+        goto fail;
+    }
     v = getenv("EASYSKS_SOCKET_MODE");
     c->socket_mode = 0660;
     if (v != NULL && *v != '\0') {

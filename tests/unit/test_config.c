@@ -35,9 +35,9 @@ static void reset_env(void)
 {
     static const char *const names[] = {
         "EASYSKS_ENV", "DATABASE_URL", "DATABASE_URL_FILE", "EASYSKS_LISTEN", "EASYSKS_WORKERS",
-        "EASYSKS_SOCKET_MODE", "EASYSKS_CONFIG_FILE", "AUTH_ISSUER", "AUTH_JWKS_URL",
-        "AUTH_CLIENT_IDS", "AUTH_TOKEN_USE", "LOG_LEVEL", "STRIPE_API_BASE", "EASYSKS_MAX_BODY",
-        "EASYSKS_START_TIMEOUT",
+        "EASYSKS_SOCKET_MODE", "EASYSKS_SOCKET_GROUP", "EASYSKS_CONFIG_FILE", "AUTH_ISSUER",
+        "AUTH_JWKS_URL", "AUTH_CLIENT_IDS", "AUTH_TOKEN_USE", "LOG_LEVEL", "STRIPE_API_BASE",
+        "EASYSKS_MAX_BODY", "EASYSKS_START_TIMEOUT",
         /* billing */
         "STRIPE_API_KEY", "STRIPE_API_KEY_FILE", "STRIPE_PRICE_ID", "STRIPE_WEBHOOK_SECRETS",
         "STRIPE_SUCCESS_URL", "STRIPE_CANCEL_URL", "STRIPE_PORTAL_RETURN_URL",
@@ -511,6 +511,9 @@ int main(void)
     reset_env();
     setenv("EASYSKS_SOCKET_MODE", "0666", 1);
     expect_error("EASYSKS_SOCKET_MODE:", "world-accessible socket refused");
+    reset_env();
+    setenv("EASYSKS_SOCKET_GROUP", "www-dta", 1);
+    expect_error("EASYSKS_SOCKET_GROUP: no group named \"www-dta\"", "a misspelt socket group");
     reset_env();
     setenv("EASYSKS_ENV", "prod", 1);
     expect_error("AUTH_ISSUER: required outside EASYSKS_ENV=dev", "prod without issuer");
