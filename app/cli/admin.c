@@ -67,26 +67,35 @@ static const char *operator_name(void)
     "  WHERE c.user_id = u.id ORDER BY s.status_since DESC LIMIT 1), '-')"
 
 /* A --sub that never signed in is created (a grant ahead of the first
- * login); an --email must already be known. $3 until, $4 operator, $5 reason. */
+ * login; the output says so); an --email must already be known and name
+ * exactly one account (e-mail addresses are not unique: two sign-ups with
+ * one unverified address). $3 until, $4 operator, $5 reason. */
 static const char grant_sql[] =
     "WITH target AS (SELECT u.id FROM users u WHERE " WHO "),"
     " created AS (INSERT INTO users AS u (cognito_sub, plan, premium_until)"
     "  SELECT $1::text, 'premium', $3::timestamptz"
     "  WHERE $1::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM target) RETURNING " SHOW_COLS "),"
     " up AS (UPDATE users u SET plan = 'premium', premium_until = $3::timestamptz"
-    "  FROM target WHERE u.id = target.id RETURNING " SHOW_COLS "),"
+    "  FROM target WHERE u.id = target.id AND (SELECT count(*) FROM target) = 1"
+    "  RETURNING " SHOW_COLS "),"
     " res AS (SELECT * FROM up UNION ALL SELECT * FROM created),"
     " audit AS (INSERT INTO admin_audit (operator, action, user_id, detail)"
     "  SELECT $4::text, 'grant-premium', res.id, jsonb_build_object('until', $3::timestamptz,"
     "   'reason', $5::text, 'created_user', EXISTS (SELECT 1 FROM created)) FROM res)"
-    " SELECT * FROM res";
+    " SELECT res.*, EXISTS (SELECT 1 FROM created), (SELECT count(*) FROM target) FROM res"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, false, (SELECT count(*) FROM target)"
+    " WHERE (SELECT count(*) FROM target) > 1";
 
 static const char revoke_sql[] =
-    "WITH up AS (UPDATE users u SET plan = 'free', premium_until = NULL WHERE " WHO
+    "WITH target AS (SELECT u.id FROM users u WHERE " WHO "),"
+    " up AS (UPDATE users u SET plan = 'free', premium_until = NULL"
+    "  FROM target WHERE u.id = target.id AND (SELECT count(*) FROM target) = 1"
     "  RETURNING " SHOW_COLS "),"
     " audit AS (INSERT INTO admin_audit (operator, action, user_id, detail)"
     "  SELECT $3::text, 'revoke-premium', up.id, jsonb_build_object('reason', $4::text) FROM up)"
-    " SELECT * FROM up";
+    " SELECT up.*, false, (SELECT count(*) FROM target) FROM up"
+    " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, false, (SELECT count(*) FROM target)"
+    " WHERE (SELECT count(*) FROM target) > 1";
 
 static const char show_sql[] = "SELECT " SHOW_COLS " FROM users u WHERE " WHO;
 
@@ -186,6 +195,14 @@ int main(int argc, char **argv)
         goto out;
     }
     n = PQntuples(r);
+    if (n == 1 && strcmp(cmd, "show") != 0 && atoi(PQgetvalue(r, 0, 7)) > 1) {
+        fprintf(stderr,
+                "easysks-admin: %s accounts have the e-mail %s; nothing changed. Pick one with "
+                "--sub (easysks-admin show --email %s lists them)\n",
+                PQgetvalue(r, 0, 7), email, email);
+        rc = 4;
+        goto out;
+    }
     if (n == 0) {
         fprintf(stderr, "easysks-admin: no user with %s %s%s\n", sub ? "sub" : "e-mail",
                 sub ? sub : email,
@@ -203,6 +220,11 @@ int main(int argc, char **argv)
         printf("user %s sub=%s email=%s plan=%s premium_until=%s subscription=%s\n",
                PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
                *PQgetvalue(r, i, 4) ? PQgetvalue(r, i, 4) : "-", PQgetvalue(r, i, 5));
+        if (strcmp(cmd, "grant-premium") == 0 && strcmp(PQgetvalue(r, i, 6), "t") == 0)
+            fprintf(stderr,
+                    "easysks-admin: note: sub %s has never signed in; its user row was "
+                    "created now (check the sub if that is unexpected)\n",
+                    PQgetvalue(r, i, 1));
     }
     rc = 0;
 out:

@@ -297,6 +297,21 @@ test_exams_admin_grant_and_revoke_are_audited() {
         "alice:grant-premium:ticket 42,bob:revoke-premium:refund" ] || fail "audit trail"
     out=$(MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL "$ADMIN" show --email nobody@example.invalid 2>&1) && fail "found nobody"
     grep -q 'no user with e-mail' <<<"$out" || fail "message: $out"
+    # An e-mail two accounts share (sign-ups with one unverified address):
+    # nothing is changed, the operator is told to pick one by sub.
+    psql_owner -c "INSERT INTO users (cognito_sub, email) VALUES ('twin-1', 'twin@example.com'), ('twin-2', 'Twin@example.com')" >/dev/null
+    out=$(MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL "$ADMIN" grant-premium --email twin@example.com --until 2031-01-31 2>&1) &&
+        fail "granted to an ambiguous e-mail: $out"
+    grep -q '2 accounts have the e-mail' <<<"$out" || fail "message: $out"
+    out=$(MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL "$ADMIN" revoke-premium --email twin@example.com 2>&1) &&
+        fail "revoked for an ambiguous e-mail: $out"
+    [ "$(psql_owner -c "SELECT string_agg(plan, ',') FROM users WHERE cognito_sub LIKE 'twin-%'")" = free,free ] &&
+        [ "$(psql_owner -c "SELECT count(*) FROM admin_audit a JOIN users u ON u.id = a.user_id WHERE u.cognito_sub LIKE 'twin-%'")" = 0 ] ||
+        fail "an ambiguous e-mail changed something"
+    # A sub that never signed in gets its row, and the operator is told.
+    out=$(MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL "$ADMIN" grant-premium --sub not-yet-seen --until 2031-01-31 2>&1) ||
+        fail "grant ahead of the first login: $out"
+    grep -q 'has never signed in' <<<"$out" || fail "no note about the new row: $out"
     out=$(psql "$DATABASE_URL" -Atq -c "DELETE FROM admin_audit" 2>&1) && fail "the app role deleted the audit trail"
     grep -q 'permission denied' <<<"$out" || fail "unexpected: $out"
 }
