@@ -530,7 +530,9 @@ int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, int l
         }
     }
 
-    if (exec_ok(conn, create_table_sql, e) < 0 || load_applied(conn, &a, &n, e) < 0 ||
+    /* A dry run writes nothing, not even the bookkeeping table (a missing
+     * one reads as "nothing applied"). */
+    if ((!dry_run && exec_ok(conn, create_table_sql, e) < 0) || load_applied(conn, &a, &n, e) < 0 ||
         check_drift(a, n, set, out, e) < 0)
         goto out;
     for (int i = 0; i < set->count; i++) {
