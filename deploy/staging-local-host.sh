@@ -52,10 +52,28 @@ hx() {
     nsenter -t "$HOST_INIT_PID" -m -p -u -i -- "$@"
 }
 
+# The container's init: the child of nspawn (a subreaper) that runs
+# systemd. nspawn's first child is a short-lived setup process.
+host_init_pid() {
+    local p
+    [ -n "$HOST_NSPAWN_PID" ] || return 0
+    for p in $(ps -o pid= --ppid "$HOST_NSPAWN_PID"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && echo "$p"
+    done
+}
+
+# A pid that is the init of another PID namespace (never one of ours).
+is_container_init() {
+    [ -n "$1" ] && [ -e "/proc/$1/ns/pid" ] &&
+        [ "$(readlink "/proc/$1/ns/pid")" != "$(readlink /proc/self/ns/pid)" ] &&
+        [ "$(cat "/proc/$1/comm" 2>/dev/null)" = systemd ]
+}
+
 host_cleanup() {
     set +e
-    if [ -n "$HOST_INIT_PID" ] && kill -0 "$HOST_INIT_PID" 2>/dev/null; then
-        kill -RTMIN+4 "$HOST_INIT_PID" # systemd: power off
+    local init=${HOST_INIT_PID:-$(host_init_pid)}
+    if is_container_init "$init"; then
+        kill -RTMIN+4 "$init" # systemd: power off
     fi
     if [ -n "$HOST_NSPAWN_PID" ]; then
         for _ in $(seq 1 40); do
@@ -63,6 +81,11 @@ host_cleanup() {
             sleep 0.25
         done
         kill -KILL "$HOST_NSPAWN_PID" 2>/dev/null
+    fi
+    # A killed nspawn leaves its container running (the init is reparented):
+    # SIGKILL to the init ends its whole PID namespace.
+    if is_container_init "$init"; then
+        kill -KILL "$init" 2>/dev/null
     fi
     stop_pid "$HOST_HTTP_PID" TERM 5
     if [ -n "$HOSTROOT" ]; then
@@ -208,6 +231,13 @@ exit 1
 SHIM
     chmod 0755 "$R/usr/bin/aws"
 
+    # The build machine's own services are not part of a host, and the
+    # container shares the machine's network: Debian's PostgreSQL cluster
+    # (5432) and nginx (80) would compete with the machine's for ports.
+    ln -sf /dev/null "$R/etc/systemd/system/postgresql.service"
+    ln -sf /dev/null "$R/etc/systemd/system/postgresql@.service"
+    ln -sf /dev/null "$R/etc/systemd/system/nginx.service"
+
     # The IMDS rule must not reach the machine's network namespace.
     mkdir -p "$R/etc/systemd/system/easysks-imds-guard.service.d"
     printf '[Service]\nExecStart=\nExecStart=/bin/test -s /etc/easysks/imds.nft\nExecReload=\nExecStop=\n' \
@@ -225,21 +255,30 @@ SHIM
         >"$T/logs/nspawn.log" 2>&1 &
     HOST_NSPAWN_PID=$!
     save HOST_NSPAWN_PID
-    local i state
-    for ((i = 0; i < 100; i++)); do
-        HOST_INIT_PID=$(ps -o pid= --ppid "$HOST_NSPAWN_PID" | tr -d ' ' | head -n1)
-        [ -z "$HOST_INIT_PID" ] || break
-        sleep 0.1
-    done
-    [ -n "$HOST_INIT_PID" ] || { cat "$T/logs/nspawn.log"; return 1; }
-    save HOST_INIT_PID
-    for ((i = 0; i < 120; i++)); do
-        state=$(hx systemctl is-system-running 2>/dev/null || true)
-        case $state in running | degraded) break ;; esac
+    # nspawn's first child is a short-lived setup process; the container's
+    # init is the child (reparented to nspawn, a subreaper) running systemd.
+    # Look it up on every round until the system is up: a pid taken too
+    # early names the setup process, which is gone a moment later.
+    local i state=""
+    for ((i = 0; i < 240; i++)); do
+        HOST_INIT_PID=$(host_init_pid | head -n1)
+        if [ -n "$HOST_INIT_PID" ]; then
+            state=$(hx systemctl is-system-running 2>/dev/null || true)
+            case $state in running | degraded) break ;; esac
+        fi
+        kill -0 "$HOST_NSPAWN_PID" 2>/dev/null || break
         sleep 0.25
     done
-    echo "container systemd: $state"
-    case $state in running | degraded) ;; *) return 1 ;; esac
+    save HOST_INIT_PID
+    echo "container systemd: ${state:-not reachable} (init pid ${HOST_INIT_PID:-none}, after $((i / 4)) s)"
+    case $state in
+    running | degraded) ;;
+    *)
+        [ -z "$HOST_INIT_PID" ] || hx systemctl list-jobs --no-pager 2>&1 | head -n 20
+        cat "$T/logs/nspawn.log"
+        return 1
+        ;;
+    esac
     [ "$(hx cat /proc/1/comm)" = systemd ]
 }
 
