@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "billing.h"
+#include "timefmt.h"
 
 #define STRINGIFY(x) #x
 #define XSTRINGIFY(x) STRINGIFY(x)
@@ -162,40 +163,26 @@ void users_cache_free(struct users_cache *c)
     free(c);
 }
 
-static int hex_nibble(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1; /* upper case too: "A" and "a" are different subjects */
-}
-
-/* A canonical lower-case UUID (8-4-4-4-12) into two 64-bit halves; -1 for
- * anything else. */
+/* The subject's UUID as two 64-bit halves; -1 unless it is the canonical
+ * lower-case spelling ("A" and "a" are different subjects to Cognito and
+ * to users.cognito_sub). */
 static int parse_uuid(const char *s, uint64_t *hi, uint64_t *lo)
 {
-    uint64_t h = 0, l = 0;
+    char canon[37];
+    uint64_t half[2] = {0, 0};
     int digits = 0;
 
-    for (int i = 0; i < 36; i++) {
-        int v;
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return -1;
-            continue;
-        }
-        if ((v = hex_nibble(s[i])) < 0)
-            return -1;
-        if (digits++ < 16)
-            h = h << 4 | (uint64_t)v;
-        else
-            l = l << 4 | (uint64_t)v;
-    }
-    if (s[36] != '\0')
+    if (!timefmt_uuid(s, canon) || strcmp(canon, s) != 0)
         return -1;
-    *hi = h;
-    *lo = l;
+    for (const char *c = s; *c != '\0'; c++) {
+        if (*c == '-')
+            continue;
+        half[digits / 16] =
+            half[digits / 16] << 4 | (uint64_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
+        digits++;
+    }
+    *hi = half[0];
+    *lo = half[1];
     return 0;
 }
 
@@ -205,18 +192,24 @@ static struct users_cache_entry *cache_set(const struct users_cache *c, uint64_t
     return &c->e[2 * ((unsigned)(h >> 32) & c->set_mask)];
 }
 
+/* The way of `set` that holds this UUID, expired or not; NULL if none. */
+static struct users_cache_entry *cache_way(struct users_cache_entry *set, uint64_t hi, uint64_t lo)
+{
+    for (int w = 0; w < 2; w++)
+        if (set[w].id != 0 && set[w].hi == hi && set[w].lo == lo)
+            return &set[w];
+    return NULL;
+}
+
 long long users_cache_get(const struct users_cache *c, const char *sub, long long now_s)
 {
-    struct users_cache_entry *set;
+    const struct users_cache_entry *hit;
     uint64_t hi, lo;
 
     if (c == NULL || parse_uuid(sub, &hi, &lo) < 0)
         return 0;
-    set = cache_set(c, hi, lo);
-    for (int w = 0; w < 2; w++)
-        if (set[w].id != 0 && set[w].hi == hi && set[w].lo == lo && set[w].expires_s > now_s)
-            return set[w].id;
-    return 0;
+    hit = cache_way(cache_set(c, hi, lo), hi, lo);
+    return hit != NULL && hit->expires_s > now_s ? hit->id : 0;
 }
 
 void users_cache_put(struct users_cache *c, const char *sub, long long id, long long expires_s)
@@ -227,11 +220,7 @@ void users_cache_put(struct users_cache *c, const char *sub, long long id, long 
     if (c == NULL || id <= 0 || parse_uuid(sub, &hi, &lo) < 0)
         return;
     set = cache_set(c, hi, lo);
-    if (set[0].id != 0 && set[0].hi == hi && set[0].lo == lo)
-        victim = &set[0];
-    else if (set[1].id != 0 && set[1].hi == hi && set[1].lo == lo)
-        victim = &set[1];
-    else
+    if ((victim = cache_way(set, hi, lo)) == NULL)
         victim = set[0].expires_s <= set[1].expires_s ? &set[0] : &set[1];
     *victim = (struct users_cache_entry){hi, lo, id, expires_s};
 }
