@@ -287,6 +287,36 @@ static PGresult *collect(struct db *db, long long deadline, int *why)
     }
 }
 
+/* Errors a statement may end with by design, and what the client hears;
+ * any other SQLSTATE is a 500 db_error, logged with the server's message. */
+static const struct sqlstate_answer {
+    const char *sqlstate;
+    enum log_level level;
+    const char *log_msg;
+    int status;
+    const char *code, *detail;
+} expected[] = {
+    /* query_canceled: the role's statement_timeout */
+    {"57014", LOG_WARN, "database statement timeout", 503, "db_timeout",
+     "the database did not answer in time"},
+    /* unique_violation: callers that race on purpose (idempotent inserts)
+     * look for this code and retry or read the winner's row */
+    {"23505", LOG_DEBUG, "database unique violation", 409, "db_duplicate", "this already exists"},
+    /* lock_not_available: the role's lock_timeout ran out waiting for a row
+     * another request holds (a stuck transaction); retryable */
+    {"55P03", LOG_WARN, "database lock timeout", 503, "db_busy",
+     "the data is in use by another request; retry"},
+    /* character_not_in_repertoire: text that is not UTF-8 can only have
+     * come from the client (bodies and paths are not re-encoded) */
+    {"22021", LOG_INFO, "text that is not UTF-8 refused", 400, "invalid_utf8",
+     "the request contains text that is not UTF-8"},
+    /* serialization_failure, deadlock_detected: safe to retry */
+    {"40001", LOG_WARN, "database conflict", 409, "db_conflict",
+     "a concurrent change conflicted; retry"},
+    {"40P01", LOG_WARN, "database conflict", 409, "db_conflict",
+     "a concurrent change conflicted; retry"},
+};
+
 /* Wait for the command just sent and map failures to err. */
 static PGresult *finish_query(struct db *db, const char *what, long long deadline, struct err *e)
 {
@@ -313,33 +343,12 @@ static PGresult *finish_query(struct db *db, const char *what, long long deadlin
         connection_failed(db, msg);
         return err_set(e, 503, "db_unavailable", "the database is unavailable"), NULL;
     }
-    /* 57014 query_canceled: the role's statement_timeout */
-    if (strcmp(db->sqlstate, "57014") == 0) {
-        log_warn("database statement timeout", "statement", what, NULL);
-        return err_set(e, 503, "db_timeout", "the database did not answer in time"), NULL;
-    }
-    /* 23505 unique_violation: callers that race on purpose (idempotent
-     * inserts) look for this code and retry or read the winner's row. */
-    if (strcmp(db->sqlstate, "23505") == 0) {
-        log_debug("database unique violation", "statement", what, NULL);
-        return err_set(e, 409, "db_duplicate", "this already exists"), NULL;
-    }
-    /* 55P03 lock_not_available: the role's lock_timeout ran out waiting
-     * for a row another request holds (a stuck transaction); retryable. */
-    if (strcmp(db->sqlstate, "55P03") == 0) {
-        log_warn("database lock timeout", "statement", what, NULL);
-        return err_set(e, 503, "db_busy", "the data is in use by another request; retry"), NULL;
-    }
-    /* 22021 character_not_in_repertoire: text that is not UTF-8 can only
-     * have come from the client (bodies and paths are not re-encoded). */
-    if (strcmp(db->sqlstate, "22021") == 0) {
-        log_info("text that is not UTF-8 refused", "statement", what, NULL);
-        return err_set(e, 400, "invalid_utf8", "the request contains text that is not UTF-8"), NULL;
-    }
-    /* 40001 serialization_failure, 40P01 deadlock_detected: safe to retry */
-    if (strcmp(db->sqlstate, "40001") == 0 || strcmp(db->sqlstate, "40P01") == 0) {
-        log_warn("database conflict", "statement", what, "sqlstate", db->sqlstate, NULL);
-        return err_set(e, 409, "db_conflict", "a concurrent change conflicted; retry"), NULL;
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+        const struct sqlstate_answer *x = &expected[i];
+        if (strcmp(db->sqlstate, x->sqlstate) == 0) {
+            log_write(x->level, x->log_msg, "statement", what, "sqlstate", db->sqlstate, NULL);
+            return err_set(e, x->status, x->code, "%s", x->detail), NULL;
+        }
     }
     log_error("database error", "statement", what, "sqlstate", db->sqlstate, "error", msg, NULL);
     return err_set(e, 500, "db_error", "internal database error"), NULL;
