@@ -484,51 +484,57 @@ static void describe_holder(PGconn *conn, char *out, size_t outlen)
     PQclear(r);
 }
 
+/* Take the session-level lock, held across the per-file transactions.
+ * Another runner waits until we are done, then sees nothing pending; it
+ * waits at most lock_timeout_s, never forever. It polls with
+ * pg_try_advisory_lock and sleeps between tries, idle, instead of blocking
+ * in pg_advisory_lock: a statement waiting for the lock holds a snapshot,
+ * and CREATE INDEX CONCURRENTLY in our own run waits for every older
+ * snapshot, so a blocked waiter and the index build would deadlock. */
+static int take_lock(PGconn *conn, const char *const *params, int lock_timeout_s, struct err *e)
+{
+    struct timespec t0, t;
+    char holder[256];
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        PGresult *r = PQexecParams(conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params,
+                                   NULL, NULL, 0);
+        int got;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            err_set(e, 500, "migration_lock", "cannot take the migration lock: %s",
+                    PQresultErrorMessage(r));
+            PQclear(r);
+            return -1;
+        }
+        got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (got)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec >= (lock_timeout_s > 0 ? lock_timeout_s : 1)) {
+            describe_holder(conn, holder, sizeof(holder));
+            return err_set(e, 500, "migration_locked",
+                           "another migration run holds the lock: %s; gave up after %d s", holder,
+                           lock_timeout_s);
+        }
+        usleep(MIGRATE_LOCK_POLL_MS * 1000);
+    }
+}
+
 int migrate_up(PGconn *conn, const struct migration_set *set, int dry_run, int lock_timeout_s,
                FILE *out, struct err *e)
 {
     struct applied *a = NULL;
     int n = 0, applied = 0, rc = -1;
-    char key[32], holder[256];
+    char key[32];
     const char *params[1];
     PGresult *r;
 
     snprintf(key, sizeof(key), "%lld", MIGRATE_LOCK_KEY);
     params[0] = key;
-    /* Session-level lock: held across the per-file transactions. Another
-     * runner waits until we are done, then sees nothing pending; it waits
-     * at most lock_timeout_s, never forever. It polls with
-     * pg_try_advisory_lock and sleeps between tries, idle, instead of
-     * blocking in pg_advisory_lock: a statement waiting for the lock holds a
-     * snapshot, and CREATE INDEX CONCURRENTLY in our own run waits for every
-     * older snapshot, so a blocked waiter and the index build would deadlock. */
-    {
-        struct timespec t0, t;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        for (;;) {
-            int got;
-            r = PQexecParams(conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL,
-                             NULL, 0);
-            if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-                err_set(e, 500, "migration_lock", "cannot take the migration lock: %s",
-                        PQresultErrorMessage(r));
-                PQclear(r);
-                return -1;
-            }
-            got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-            PQclear(r);
-            if (got)
-                break;
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            if (t.tv_sec - t0.tv_sec >= (lock_timeout_s > 0 ? lock_timeout_s : 1)) {
-                describe_holder(conn, holder, sizeof(holder));
-                return err_set(e, 500, "migration_locked",
-                               "another migration run holds the lock: %s; gave up after %d s",
-                               holder, lock_timeout_s);
-            }
-            usleep(MIGRATE_LOCK_POLL_MS * 1000);
-        }
-    }
+    if (take_lock(conn, params, lock_timeout_s, e) < 0)
+        return -1;
 
     /* A dry run writes nothing, not even the bookkeeping table (a missing
      * one reads as "nothing applied"). */
