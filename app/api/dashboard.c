@@ -16,7 +16,8 @@ int api_dashboard(struct request *r)
     struct study_dashboard d;
     struct buf *b = &r->app->out;
 
-    if (cat == NULL || study_dashboard_load(r->app->db, cat, r->user.id, &d, &e) < 0) {
+    if (cat == NULL ||
+        study_dashboard_load(r->app->db, r->app->study, cat, r->user.id, &d, &e) < 0) {
         request_send_error(r, &e, NULL);
         return r->status;
     }

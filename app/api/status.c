@@ -17,15 +17,25 @@ static const char *const state_names[] = {"free", "starting", "idle", "busy", "e
 
 struct counts {
     int by_state[5];
+    /* the live workers' study-state caches, added up */
+    unsigned long study_hits, study_misses, study_bytes;
+    int study_learners;
 };
 
 static void count_states(const struct scoreboard *b, struct counts *c)
 {
     memset(c, 0, sizeof(*c));
     for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
-        int st = atomic_load(&b->slots[i].state);
+        const struct slot *s = &b->slots[i];
+        int st = atomic_load(&s->state);
         if (st >= 0 && st < 5)
             c->by_state[st]++;
+        if (st <= SLOT_FREE || st > SLOT_EXITING)
+            continue;
+        c->study_hits += atomic_load(&s->study_hits);
+        c->study_misses += atomic_load(&s->study_misses);
+        c->study_bytes += atomic_load(&s->study_bytes);
+        c->study_learners += atomic_load(&s->study_learners);
     }
 }
 
@@ -87,6 +97,20 @@ static int send_prometheus(struct request *r, const struct scoreboard *b, const 
         buf_printf(&out, "easysks_pool_worker_requests{slot=\"%d\",pid=\"%d\",state=\"%s\"} %lu\n",
                    i, (int)atomic_load(&s->pid), state_names[st], atomic_load(&s->requests));
     }
+    buf_printf(&out,
+               "# HELP easysks_study_cache_reads_total Study reads by the live workers, served "
+               "from their study-state cache (hit) or loaded (miss).\n"
+               "# TYPE easysks_study_cache_reads_total counter\n"
+               "easysks_study_cache_reads_total{result=\"hit\"} %lu\n"
+               "easysks_study_cache_reads_total{result=\"miss\"} %lu\n"
+               "# HELP easysks_study_cache_learners Learners held, over all live workers.\n"
+               "# TYPE easysks_study_cache_learners gauge\n"
+               "easysks_study_cache_learners %d\n"
+               "# HELP easysks_study_cache_bytes Memory the held states use, over all live "
+               "workers.\n"
+               "# TYPE easysks_study_cache_bytes gauge\n"
+               "easysks_study_cache_bytes %lu\n",
+               c->study_hits, c->study_misses, c->study_learners, c->study_bytes);
     buf_printf(&out,
                "# HELP easysks_ai_sync_calls Synchronous model calls in flight (study checks, "
                "transcriptions).\n"
@@ -151,6 +175,15 @@ int api_status(struct request *r)
         json_add_number(ai, "jobs_running", (double)q.running);
         json_add_number(ai, "oldest_job_s", (double)q.oldest_age_s);
     }
+    {
+        cJSON *sc = json_add_object(body, "study_cache");
+        unsigned long reads = c.study_hits + c.study_misses;
+        json_add_number(sc, "hits", (double)c.study_hits);
+        json_add_number(sc, "misses", (double)c.study_misses);
+        json_add_number(sc, "hit_rate", reads > 0 ? (double)c.study_hits / (double)reads : 0.0);
+        json_add_number(sc, "learners", c.study_learners);
+        json_add_number(sc, "bytes", (double)c.study_bytes);
+    }
     slots = json_add_array(body, "slots");
     for (int i = 0; i < SCOREBOARD_SLOTS; i++) {
         const struct slot *s = &b->slots[i];
@@ -161,6 +194,9 @@ int api_status(struct request *r)
         json_add_number(o, "pid", atomic_load(&s->pid));
         json_add_string(o, "state", state_names[st]);
         json_add_number(o, "requests", (double)atomic_load(&s->requests));
+        json_add_number(o, "study_hits", (double)atomic_load(&s->study_hits));
+        json_add_number(o, "study_misses", (double)atomic_load(&s->study_misses));
+        json_add_number(o, "study_learners", atomic_load(&s->study_learners));
         if (st == SLOT_BUSY)
             json_add_number(o, "busy_ms", (double)(now - atomic_load(&s->busy_since_ms)));
         cJSON_AddItemToArray(slots, o);

@@ -84,7 +84,8 @@ static int queue(struct request *r, enum study_mode mode)
 
     if (cat == NULL || queue_params(r, &topic, &limit) < 0)
         return r->status;
-    if (study_queue_load(r->app->db, cat, r->user.id, mode, topic, limit, r->arena, &q, &e) < 0) {
+    if (study_queue_load(r->app->db, r->app->study, cat, r->user.id, mode, topic, limit, r->arena,
+                         &q, &e) < 0) {
         request_send_error(r, &e, NULL);
         return r->status;
     }

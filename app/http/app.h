@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/buf.h"
 #include "sks/catalogue.h"
+#include "sks/studycache.h"
 #include "infra/config.h"
 #include "infra/db.h"
 #include "core/err.h"
@@ -28,6 +29,7 @@ struct app {
     struct db *db;              /* this worker's connection */
     struct auth_verifier *auth; /* NULL when AUTH_ISSUER is unset (dev) */
     struct users_cache *users;  /* subject -> user id */
+    struct studycache *study;   /* learners' study state (lib/sks/studycache.h) */
     struct catalogue *cat;      /* NULL until loaded: use app_catalogue() */
     struct http_client *stripe; /* Stripe API, one kept connection; NULL without a key */
     struct http_client *openai; /* OpenAI API, one kept connection; NULL without a key */

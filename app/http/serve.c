@@ -37,6 +37,7 @@ struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot
         log_warn("worker starting without a database connection", "code", e.code, NULL);
     app->auth = authn_verifier_new(cfg);
     app->users = users_cache_new(16384); /* every active learner: see lib/sks/users.h */
+    app->study = studycache_new(STUDYCACHE_LEARNERS_DEFAULT);
     if (cfg->stripe_api_key != NULL && (app->stripe = http_client_new(&e)) == NULL)
         log_warn("no HTTP client for Stripe; billing answers 503", "code", e.code, NULL);
     if (cfg->openai_api_key != NULL && (app->openai = http_client_new(&e)) == NULL)
@@ -102,6 +103,7 @@ void app_free(struct app *app)
         return;
     auth_verifier_free(app->auth);
     users_cache_free(app->users);
+    studycache_free(app->study);
     http_client_free(app->stripe);
     http_client_free(app->openai);
     catalogue_free(app->cat);
@@ -216,6 +218,23 @@ void app_serve(struct app *app, FCGX_Request *fr)
                   ms, NULL);
 }
 
+/* The study-state cache's figures into this worker's scoreboard slot, for
+ * /_status (operators read the hit rate there). */
+static void publish_study_cache(struct app *app)
+{
+    struct studycache_stats st;
+    struct slot *s;
+
+    if (app->board == NULL || app->slot < 0 || app->slot >= SCOREBOARD_SLOTS || app->study == NULL)
+        return;
+    s = &app->board->slots[app->slot];
+    studycache_stats(app->study, &st);
+    atomic_store(&s->study_hits, (unsigned long)st.hits);
+    atomic_store(&s->study_misses, (unsigned long)st.misses);
+    atomic_store(&s->study_learners, st.entries);
+    atomic_store(&s->study_bytes, (unsigned long)st.bytes);
+}
+
 void app_after_request(struct app *app)
 {
     /* A worker keeps its largest response buffer, up to a bound. */
@@ -223,6 +242,7 @@ void app_after_request(struct app *app)
         buf_cleanup(&app->out);
     buf_reset(&app->out);
     app_ai_release(app); /* a handler that left early must not keep its AI slot */
+    publish_study_cache(app);
     db_request_done(app->db);
     arena_reset(&app->arena);
     log_set_request_id(NULL);

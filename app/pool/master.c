@@ -184,6 +184,10 @@ static void spawn(struct master *m)
     atomic_store(&s->state, SLOT_STARTING);
     atomic_store(&s->requests, 0);
     atomic_store(&s->ai_call, 0);
+    atomic_store(&s->study_hits, 0);
+    atomic_store(&s->study_misses, 0);
+    atomic_store(&s->study_learners, 0);
+    atomic_store(&s->study_bytes, 0);
 
     pid = fork();
     if (pid < 0) {

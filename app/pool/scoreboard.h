@@ -25,6 +25,10 @@ struct slot {
                                         (AI_SYNC_SLOTS bounds how many do); cleared by the
                                         master when the worker is gone, so a killed worker
                                         never keeps a slot */
+    /* the worker's study-state cache (lib/sks/studycache.h), since it started */
+    _Atomic unsigned long study_hits, study_misses;
+    _Atomic int study_learners;
+    _Atomic unsigned long study_bytes;
 };
 
 struct scoreboard {

@@ -37,28 +37,43 @@
     "NOT c.retired AND NOT EXISTS (SELECT 1 FROM card_states x"                                    \
     " WHERE x.user_id = $1::bigint AND x.card_id = c.card_id)"
 
-/* $1 user, $2 topic or NULL, $3 limit, $4 practice. Parts: 0 due, 1 new,
- * 2 ahead (practice), 3 one row: new cards left today, now. */
-static const struct db_stmt queue_sql = {
-    "study_queue",
-    "WITH " SETTINGS_CTE ", " INTRO_CTE ","
-    " due AS (SELECT " STATE_COLS " FROM card_states cs"
-    "  WHERE cs.user_id = $1::bigint AND cs.due <= now()"
-    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
-    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\" LIMIT $3::int),"
-    " left_today AS (SELECT greatest(0, st.per_day - intro.n) AS n FROM st, intro),"
-    " fresh AS (SELECT c.card_id FROM cards c"
-    "  WHERE ($2::text IS NULL OR c.topic = $2::text) AND " UNSEEN " ORDER BY c.position"
-    "  LIMIT (SELECT greatest(0, least(n, $3::int - (SELECT count(*) FROM due))) FROM left_today)),"
-    " ahead AS (SELECT " STATE_COLS " FROM card_states cs"
-    "  WHERE $4::boolean AND cs.user_id = $1::bigint AND cs.due > now()"
-    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
-    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\""
-    "  LIMIT greatest(0, $3::int - (SELECT count(*) FROM due) - (SELECT count(*) FROM fresh)))"
-    " SELECT 0, due.* FROM due"
-    " UNION ALL SELECT 1, card_id, 0, 0, 0, 0, 0, 0, 0, NULL, NULL FROM fresh"
-    " UNION ALL SELECT 2, ahead.* FROM ahead"
-    " UNION ALL SELECT 3, NULL, n::int, 0, 0, 0, 0, 0, 0, " US("now()") ", NULL FROM left_today"};
+/* Everything a study read is computed from, in one statement ($1 user, $2
+ * the version of the state the worker holds, -1 for none): kind 0, one row
+ * of the learner's settings and clock (the version now; now; the start of
+ * today, today's date and the readiness instant in the learner's zone; the
+ * daily new-card limit); then, only when the version moved, kind 1 per
+ * card_states row (with its first review) and kind 2 per review_days row.
+ * One statement is one snapshot: the rows are those of the version read. */
+// clang-format off
+static const struct db_stmt state_sql = {
+    "study_state",
+    "WITH " SETTINGS_CTE ","
+    " v AS (SELECT coalesce((SELECT version FROM study_versions WHERE user_id = $1::bigint), 0)"
+    "  AS n),"
+    " t AS (SELECT now() AT TIME ZONE st.tz AS local, st.tz, st.per_day, st.exam_date FROM st)"
+    " SELECT 0, coalesce(t.exam_date, t.local::date)::text, t.per_day::int, NULL::float8,"
+    "  NULL::float8, (t.local::date - DATE '1970-01-01')::int, NULL::int, NULL::int, NULL::int,"
+    "  " US("now()") ", " US("(date_trunc('day', t.local) AT TIME ZONE t.tz)") ","
+    "  " US("greatest(now(), coalesce(t.exam_date, t.local::date)::timestamp AT TIME ZONE t.tz)") ","
+    "  v.n FROM t, v"
+    " UNION ALL SELECT 1, " STATE_COLS ", " US("f.at") ", NULL"
+    "  FROM card_states cs LEFT JOIN (SELECT card_id, min(reviewed_at) AS at FROM review_logs"
+    "   WHERE user_id = $1::bigint AND state = 0 AND applied GROUP BY card_id) f USING (card_id)"
+    "  WHERE cs.user_id = $1::bigint AND (SELECT n FROM v) <> $2::bigint"
+    " UNION ALL SELECT 2, NULL, NULL, NULL, NULL, (d.day - DATE '1970-01-01')::int, NULL,"
+    "  d.reviews, NULL, NULL, NULL, NULL, NULL"
+    "  FROM review_days d WHERE d.user_id = $1::bigint AND (SELECT n FROM v) <> $2::bigint"};
+// clang-format on
+
+/* One study read: the learner's state (held by the worker or just loaded)
+ * and what the statement said of the settings and the clock. */
+struct view {
+    const struct study_state *st;
+    struct study_state own; /* the state, when there is no cache to keep it */
+    long long now_us, day_start_us, readiness_at_us;
+    int today, per_day;
+    char exam_date[11];
+};
 
 /* Columns 1..10 of a state row into c (column 1 is the card id). */
 static void read_state(const PGresult *r, int row, struct fsrs_card *c)
@@ -75,48 +90,199 @@ static void read_state(const PGresult *r, int row, struct fsrs_card *c)
     c->last_review_us = c->has_last_review ? strtoll(PQgetvalue(r, row, 10), NULL, 10) : 0;
 }
 
-int study_queue_load(struct db *db, const struct catalogue *cat, const char *user_id,
-                     enum study_mode mode, int topic, int limit, struct arena *a,
-                     struct study_queue *out, struct err *e)
+static int by_day(const void *x, const void *y)
 {
-    char lim[16];
-    const char *params[4] = {user_id, topic >= 0 ? catalogue_topics[topic].value : NULL, lim,
-                             mode == STUDY_PRACTICE ? "t" : "f"};
-    PGresult *r;
-    int rows;
+    const struct study_day *a = x, *b = y;
+    return (a->day > b->day) - (a->day < b->day);
+}
 
-    snprintf(lim, sizeof(lim), "%d", limit);
-    memset(out, 0, sizeof(*out));
-    r = db_query(db, &queue_sql, 4, params, 0, e);
-    if (r == NULL)
-        return -1;
-    rows = PQntuples(r);
-    out->items = arena_alloc(a, (size_t)(rows > 0 ? rows : 1) * sizeof(*out->items));
-    /* The meta row (part 3) is last: read it first for the new cards' due. */
-    for (int i = 0; i < rows; i++)
-        if (atoi(PQgetvalue(r, i, 0)) == 3) {
-            out->new_today_left = atoi(PQgetvalue(r, i, 2));
-            out->now_us = strtoll(PQgetvalue(r, i, 9), NULL, 10);
-        }
-    /* Parts in order: due, new, ahead (UNION ALL keeps no order by itself). */
-    for (int part = 0; part < 3; part++) {
-        for (int i = 0; i < rows; i++) {
-            struct study_card *s;
-            const struct cat_card *card;
-            if (atoi(PQgetvalue(r, i, 0)) != part)
-                continue;
-            card = catalogue_card(cat, PQgetvalue(r, i, 1));
-            if (card == NULL)
-                continue; /* retired since it was scheduled */
-            s = &out->items[out->n++];
-            s->card = card;
-            if (part == 1)
-                fsrs_card_init(&s->fsrs, out->now_us);
-            else
-                read_state(r, i, &s->fsrs);
+/* Build a state from the rows of kinds 1 and 2. */
+static void state_from_rows(const PGresult *r, const struct catalogue *cat, long long user,
+                            long long version, struct study_state *s)
+{
+    int rows = PQntuples(r), nc = 0, nd = 0;
+
+    memset(s, 0, sizeof(*s));
+    s->user = user;
+    s->version = version;
+    s->cat = cat;
+    for (int i = 0; i < rows; i++) {
+        int kind = atoi(PQgetvalue(r, i, 0));
+        nc += kind == 1;
+        nd += kind == 2;
+    }
+    if ((nc > 0 && (s->cards = malloc((size_t)nc * sizeof(*s->cards))) == NULL) ||
+        (nd > 0 && (s->days = malloc((size_t)nd * sizeof(*s->days))) == NULL))
+        abort();
+    for (int i = 0; i < rows; i++) {
+        int kind = atoi(PQgetvalue(r, i, 0));
+        if (kind == 1) {
+            struct study_sched *c = &s->cards[s->ncards++];
+            const struct cat_card *card = catalogue_card(cat, PQgetvalue(r, i, 1));
+            c->pos = card != NULL ? card->position : -1; /* retired: counts for intro only */
+            read_state(r, i, &c->fsrs);
+            c->introduced_us = PQgetisnull(r, i, 11) ? 0 : strtoll(PQgetvalue(r, i, 11), NULL, 10);
+        } else if (kind == 2) {
+            struct study_day *d = &s->days[s->ndays++];
+            d->day = atoi(PQgetvalue(r, i, 5));
+            d->reviews = atoi(PQgetvalue(r, i, 7));
         }
     }
+    qsort(s->days, (size_t)s->ndays, sizeof(*s->days), by_day);
+}
+
+/* The state of `user_id` for one read, from `cache` when it still holds
+ * (NULL: always loaded, released by view_release). 0, or -1 with e. */
+static int view_load(struct db *db, struct studycache *cache, const struct catalogue *cat,
+                     const char *user_id, struct view *v, struct err *e)
+{
+    long long user = strtoll(user_id, NULL, 10), version = -1;
+    const struct study_state *held = cache != NULL ? studycache_get(cache, user, cat) : NULL;
+    char ver[24];
+    const char *params[2] = {user_id, ver};
+    PGresult *r;
+    int meta = -1;
+
+    memset(v, 0, sizeof(*v));
+    snprintf(ver, sizeof(ver), "%lld", held != NULL ? held->version : -1LL);
+    if ((r = db_query(db, &state_sql, 2, params, 0, e)) == NULL)
+        return -1;
+    for (int i = 0; i < PQntuples(r) && meta < 0; i++)
+        if (atoi(PQgetvalue(r, i, 0)) == 0)
+            meta = i;
+    if (meta < 0) {
+        PQclear(r);
+        return err_set(e, 503, "db_unavailable", "the study state had no settings row");
+    }
+    snprintf(v->exam_date, sizeof(v->exam_date), "%s", PQgetvalue(r, meta, 1));
+    v->per_day = atoi(PQgetvalue(r, meta, 2));
+    v->today = atoi(PQgetvalue(r, meta, 5));
+    v->now_us = strtoll(PQgetvalue(r, meta, 9), NULL, 10);
+    v->day_start_us = strtoll(PQgetvalue(r, meta, 10), NULL, 10);
+    v->readiness_at_us = strtoll(PQgetvalue(r, meta, 11), NULL, 10);
+    version = strtoll(PQgetvalue(r, meta, 12), NULL, 10);
+    if (held != NULL && held->version == version) {
+        v->st = held;
+        studycache_count(cache, 1);
+    } else if (cache != NULL) {
+        struct study_state s;
+        state_from_rows(r, cat, user, version, &s);
+        studycache_put(cache, &s);
+        v->st = studycache_get(cache, user, cat);
+        studycache_count(cache, 0);
+    } else {
+        state_from_rows(r, cat, user, version, &v->own);
+        v->st = &v->own;
+    }
     PQclear(r);
+    return 0;
+}
+
+static void view_release(struct view *v)
+{
+    free(v->own.cards);
+    free(v->own.days);
+}
+
+/* Cards first reviewed today: the daily new-card limit counts them. */
+static int introduced_today(const struct view *v)
+{
+    int n = 0;
+    for (int i = 0; i < v->st->ncards; i++)
+        n += v->st->cards[i].introduced_us >= v->day_start_us;
+    return n;
+}
+
+/* A scheduled card up for the queue, with its id for the tie-break. */
+struct cand {
+    const struct study_sched *s;
+    const struct cat_card *card;
+};
+
+/* The reference's order of scheduled cards: due, last review (never
+ * first), card id (bytewise, as COLLATE "C"). */
+static int by_due(const void *x, const void *y)
+{
+    const struct cand *a = x, *b = y;
+    const struct fsrs_card *p = &a->s->fsrs, *q = &b->s->fsrs;
+
+    if (p->due_us != q->due_us)
+        return p->due_us < q->due_us ? -1 : 1;
+    if (p->has_last_review != q->has_last_review)
+        return p->has_last_review ? 1 : -1;
+    if (p->has_last_review && p->last_review_us != q->last_review_us)
+        return p->last_review_us < q->last_review_us ? -1 : 1;
+    return strcmp(a->card->card_id, b->card->card_id);
+}
+
+/* The scheduled cards of `topic` (-1: all) due by now (due) or after it
+ * (!due), in queue order, at most `max` of them into out. Returns how many. */
+static int pick_scheduled(const struct view *v, int topic, int due, int max, struct cand *tmp,
+                          struct study_card *out)
+{
+    const struct catalogue *cat = v->st->cat;
+    int n = 0;
+
+    if (max <= 0)
+        return 0;
+    for (int i = 0; i < v->st->ncards; i++) {
+        const struct study_sched *s = &v->st->cards[i];
+        if (s->pos < 0 || (topic >= 0 && cat->cards[s->pos].topic != topic) ||
+            (s->fsrs.due_us <= v->now_us) != due)
+            continue;
+        tmp[n].s = s;
+        tmp[n].card = &cat->cards[s->pos];
+        n++;
+    }
+    qsort(tmp, (size_t)n, sizeof(*tmp), by_due);
+    if (n > max)
+        n = max;
+    for (int i = 0; i < n; i++) {
+        out[i].card = tmp[i].card;
+        out[i].fsrs = tmp[i].s->fsrs;
+    }
+    return n;
+}
+
+int study_queue_load(struct db *db, struct studycache *cache, const struct catalogue *cat,
+                     const char *user_id, enum study_mode mode, int topic, int limit,
+                     struct arena *a, struct study_queue *out, struct err *e)
+{
+    struct view v;
+    struct cand *tmp;
+    unsigned char *seen;
+    int ndue, nnew = 0, left;
+
+    memset(out, 0, sizeof(*out));
+    if (view_load(db, cache, cat, user_id, &v, e) < 0)
+        return -1;
+    out->now_us = v.now_us;
+    left = v.per_day - introduced_today(&v);
+    out->new_today_left = left > 0 ? left : 0;
+    out->items = arena_alloc(a, (size_t)(limit > 0 ? limit : 1) * sizeof(*out->items));
+    tmp = arena_alloc(a, (size_t)(v.st->ncards > 0 ? v.st->ncards : 1) * sizeof(*tmp));
+    seen = arena_alloc(a, (size_t)(cat->ncards > 0 ? cat->ncards : 1));
+    memset(seen, 0, (size_t)cat->ncards);
+    for (int i = 0; i < v.st->ncards; i++)
+        if (v.st->cards[i].pos >= 0)
+            seen[v.st->cards[i].pos] = 1;
+
+    /* Due cards, then new ones in catalogue order up to today's limit, then
+     * (practice) the scheduled cards due soonest. */
+    ndue = pick_scheduled(&v, topic, 1, limit, tmp, out->items);
+    out->n = ndue;
+    for (int i = 0; i < cat->ncards && nnew < out->new_today_left && out->n < limit; i++) {
+        struct study_card *c;
+        if (seen[i] || (topic >= 0 && cat->cards[i].topic != topic))
+            continue;
+        c = &out->items[out->n++];
+        c->card = &cat->cards[i];
+        fsrs_card_init(&c->fsrs, v.now_us);
+        nnew++;
+    }
+    if (mode == STUDY_PRACTICE)
+        out->n += pick_scheduled(&v, topic, 0, limit - out->n, tmp, out->items + out->n);
+    view_release(&v);
     return 0;
 }
 
@@ -563,73 +729,56 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
 
 /* --- dashboard ---------------------------------------------------------- */
 
-/* Kinds: 0 one summary row (reviews today, streak, now, the readiness
- * instant and date, new cards still allowed today), 2 every scheduled card
- * (due flag, and what readiness needs). The new cards themselves are the
- * first unseen ones in catalogue order: worked out in C from the rows. */
-// clang-format off
-static const struct db_stmt dashboard_sql = {
-    "study_dashboard",
-    "WITH " SETTINGS_CTE ", " INTRO_CTE ","
-    " today AS (SELECT (now() AT TIME ZONE st.tz)::date AS d FROM st),"
-    " runs AS (SELECT day, day + (row_number() OVER (ORDER BY day DESC))::int AS grp"
-    "  FROM review_days WHERE user_id = $1::bigint AND day <= (SELECT d FROM today)),"
-    " streak AS (SELECT CASE WHEN max(day) >= (SELECT d FROM today) - 1 THEN count(*) ELSE 0 END"
-    "  AS n FROM runs WHERE grp = (SELECT grp FROM runs ORDER BY day DESC LIMIT 1))"
-    " SELECT 0, NULL::text, coalesce((SELECT reviews FROM review_days"
-    "   WHERE user_id = $1::bigint AND day = today.d), 0)::int, (SELECT n FROM streak)::int,"
-    "  NULL::float8, NULL::float8, " US("now()") ","
-    "  " US("greatest(now(), coalesce(st.exam_date, today.d)::timestamp AT TIME ZONE st.tz)") ","
-    "  coalesce(st.exam_date, today.d)::text, greatest(0, st.per_day - intro.n)::int"
-    "  FROM st, today, intro"
-    " UNION ALL SELECT 2, cs.card_id, cs.state::int, (cs.due <= now())::int, cs.stability,"
-    "  cs.difficulty, " US("cs.last_review") ", NULL, NULL, NULL"
-    " FROM card_states cs WHERE cs.user_id = $1::bigint"};
-// clang-format on
-
-int study_dashboard_load(struct db *db, const struct catalogue *cat, const char *user_id,
-                         struct study_dashboard *out, struct err *e)
+/* Days with reviews in a row, ending today or yesterday (0 otherwise). */
+static int streak(const struct view *v)
 {
-    const char *params[1] = {user_id};
+    const struct study_day *d = v->st->days;
+    int i = v->st->ndays - 1, n = 0;
+
+    while (i >= 0 && d[i].day > v->today)
+        i--; /* a day ahead of ours: the zone changed since */
+    if (i < 0 || d[i].day < v->today - 1)
+        return 0;
+    for (n = 1; i > 0 && d[i - 1].day == d[i].day - 1; i--)
+        n++;
+    return n;
+}
+
+int study_dashboard_load(struct db *db, struct studycache *cache, const struct catalogue *cat,
+                         const char *user_id, struct study_dashboard *out, struct err *e)
+{
+    struct view v;
     struct fsrs_card *states;
     unsigned char *seen;
-    PGresult *r = db_query(db, &dashboard_sql, 1, params, 0, e);
-    int scheduled = 0, best = 0, new_left = 0;
+    int scheduled = 0, best = 0, new_left;
 
-    if (r == NULL)
-        return -1;
     memset(out, 0, sizeof(*out));
     out->recommended_topic = -1;
-    states = calloc((size_t)cat->ncards, sizeof(*states)); /* NEW (0) unless read */
+    if (view_load(db, cache, cat, user_id, &v, e) < 0)
+        return -1;
+    for (int i = 0; i < v.st->ndays; i++)
+        if (v.st->days[i].day == v.today)
+            out->reviewed_today = v.st->days[i].reviews;
+    out->streak_days = streak(&v);
+    out->readiness_at_us = v.readiness_at_us;
+    snprintf(out->exam_date, sizeof(out->exam_date), "%s", v.exam_date);
+    new_left = v.per_day - introduced_today(&v);
+    states = calloc((size_t)cat->ncards, sizeof(*states)); /* NEW (0) unless scheduled */
     seen = calloc((size_t)cat->ncards, 1);
     if (states == NULL || seen == NULL)
         abort();
-    for (int row = 0; row < PQntuples(r); row++) {
-        int kind = atoi(PQgetvalue(r, row, 0));
-        const struct cat_card *card;
-        if (kind == 0) {
-            out->reviewed_today = atoi(PQgetvalue(r, row, 2));
-            out->streak_days = atoi(PQgetvalue(r, row, 3));
-            out->readiness_at_us = strtoll(PQgetvalue(r, row, 7), NULL, 10);
-            snprintf(out->exam_date, sizeof(out->exam_date), "%s", PQgetvalue(r, row, 8));
-            new_left = atoi(PQgetvalue(r, row, 9));
+    for (int i = 0; i < v.st->ncards; i++) {
+        const struct study_sched *s = &v.st->cards[i];
+        if (s->pos < 0)
             continue;
-        }
-        if ((card = catalogue_card(cat, PQgetvalue(r, row, 1))) == NULL)
-            continue;
-        seen[card->position] = 1;
+        seen[s->pos] = 1;
         scheduled++;
-        if (atoi(PQgetvalue(r, row, 3)) == 1) {
+        if (s->fsrs.due_us <= v.now_us) {
             out->due_scheduled++;
-            out->due_by_topic[card->topic]++;
+            out->due_by_topic[cat->cards[s->pos].topic]++;
         }
-        states[card->position].state = atoi(PQgetvalue(r, row, 2));
-        states[card->position].stability = strtod(PQgetvalue(r, row, 4), NULL);
-        states[card->position].difficulty = strtod(PQgetvalue(r, row, 5), NULL);
-        states[card->position].has_last_review = !PQgetisnull(r, row, 6);
-        states[card->position].last_review_us = strtoll(PQgetvalue(r, row, 6), NULL, 10);
+        states[s->pos] = s->fsrs;
     }
-    PQclear(r);
     /* The new cards the daily limit still allows: the first unseen ones in
      * catalogue order, as the queue would offer them. */
     for (int i = 0; i < cat->ncards && out->new_available < new_left; i++) {
@@ -658,5 +807,6 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
     }
     free(states);
     free(seen);
+    view_release(&v);
     return 0;
 }

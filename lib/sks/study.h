@@ -11,7 +11,10 @@
  *   reviewed today count against it). Practice adds, after those, the
  *   scheduled cards that are due soonest. Each takes a topic and a limit.
  *   Reading a queue writes nothing.
- * - Each call is one SQL statement.
+ * - Each read is one SQL statement, which answers the learner's settings
+ *   and clock, and their scheduling rows only when they changed since the
+ *   worker last read them (lib/sks/studycache.h); the queue and the
+ *   dashboard are then computed here, in C.
  *
  * Reviews:
  * - Every review carries a review_id (the client's UUID, or one we make):
@@ -33,6 +36,7 @@
 #include "core/err.h"
 #include "sks/fsrs.h"
 #include "sks/readiness.h"
+#include "sks/studycache.h"
 
 #define STUDY_LIMIT_DEFAULT 50
 #define STUDY_LIMIT_MAX 200
@@ -58,10 +62,12 @@ struct study_queue {
 };
 
 /* The queue for `user_id`; `topic` is a catalogue topic index or -1,
- * `limit` 1..STUDY_LIMIT_MAX. 0, or -1 with e set (503 from the database). */
-int study_queue_load(struct db *db, const struct catalogue *cat, const char *user_id,
-                     enum study_mode mode, int topic, int limit, struct arena *a,
-                     struct study_queue *out, struct err *e);
+ * `limit` 1..STUDY_LIMIT_MAX. The learner's state comes from `cache` while
+ * it is current (NULL: read every time; lib/sks/studycache.h). 0, or -1
+ * with e set (503 from the database). */
+int study_queue_load(struct db *db, struct studycache *cache, const struct catalogue *cat,
+                     const char *user_id, enum study_mode mode, int topic, int limit,
+                     struct arena *a, struct study_queue *out, struct err *e);
 
 enum study_status { STUDY_APPLIED = 0, STUDY_DUPLICATE, STUDY_LOGGED_ONLY };
 
@@ -133,8 +139,9 @@ struct study_dashboard {
     double mean_expected_points, mean_pass_probability;
 };
 
-/* One statement: counts, streak, and the states readiness needs. */
-int study_dashboard_load(struct db *db, const struct catalogue *cat, const char *user_id,
-                         struct study_dashboard *out, struct err *e);
+/* Counts, streak and readiness, from the same state as the queue (and
+ * `cache` as there). */
+int study_dashboard_load(struct db *db, struct studycache *cache, const struct catalogue *cat,
+                         const char *user_id, struct study_dashboard *out, struct err *e);
 
 #endif
