@@ -213,8 +213,11 @@ run_table() {
         fi
     done
     mem_json "$IT/rss-after"
-    python3 -c 'import json,sys; json.dump({"rss": {"before": json.load(open(sys.argv[1])), "after": json.load(open(sys.argv[2]))}}, open(sys.argv[3], "w"))' \
-        "$IT/rss-before" "$IT/rss-after" "$IT/meta-rss.json"
+    # The workers' study-state caches over the whole run (hits, misses, memory).
+    curl -sf "http://127.0.0.1:$EASYSKS_STATUS_PORT/status" | jq '.study_cache // {}' \
+        >"$IT/study-cache.json" 2>/dev/null || echo '{}' >"$IT/study-cache.json"
+    python3 -c 'import json,sys; json.dump({"rss": {"before": json.load(open(sys.argv[1])), "after": json.load(open(sys.argv[2]))}, "study_cache": json.load(open(sys.argv[4]))}, open(sys.argv[3], "w"))' \
+        "$IT/rss-before" "$IT/rss-after" "$IT/meta-rss.json" "$IT/study-cache.json"
     write_meta "$IT/meta-rss.json"
     python3 "$BENCH_DIR/report.py" table "$RESULTS" "$META" "$OUT"
 }

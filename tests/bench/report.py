@@ -290,6 +290,15 @@ def cmd_table(results, meta, out_dir):
             print(f"(EASYSKS_MAX_REQUESTS={meta.get('max_requests')}: workers are recycled, "
                   "so 'after' may be other processes; make bench-rss runs without a budget)")
 
+    sc = meta.get("study_cache") or {}
+    if sc:
+        reads = sc.get("hits", 0) + sc.get("misses", 0)
+        print()
+        print("== Study-state cache (all live workers, whole run) ==")
+        print(f"  reads {reads:.0f}: hits {sc.get('hits', 0):.0f}, misses {sc.get('misses', 0):.0f}"
+              f" (hit rate {100 * sc.get('hit_rate', 0):.1f} %); learners held {sc.get('learners', 0):.0f},"
+              f" {sc.get('bytes', 0) / 1024:.0f} KiB")
+
     print()
     print("== Issue 13 targets ==")
     checks = []

@@ -4,7 +4,7 @@
 # in the one statement a study read makes), also writes made outside the
 # pool (an older release's worker, an operator in psql), and /_status shows
 # the hits and misses.
-# shellcheck disable=SC2154,SC2153 # BODY and friends come from lib.sh
+# shellcheck disable=SC2154,SC2153,SC2015 # BODY and friends come from lib.sh; `[ a ] && [ b ] || fail` is meant
 
 # A learner's token (sub = NAME).
 sc_learner() {
