@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "file.h"
 #include "json.h"
+#include "order.h"
 #include "text.h"
 
 #define SOURCE_MAX_BYTES (16 * 1024 * 1024)
@@ -47,6 +48,7 @@ void catalogue_free(struct catalogue *c)
     free(c->cards);
     free(c->tasks);
     free(c->by_hash);
+    free(c->new_order);
     arena_cleanup(&c->arena);
     free(c);
 }
@@ -197,6 +199,24 @@ static void render_card(struct catalogue *c, struct cat_card *k, struct buf *b)
 }
 
 /* Order, index and check what was added; render the JSON. */
+/* The mixed order of new cards: a function of the catalogue alone, so
+ * both paths agree with what the seed wrote into cards.new_rank. */
+static int set_new_order(struct catalogue *c)
+{
+    int *rank = malloc((size_t)c->ncards * sizeof(*rank));
+
+    c->new_order = malloc((size_t)c->ncards * sizeof(*c->new_order));
+    if (rank == NULL || c->new_order == NULL)
+        abort();
+    order_new_cards(c->cards, c->ncards, rank);
+    for (int i = 0; i < c->ncards; i++) {
+        c->cards[i].new_rank = rank[i];
+        c->new_order[rank[i]] = i;
+    }
+    free(rank);
+    return 0;
+}
+
 static int finish(struct catalogue *c, struct err *e)
 {
     struct buf b;
@@ -273,7 +293,7 @@ static int finish(struct catalogue *c, struct err *e)
             return invalid(e, where, "has no tasks");
         }
     }
-    return 0;
+    return set_new_order(c);
 }
 
 /* --- from the source files --------------------------------------------- */
