@@ -3,7 +3,7 @@
  * (/navigation-exams, /navigation-sessions...) of the reference contract,
  * per learner. Starting needs premium; listing the sheets does not (the
  * client shows what premium unlocks). The lifecycle and its rules are in
- * lib/exams.h and docs/api.md.
+ * lib/sks/exams.h and docs/api.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +11,11 @@
 
 #include "api/api.h"
 #include "api/render.h"
-#include "exams.h"
+#include "sks/aiqueue.h"
+#include "sks/exams.h"
 #include "http/app.h"
-#include "json.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "core/timefmt.h"
 
 static void json_time_or_null(struct buf *b, long long us)
 {
@@ -384,7 +385,7 @@ static int submit(struct request *r, int kind)
 {
     const struct catalogue *cat = app_catalogue_or_fail(r);
     const struct config *c = r->app->cfg;
-    struct exam_ai ai = {c->openai_api_key != NULL, c->ai_daily_quota};
+    struct exam_ai ai = {c->openai_api_key != NULL, c->ai_daily_quota, aiqueue_enqueue};
     struct exam_session s;
     struct err e = {0};
 
