@@ -50,6 +50,40 @@ int api_card(struct request *r)
     return render_send(r, 200);
 }
 
+/* ?NAME=true or false (absent: false); answers 422 itself. */
+static int bool_param(struct request *r, const char *name, int *out)
+{
+    const char *v = request_query(r, name);
+
+    *out = v != NULL && strcmp(v, "true") == 0;
+    if (v != NULL && strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        request_fail(r, 422, "invalid_filter", "flagged and mistakes take true or false", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* ?sheet= (1..15), ?flagged=, ?mistakes=; answers 422 itself. */
+static int filter_params(struct request *r, struct study_filter *f)
+{
+    const char *s = request_query(r, "sheet");
+    char *end;
+    long n;
+
+    if (s != NULL) {
+        n = strtol(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || n < 1 || n > CATALOGUE_EXAM_SHEETS) {
+            request_fail(r, 422, "invalid_sheet", "sheet must be an official sheet from 1 to 15",
+                         NULL);
+            return -1;
+        }
+        f->sheet = (int)n;
+    }
+    if (bool_param(r, "flagged", &f->flagged) < 0 || bool_param(r, "mistakes", &f->mistakes) < 0)
+        return -1;
+    return 0;
+}
+
 /* ?topic= (a topic value) and ?limit= (1..200); answers 422 itself. */
 static int queue_params(struct request *r, int *topic, int *limit)
 {
@@ -80,11 +114,13 @@ static int queue(struct request *r, enum study_mode mode)
     struct study_queue q;
     struct err e = {0};
     struct buf *b = &r->app->out;
-    int topic, limit;
+    struct study_filter f = {0};
+    int limit;
 
-    if (cat == NULL || queue_params(r, &topic, &limit) < 0)
+    if (cat == NULL || queue_params(r, &f.topic, &limit) < 0 || filter_params(r, &f) < 0)
         return r->status;
-    if (study_queue_load(r->app->db, cat, r->user.id, mode, topic, limit, r->arena, &q, &e) < 0) {
+    if (study_queue_load_filter(r->app->db, cat, r->user.id, mode, &f, limit, r->arena, &q, &e) <
+        0) {
         request_send_error(r, &e, NULL);
         return r->status;
     }
