@@ -16,6 +16,10 @@ const struct route api_routes[] = {
     {"POST", "/study/evaluate-answer", api_study_evaluate, 0, 64 * 1024},
     {"GET", "/dashboard/summary", api_dashboard, 0, 0},
     {"GET", "/settings", api_settings_get, 0, 0},
+    /* browse, search and flags (ours, docs/api.md) */
+    {"GET", "/cards", api_cards_list, 0, 0},
+    {"PUT", "/cards/{card_id}/flag", api_card_flag_put, 0, 4096},
+    {"DELETE", "/cards/{card_id}/flag", api_card_flag_delete, 0, 0},
     {"PUT", "/settings", api_settings_put, 0, 4096},
     /* exam simulation: question sheets (the reference contract; starting needs premium) */
     {"GET", "/exams", api_exams, 0, 0},

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/text.h"
 #include "sks/order.h"
+#include "sks/search.h"
 
 #define SOURCE_MAX_BYTES (16 * 1024 * 1024)
 
@@ -276,6 +277,8 @@ static int finish(struct catalogue *c, struct err *e)
             c->sheet_cards[n][c->sheet_count[n]++] = i;
         }
         render_card(c, k, &b);
+        k->search_text = search_fold(
+            &c->arena, arena_sprintf(&c->arena, "%s\n%s", k->front_text, k->answer_text));
     }
     buf_cleanup(&b);
     for (int n = 1; n <= CATALOGUE_EXAM_SHEETS; n++) {

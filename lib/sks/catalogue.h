@@ -66,7 +66,8 @@ struct cat_card {
     const char *json; /* CardOut, rendered at load */
     size_t json_len;
     const char *front_images_json, *answer_images_json; /* CardImageOut[], rendered at load */
-    int new_rank; /* place in the mixed order of new cards (lib/order.h) */
+    int new_rank;            /* place in the mixed order of new cards (sks/order.h) */
+    const char *search_text; /* question and answer folded for search (sks/search.h) */
 };
 
 struct cat_subquestion {
