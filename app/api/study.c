@@ -18,6 +18,7 @@
 #include "core/timefmt.h"
 
 #define ANSWER_MAX_CHARS 10000
+#define STUDY_CARDS_MAX 30 /* ?cards=: one sheet's worth */
 
 int api_topics(struct request *r)
 {
@@ -63,8 +64,43 @@ static int bool_param(struct request *r, const char *name, int *out)
     return 0;
 }
 
-/* ?sheet= (1..15), ?flagged=, ?mistakes=; answers 422 itself. */
-static int filter_params(struct request *r, struct study_filter *f)
+/* ?cards=ID,ID,... (1..STUDY_CARDS_MAX catalogue cards, not with sheet):
+ * a session on exactly these cards, e.g. the plan's focus cards. */
+static int cards_param(struct request *r, const struct catalogue *cat, struct study_filter *f)
+{
+    const char *v = request_query(r, "cards");
+    const struct cat_card **list;
+    char *copy, *id, *save = NULL;
+
+    if (v == NULL)
+        return 0;
+    if (f->sheet > 0) {
+        request_fail(r, 422, "invalid_filter", "cards and sheet cannot be combined", NULL);
+        return -1;
+    }
+    list = arena_alloc(r->arena, STUDY_CARDS_MAX * sizeof(*list));
+    copy = arena_strdup(r->arena, v);
+    for (id = strtok_r(copy, ",", &save); id != NULL; id = strtok_r(NULL, ",", &save)) {
+        const struct cat_card *k = catalogue_card(cat, id);
+        if (k == NULL || f->n_cards == STUDY_CARDS_MAX) {
+            request_fail(r, 422, "invalid_cards",
+                         "cards must list 1 to 30 card ids of the catalogue, comma-separated",
+                         NULL);
+            return -1;
+        }
+        list[f->n_cards++] = k;
+    }
+    if (f->n_cards == 0) {
+        request_fail(r, 422, "invalid_cards",
+                     "cards must list 1 to 30 card ids of the catalogue, comma-separated", NULL);
+        return -1;
+    }
+    f->cards = list;
+    return 0;
+}
+
+/* ?sheet= (1..15), ?flagged=, ?mistakes=, ?cards=; answers 422 itself. */
+static int filter_params(struct request *r, const struct catalogue *cat, struct study_filter *f)
 {
     const char *s = request_query(r, "sheet");
     char *end;
@@ -81,7 +117,7 @@ static int filter_params(struct request *r, struct study_filter *f)
     }
     if (bool_param(r, "flagged", &f->flagged) < 0 || bool_param(r, "mistakes", &f->mistakes) < 0)
         return -1;
-    return 0;
+    return cards_param(r, cat, f);
 }
 
 /* ?topic= (a topic value) and ?limit= (1..200); answers 422 itself. */
@@ -117,7 +153,7 @@ static int queue(struct request *r, enum study_mode mode)
     struct study_filter f = {0};
     int limit;
 
-    if (cat == NULL || queue_params(r, &f.topic, &limit) < 0 || filter_params(r, &f) < 0)
+    if (cat == NULL || queue_params(r, &f.topic, &limit) < 0 || filter_params(r, cat, &f) < 0)
         return r->status;
     if (study_queue_load_filter(r->app->db, cat, r->user.id, mode, &f, limit, r->arena, &q, &e) <
         0) {

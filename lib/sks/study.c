@@ -42,52 +42,69 @@
     "NOT c.retired AND NOT EXISTS (SELECT 1 FROM card_states x"                                    \
     " WHERE x.user_id = $1::bigint AND x.card_id = c.card_id)"
 
-/* The learner's selection ($5 card ids or NULL, $6 flagged, $7 mistakes)
- * over the card_states row `a`: a mistake is a card that lapsed or whose
- * last review was rated Again (the applied log row at its last_review). */
-#define PICK(a)                                                                                    \
-    "($5::text[] IS NULL OR " a ".card_id = ANY($5::text[]))"                                      \
-    " AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM card_flags f"                                  \
-    "  WHERE f.user_id = $1::bigint AND f.card_id = " a ".card_id))"                               \
-    " AND (NOT $7::boolean OR " a ".lapses > 0 OR EXISTS (SELECT 1 FROM review_logs r"             \
-    "  WHERE r.user_id = $1::bigint AND r.reviewed_at = " a ".last_review"                         \
-    "  AND r.card_id = " a ".card_id AND r.applied AND r.rating = 1))"
+/* The study queue's parts over a candidate set: $1 user, $2 topic or NULL,
+ * $3 limit, $4 practice. Only the learner's variant (st.ex is the other
+ * one's topic); new cards in the mixed order (cards.new_rank,
+ * lib/sks/order.h). Parts: 0 due, 1 new, 2 ahead (practice), 3 one row:
+ * new cards left today, now. `STATES` is the card_states rows to consider
+ * (as cs), `NEW_FROM` the unseen cards (as c), `PICK_CS`/`PICK_C` further
+ * conditions on them. */
+// clang-format off
+#define QUEUE_SQL(STATES, NEW_FROM, PICK_CS, PICK_C)                                               \
+    "WITH " SETTINGS_CTE ", " INTRO_CTE ","                                                        \
+    " due AS (SELECT " STATE_COLS " FROM " STATES ", st"                                           \
+    "  WHERE cs.user_id = $1::bigint AND cs.due <= now()"                                          \
+    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"                        \
+    "   AND NOT starts_with(cs.card_id, st.ex || '_')" PICK_CS                                     \
+    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\" LIMIT $3::int),"      \
+    " left_today AS (SELECT greatest(0, st.per_day - intro.n) AS n FROM st, intro),"               \
+    " fresh AS (SELECT c.card_id FROM " NEW_FROM ", st"                                            \
+    "  WHERE ($2::text IS NULL OR c.topic = $2::text) AND c.topic <> st.ex" PICK_C                 \
+    "   AND " UNSEEN " ORDER BY c.new_rank, c.position"                                            \
+    "  LIMIT (SELECT greatest(0, least(n, $3::int - (SELECT count(*) FROM due))) FROM left_today)),"\
+    " ahead AS (SELECT " STATE_COLS " FROM " STATES ", st"                                         \
+    "  WHERE $4::boolean AND cs.user_id = $1::bigint AND cs.due > now()"                           \
+    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"                        \
+    "   AND NOT starts_with(cs.card_id, st.ex || '_')" PICK_CS                                     \
+    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\""                      \
+    "  LIMIT greatest(0, $3::int - (SELECT count(*) FROM due) - (SELECT count(*) FROM fresh)))"    \
+    " SELECT 0, due.* FROM due"                                                                    \
+    " UNION ALL SELECT 1, card_id, 0, 0, 0, 0, 0, 0, 0, NULL, NULL FROM fresh"                     \
+    " UNION ALL SELECT 2, ahead.* FROM ahead"                                                      \
+    " UNION ALL SELECT 3, NULL, n::int, 0, 0, 0, 0, 0, 0, " US("now()") ", NULL FROM left_today"
 
-/* $1 user, $2 topic or NULL, $3 limit, $4 practice, $5..$7 the selection
- * (PICK). Only the learner's variant (st.ex is the other one's topic); new
- * cards in the mixed order (cards.new_rank, lib/sks/order.h). Parts: 0 due,
- * 1 new, 2 ahead (practice), 3 one row: new cards left today, now. */
-static const struct db_stmt queue_sql = {
-    "study_queue",
-    "WITH " SETTINGS_CTE ", " INTRO_CTE ","
-    " due AS (SELECT " STATE_COLS " FROM card_states cs, st"
-    "  WHERE cs.user_id = $1::bigint AND cs.due <= now()"
-    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
-    "   AND NOT starts_with(cs.card_id, st.ex || '_') AND " PICK(
-        "cs") "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\" LIMIT "
-              "$3::int),"
-              " left_today AS (SELECT greatest(0, st.per_day - intro.n) AS n FROM st, intro),"
-              " fresh AS (SELECT c.card_id FROM cards c, st"
-              "  WHERE ($2::text IS NULL OR c.topic = $2::text) AND c.topic <> st.ex AND NOT "
-              "$7::boolean"
-              "   AND ($5::text[] IS NULL OR c.card_id = ANY($5::text[]))"
-              "   AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM card_flags f"
-              "    WHERE f.user_id = $1::bigint AND f.card_id = c.card_id))"
-              "   AND " UNSEEN " ORDER BY c.new_rank, c.position"
-              "  LIMIT (SELECT greatest(0, least(n, $3::int - (SELECT count(*) FROM due))) FROM "
-              "left_today)),"
-              " ahead AS (SELECT " STATE_COLS " FROM card_states cs, st"
-              "  WHERE $4::boolean AND cs.user_id = $1::bigint AND cs.due > now()"
-              "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
-              "   AND NOT starts_with(cs.card_id, st.ex || '_') AND " PICK(
-                  "cs") "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\""
-                        "  LIMIT greatest(0, $3::int - (SELECT count(*) FROM due) - (SELECT "
-                        "count(*) FROM fresh)))"
-                        " SELECT 0, due.* FROM due"
-                        " UNION ALL SELECT 1, card_id, 0, 0, 0, 0, 0, 0, 0, NULL, NULL FROM fresh"
-                        " UNION ALL SELECT 2, ahead.* FROM ahead"
-                        " UNION ALL SELECT 3, NULL, n::int, 0, 0, 0, 0, 0, 0, " US(
-                            "now()") ", NULL FROM left_today"};
+/* Every card of the learner. */
+static const struct db_stmt queue_sql = {"study_queue",
+                                         QUEUE_SQL("card_states cs", "cards c", "", "")};
+
+/* A selection (sheet, cards, flags, mistakes: study.h): $5 the card ids
+ * (a sheet's or the given ones) or NULL, $6 flagged only, $7 mistakes only.
+ * The candidates come first (`sel`, each branch switched off by a one-time
+ * filter when its parameter does not apply), so a selection reads its few
+ * rows by primary key instead of filtering the learner's every row. A
+ * mistake: a card that lapsed or whose last review was rated Again (the
+ * applied log row at its last_review); never a new card. */
+#define SEL_CTE                                                                                    \
+    "(SELECT x.id AS card_id FROM unnest($5::text[]) AS x(id) WHERE $5::text[] IS NOT NULL"        \
+    " UNION SELECT f.card_id FROM card_flags f"                                                    \
+    "  WHERE $5::text[] IS NULL AND $6::boolean AND f.user_id = $1::bigint"                        \
+    " UNION SELECT m.card_id FROM card_states m WHERE $5::text[] IS NULL AND NOT $6::boolean"      \
+    "  AND $7::boolean AND m.user_id = $1::bigint)"
+#define PICK(a)                                                                                    \
+    " AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM card_flags f"                                  \
+    "  WHERE f.user_id = $1::bigint AND f.card_id = " a ".card_id))"
+#define MISTAKE                                                                                    \
+    " AND (NOT $7::boolean OR cs.lapses > 0 OR EXISTS (SELECT 1 FROM review_logs r"                \
+    "  WHERE r.user_id = $1::bigint AND r.reviewed_at = cs.last_review"                            \
+    "  AND r.card_id = cs.card_id AND r.applied AND r.rating = 1))"
+
+static const struct db_stmt queue_pick_sql = {
+    "study_queue_pick",
+    QUEUE_SQL(SEL_CTE " AS sel JOIN card_states cs ON cs.user_id = $1::bigint"
+                      " AND cs.card_id = sel.card_id",
+              SEL_CTE " AS sel JOIN cards c ON c.card_id = sel.card_id", PICK("cs") MISTAKE,
+              PICK("c") " AND NOT $7::boolean")};
+// clang-format on
 
 /* Columns 1..10 of a state row into c (column 1 is the card id). */
 static void read_state(const PGresult *r, int row, struct fsrs_card *c)
@@ -129,14 +146,23 @@ int study_queue_load_filter(struct db *db, const struct catalogue *cat, const ch
 
     snprintf(lim, sizeof(lim), "%d", limit);
     memset(out, 0, sizeof(*out));
-    if (f->sheet >= 1 && f->sheet <= CATALOGUE_EXAM_SHEETS) {
+    if (f->n_cards > 0) {
+        struct pgarr ids;
+        pgarr_begin(&ids);
+        for (int i = 0; i < f->n_cards; i++)
+            pgarr_text(&ids, f->cards[i]->card_id);
+        params[4] = pgarr_end(&ids, a);
+    } else if (f->sheet >= 1 && f->sheet <= CATALOGUE_EXAM_SHEETS) {
         struct pgarr ids;
         pgarr_begin(&ids);
         for (int i = 0; i < cat->sheet_count[f->sheet]; i++)
             pgarr_text(&ids, cat->cards[cat->sheet_cards[f->sheet][i]].card_id);
         params[4] = pgarr_end(&ids, a);
     }
-    r = db_query(db, &queue_sql, 7, params, 0, e);
+    if (params[4] != NULL || f->flagged || f->mistakes)
+        r = db_query(db, &queue_pick_sql, 7, params, 0, e);
+    else
+        r = db_query(db, &queue_sql, 4, params, 0, e);
     if (r == NULL)
         return -1;
     rows = PQntuples(r);

@@ -72,6 +72,8 @@ struct study_filter {
     int sheet;    /* official sheet 1..15, 0 = any */
     int flagged;  /* only cards the learner flagged */
     int mistakes; /* only cards that lapsed or were last rated Again (never new) */
+    const struct cat_card *const *cards; /* only these (n_cards > 0), instead of a sheet */
+    int n_cards;
 };
 
 /* study_queue_load with a filter (f not NULL). */

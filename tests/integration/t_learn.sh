@@ -333,6 +333,13 @@ test_learn_study_by_sheet_flags_and_mistakes() {
     [ "$(lq length)" = 0 ] || fail "a card last rated Good is still a mistake: $BODY"
     lrn GET "/study/practice?sheet=3&flagged=true" "$t"
     expect_status 200
+    # Exactly the plan's focus cards.
+    lrn GET /dashboard/summary "$t"
+    local focus
+    focus=$(lq '[.plan.focus_cards[].card_id] | join(",")')
+    lrn GET "/study/practice?cards=$focus&limit=200" "$t"
+    [ "$(lq '[.[].card.card_id] | sort | join(",")')" = "$(tr , '\n' <<<"$focus" | sort | paste -sd,)" ] ||
+        fail "practice on the focus cards: $(lq '[.[].card.card_id]') expected $focus"
 }
 
 test_learn_bad_input_gets_422_with_a_code() {
@@ -354,6 +361,14 @@ test_learn_bad_input_gets_422_with_a_code() {
     expect_error 422 invalid_filter
     lrn GET "/study/practice?mistakes=1" "$t"
     expect_error 422 invalid_filter
+    lrn GET "/study/practice?cards=navigation_1,mars_2" "$t"
+    expect_error 422 invalid_cards
+    lrn GET "/study/practice?cards=" "$t"
+    expect_error 422 invalid_cards
+    lrn GET "/study/practice?cards=$(seq -s, -f 'navigation_%g' 1 31)" "$t"
+    expect_error 422 invalid_cards
+    lrn GET "/study/practice?cards=navigation_1&sheet=2" "$t"
+    expect_error 422 invalid_filter
     lrn GET "/cards?topic=Navigation" "$t"
     expect_error 422 invalid_topic
     lrn GET "/cards?cursor=bm90LWEtY2FyZA" "$t"
@@ -368,4 +383,18 @@ test_learn_bad_input_gets_422_with_a_code() {
     expect_error 422 invalid_query
     lrn GET "/cards?q=$(head -c 200 /dev/zero | tr '\0' a)" "$t"
     expect_status 200
+}
+
+# The web client in headless Chromium (tests/e2e/learn.mjs): variant on
+# sign-up, mixed study, Katalog search, flag, "Markiert", offline detail,
+# the plan. Screenshots in $IT/e2e-learn (and $EASYSKS_E2E_SCREENSHOTS).
+test_learn_web_client_in_a_real_browser() {
+    local out=$IT/e2e-learn rc=0
+    node "$EASYSKS_ROOT/tests/e2e/learn.mjs" --base "https://127.0.0.1:$EASYSKS_HTTPS_PORT" \
+        --cert "$TLS_CERT" --cognito-state "$IT/cognito" --db "$MIGRATE_DATABASE_URL" \
+        --out "$out" 2>"$IT/e2e-learn.err" || rc=$?
+    if [ -n "${EASYSKS_E2E_SCREENSHOTS:-}" ]; then
+        mkdir -p "$EASYSKS_E2E_SCREENSHOTS" && cp "$out"/*.png "$EASYSKS_E2E_SCREENSHOTS"/ 2>/dev/null
+    fi
+    [ "$rc" -eq 0 ] || { grep -v NODE_TLS_REJECT "$IT/e2e-learn.err" | tail -n 5; fail "browser path failed"; }
 }
