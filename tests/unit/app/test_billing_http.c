@@ -32,15 +32,7 @@ static char out[65536];
 
 static const char *serve(const struct fcgi_pair *params, const char *body, size_t len)
 {
-    fcgi_test_reconnect(&t);
-    fcgi_test_send(&t, params, body, len);
-    if (FCGX_Accept_r(&t.req) < 0)
-        return "accept failed";
-    app_serve(&app, &t.req);
-    FCGX_Finish_r(&t.req);
-    app_after_request(&app);
-    fcgi_test_response(&t, out, sizeof(out));
-    return out;
+    return fcgi_test_serve(&t, &app, params, body, len, out, sizeof(out));
 }
 
 /* POST `body` to the webhook with `signature` (NULL: none) and SCRIPT_NAME. */

@@ -15,16 +15,16 @@ static int h_any(struct request *r)
 }
 
 static const struct route routes[] = {
-    {"GET", "/topics", h_any, ROUTE_PUBLIC, 0},
-    {"GET", "/cards/{card_id}", h_any, 0, 0},
-    {"PUT", "/exam-sessions/{id}/answers/{card_id}", h_any, 0, 0},
-    {"POST", "/exam-sessions/{id}/submit", h_any, 0, 0},
-    {"GET", "/exam-sessions/{id}", h_any, 0, 0},
-    {"DELETE", "/exam-sessions/{id}", h_any, 0, 0},
-    {"POST", "/exam-sessions", h_any, 0, 0},
-    {"GET", "/exam-sessions", h_any, 0, 0},
-    {"GET", "/a/{1}/{2}/{3}/{4}/{5}", h_any, 0, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/topics", h_any, ROUTE_PUBLIC, 0, 0},
+    {"GET", "/cards/{card_id}", h_any, 0, 0, 0},
+    {"PUT", "/exam-sessions/{id}/answers/{card_id}", h_any, 0, 0, 0},
+    {"POST", "/exam-sessions/{id}/submit", h_any, 0, 0, 0},
+    {"GET", "/exam-sessions/{id}", h_any, 0, 0, 0},
+    {"DELETE", "/exam-sessions/{id}", h_any, 0, 0, 0},
+    {"POST", "/exam-sessions", h_any, 0, 0, 0},
+    {"GET", "/exam-sessions", h_any, 0, 0, 0},
+    {"GET", "/a/{1}/{2}/{3}/{4}/{5}", h_any, 0, 0, 0},
+    {NULL, NULL, NULL, 0, 0, 0},
 };
 
 static struct arena arena;

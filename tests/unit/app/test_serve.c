@@ -27,15 +27,7 @@ static char out[262144];
 /* Serve one request through app_serve(); the response lands in out[]. */
 static const char *serve(const struct fcgi_pair *params, const char *body, size_t send_len)
 {
-    fcgi_test_reconnect(&t);
-    fcgi_test_send(&t, params, body, send_len);
-    if (FCGX_Accept_r(&t.req) < 0)
-        return "accept failed";
-    app_serve(&app, &t.req);
-    FCGX_Finish_r(&t.req);
-    app_after_request(&app);
-    fcgi_test_response(&t, out, sizeof(out));
-    return out;
+    return fcgi_test_serve(&t, &app, params, body, send_len, out, sizeof(out));
 }
 
 /* Accept one request and build a struct request over it, for the helpers. */
