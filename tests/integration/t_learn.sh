@@ -398,3 +398,25 @@ test_learn_web_client_in_a_real_browser() {
     fi
     [ "$rc" -eq 0 ] || { grep -v NODE_TLS_REJECT "$IT/e2e-learn.err" | tail -n 5; fail "browser path failed"; }
 }
+
+# Browse and the selections cost one statement each (the catalogue is in
+# the worker's memory).
+test_learn_one_statement_per_browse_and_selection() {
+    local t calls
+    t=$(lrn_token "$(cat /proc/sys/kernel/random/uuid)")
+    lrn GET "/cards?limit=1" "$t" # first sight: user row
+    psql_owner -c "SELECT pg_stat_statements_reset()" >/dev/null
+    lrn GET "/cards?q=kardinal" "$t"
+    expect_status 200
+    lrn GET "/cards?topic=navigation&mistakes=true&limit=100" "$t"
+    expect_status 200
+    lrn GET "/study/practice?sheet=4" "$t"
+    expect_status 200
+    lrn GET "/study/practice?flagged=true" "$t"
+    expect_status 200
+    lrn GET "/study/practice?cards=navigation_1,navigation_2" "$t"
+    expect_status 200
+    calls=$(psql_owner -c "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+                           WHERE r.rolname = 'easysks_web' AND s.query NOT ILIKE 'PREPARE%' AND s.query NOT ILIKE 'SELECT pg_stat%'")
+    [ "$calls" -le 5 ] || fail "$calls statements for 5 reads"
+}
