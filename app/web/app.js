@@ -15,6 +15,7 @@ import { planView, billingReturnView } from './js/views/plan.js';
 
 const main = document.getElementById('main');
 const lazyExams = () => import('./js/views/exams.js');
+const lazyKatalog = () => import('./js/views/katalog.js');
 
 // [pattern, view, public?]; a view is (main, params, ctx) => cleanup?
 const routes = [
@@ -23,6 +24,8 @@ const routes = [
   [/^\/pruefung$/, async (...a) => (await lazyExams()).examsView(...a)],
   [/^\/pruefung\/(bogen|karte)\/([\w-]+)$/, async (...a) => (await lazyExams()).sessionView(...a)],
   [/^\/pruefung\/(bogen|karte)\/([\w-]+)\/ergebnis$/, async (...a) => (await lazyExams()).resultView(...a)],
+  [/^\/katalog$/, async (...a) => (await lazyKatalog()).katalogView(...a)],
+  [/^\/katalog\/([a-z_]+_\d+)$/, async (...a) => (await lazyKatalog()).cardView(...a)],
   [/^\/konto$/, planView],
   [/^\/abo\/(erfolg|abbruch)$/, billingReturnView],
   [/^\/anmelden$/, account.signInView, true],

@@ -10,8 +10,11 @@
 #include "infra/pgarr.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "sks/order.h"
+#include "sks/plan.h"
 
 #define DAY_US 86400000000LL
+#define PLAN_DEADLINE_DAYS_SQL "7" /* PLAN_DEADLINE_DAYS, as SQL text */
 #define APPLY_ATTEMPTS 8
 
 /* Instants cross the wire as Unix microseconds: exact, no time zone. */
@@ -24,45 +27,46 @@
 
 #define SETTINGS_CTE                                                                               \
     "st AS (SELECT coalesce(s.timezone, '" STUDY_TIMEZONE_DEFAULT "') AS tz,"                      \
-    " coalesce(s.new_cards_per_day, 20) AS per_day, s.exam_date"                                   \
+    " coalesce(s.new_cards_per_day, 20) AS per_day, s.exam_date,"                                  \
+    " coalesce(s.variant, 'sail') AS variant, CASE s.variant WHEN 'motor' THEN 'seemannschaft_i'"  \
+    " ELSE 'seemannschaft_ii' END AS ex"                                                           \
     " FROM (SELECT 1) AS one LEFT JOIN user_settings s ON s.user_id = $1::bigint)"
-
-/* New cards introduced today (their first review happened today). */
-#define INTRO_CTE                                                                                  \
-    "intro AS (SELECT count(*) AS n FROM review_logs r, st"                                        \
-    " WHERE r.user_id = $1::bigint AND r.state = 0 AND r.applied"                                  \
-    " AND r.reviewed_at >= date_trunc('day', now() AT TIME ZONE st.tz) AT TIME ZONE st.tz)"
-
-#define UNSEEN                                                                                     \
-    "NOT c.retired AND NOT EXISTS (SELECT 1 FROM card_states x"                                    \
-    " WHERE x.user_id = $1::bigint AND x.card_id = c.card_id)"
 
 /* Everything a study read is computed from, in one statement ($1 user, $2
  * the version of the state the worker holds, -1 for none): kind 0, one row
- * of the learner's settings and clock (the version now; now; the start of
- * today, today's date and the readiness instant in the learner's zone; the
- * daily new-card limit); then, only when the version moved, kind 1 per
- * card_states row (with its first review) and kind 2 per review_days row.
- * One statement is one snapshot: the rows are those of the version read. */
+ * of the learner's settings and clock (the exam or today's date, the daily
+ * new-card limit, today's date, days to the exam, now, the start of today
+ * and the readiness instant in the learner's zone, the version now, the
+ * variant, the plan's deadline); then, only when the version moved, kind 1
+ * per card_states row (with its first review, and whether the review at its
+ * last_review was rated Again), kind 2 per review_days row and kind 3 per
+ * flagged card. One statement is one snapshot: the rows are those of the
+ * version read. */
 // clang-format off
 static const struct db_stmt state_sql = {
     "study_state",
     "WITH " SETTINGS_CTE ","
     " v AS (SELECT coalesce((SELECT version FROM study_versions WHERE user_id = $1::bigint), 0)"
     "  AS n),"
-    " t AS (SELECT now() AT TIME ZONE st.tz AS local, st.tz, st.per_day, st.exam_date FROM st)"
+    " t AS (SELECT now() AT TIME ZONE st.tz AS local, st.* FROM st)"
     " SELECT 0, coalesce(t.exam_date, t.local::date)::text, t.per_day::int, NULL::float8,"
-    "  NULL::float8, (t.local::date - DATE '1970-01-01')::int, NULL::int, NULL::int, NULL::int,"
-    "  " US("now()") ", " US("(date_trunc('day', t.local) AT TIME ZONE t.tz)") ","
+    "  NULL::float8, (t.local::date - DATE '1970-01-01')::int, (t.exam_date - t.local::date)::int,"
+    "  NULL::int, NULL::int, " US("now()") ", " US("(date_trunc('day', t.local) AT TIME ZONE t.tz)") ","
     "  " US("greatest(now(), coalesce(t.exam_date, t.local::date)::timestamp AT TIME ZONE t.tz)") ","
-    "  v.n FROM t, v"
-    " UNION ALL SELECT 1, " STATE_COLS ", " US("f.at") ", NULL"
+    "  v.n, t.variant::text, (t.exam_date - " PLAN_DEADLINE_DAYS_SQL ")::text, NULL::boolean"
+    "  FROM t, v"
+    " UNION ALL SELECT 1, " STATE_COLS ", " US("f.at") ", NULL, NULL, NULL,"
+    "  (SELECT bool_or(r.rating = 1) FROM review_logs r WHERE r.user_id = $1::bigint"
+    "   AND r.reviewed_at = cs.last_review AND r.card_id = cs.card_id AND r.applied)"
     "  FROM card_states cs LEFT JOIN (SELECT card_id, min(reviewed_at) AS at FROM review_logs"
     "   WHERE user_id = $1::bigint AND state = 0 AND applied GROUP BY card_id) f USING (card_id)"
     "  WHERE cs.user_id = $1::bigint AND (SELECT n FROM v) <> $2::bigint"
     " UNION ALL SELECT 2, NULL, NULL, NULL, NULL, (d.day - DATE '1970-01-01')::int, NULL,"
-    "  d.reviews, NULL, NULL, NULL, NULL, NULL"
-    "  FROM review_days d WHERE d.user_id = $1::bigint AND (SELECT n FROM v) <> $2::bigint"};
+    "  d.reviews, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    "  FROM review_days d WHERE d.user_id = $1::bigint AND (SELECT n FROM v) <> $2::bigint"
+    " UNION ALL SELECT 3, g.card_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+    "  NULL, NULL, NULL, NULL"
+    "  FROM card_flags g WHERE g.user_id = $1::bigint AND (SELECT n FROM v) <> $2::bigint"};
 // clang-format on
 
 /* One study read: the learner's state (held by the worker or just loaded)
@@ -71,8 +75,8 @@ struct view {
     const struct study_state *st;
     struct study_state own; /* the state, when there is no cache to keep it */
     long long now_us, day_start_us, readiness_at_us;
-    int today, per_day;
-    char exam_date[11];
+    int today, per_day, variant, has_exam_date, days_left;
+    char exam_date[11], deadline[11];
 };
 
 /* Columns 1..10 of a state row into c (column 1 is the card id). */
@@ -96,11 +100,11 @@ static int by_day(const void *x, const void *y)
     return (a->day > b->day) - (a->day < b->day);
 }
 
-/* Build a state from the rows of kinds 1 and 2. */
+/* Build a state from the rows of kinds 1, 2 and 3. */
 static void state_from_rows(const PGresult *r, const struct catalogue *cat, long long user,
                             long long version, struct study_state *s)
 {
-    int rows = PQntuples(r), nc = 0, nd = 0;
+    int rows = PQntuples(r), nc = 0, nd = 0, nf = 0;
 
     memset(s, 0, sizeof(*s));
     s->user = user;
@@ -110,22 +114,28 @@ static void state_from_rows(const PGresult *r, const struct catalogue *cat, long
         int kind = atoi(PQgetvalue(r, i, 0));
         nc += kind == 1;
         nd += kind == 2;
+        nf += kind == 3;
     }
     if ((nc > 0 && (s->cards = malloc((size_t)nc * sizeof(*s->cards))) == NULL) ||
-        (nd > 0 && (s->days = malloc((size_t)nd * sizeof(*s->days))) == NULL))
+        (nd > 0 && (s->days = malloc((size_t)nd * sizeof(*s->days))) == NULL) ||
+        (nf > 0 && (s->flags = malloc((size_t)nf * sizeof(*s->flags))) == NULL))
         abort();
     for (int i = 0; i < rows; i++) {
         int kind = atoi(PQgetvalue(r, i, 0));
+        const struct cat_card *card;
         if (kind == 1) {
             struct study_sched *c = &s->cards[s->ncards++];
-            const struct cat_card *card = catalogue_card(cat, PQgetvalue(r, i, 1));
+            card = catalogue_card(cat, PQgetvalue(r, i, 1));
             c->pos = card != NULL ? card->position : -1; /* retired: counts for intro only */
             read_state(r, i, &c->fsrs);
             c->introduced_us = PQgetisnull(r, i, 11) ? 0 : strtoll(PQgetvalue(r, i, 11), NULL, 10);
+            c->again = PQgetvalue(r, i, 15)[0] == 't';
         } else if (kind == 2) {
             struct study_day *d = &s->days[s->ndays++];
             d->day = atoi(PQgetvalue(r, i, 5));
             d->reviews = atoi(PQgetvalue(r, i, 7));
+        } else if (kind == 3 && (card = catalogue_card(cat, PQgetvalue(r, i, 1))) != NULL) {
+            s->flags[s->nflags++] = card->position;
         }
     }
     qsort(s->days, (size_t)s->ndays, sizeof(*s->days), by_day);
@@ -136,7 +146,7 @@ static void state_from_rows(const PGresult *r, const struct catalogue *cat, long
 static int view_load(struct db *db, struct studycache *cache, const struct catalogue *cat,
                      const char *user_id, struct view *v, struct err *e)
 {
-    long long user = strtoll(user_id, NULL, 10), version = -1;
+    long long user = strtoll(user_id, NULL, 10), version;
     const struct study_state *held = cache != NULL ? studycache_get(cache, user, cat) : NULL;
     char ver[24];
     const char *params[2] = {user_id, ver};
@@ -157,10 +167,15 @@ static int view_load(struct db *db, struct studycache *cache, const struct catal
     snprintf(v->exam_date, sizeof(v->exam_date), "%s", PQgetvalue(r, meta, 1));
     v->per_day = atoi(PQgetvalue(r, meta, 2));
     v->today = atoi(PQgetvalue(r, meta, 5));
+    v->has_exam_date = !PQgetisnull(r, meta, 6);
+    v->days_left = v->has_exam_date ? atoi(PQgetvalue(r, meta, 6)) : 0;
     v->now_us = strtoll(PQgetvalue(r, meta, 9), NULL, 10);
     v->day_start_us = strtoll(PQgetvalue(r, meta, 10), NULL, 10);
     v->readiness_at_us = strtoll(PQgetvalue(r, meta, 11), NULL, 10);
     version = strtoll(PQgetvalue(r, meta, 12), NULL, 10);
+    v->variant =
+        order_variant_parse(PQgetvalue(r, meta, 13)) == ORDER_MOTOR ? ORDER_MOTOR : ORDER_SAIL;
+    snprintf(v->deadline, sizeof(v->deadline), "%s", PQgetvalue(r, meta, 14));
     if (held != NULL && held->version == version) {
         v->st = held;
         studycache_count(cache, 1);
@@ -182,6 +197,7 @@ static void view_release(struct view *v)
 {
     free(v->own.cards);
     free(v->own.days);
+    free(v->own.flags);
 }
 
 /* Cards first reviewed today: the daily new-card limit counts them. */
@@ -193,7 +209,8 @@ static int introduced_today(const struct view *v)
     return n;
 }
 
-/* A scheduled card up for the queue, with its id for the tie-break. */
+/* A scheduled card up for the queue, with its catalogue card for the
+ * tie-break. */
 struct cand {
     const struct study_sched *s;
     const struct cat_card *card;
@@ -215,10 +232,44 @@ static int by_due(const void *x, const void *y)
     return strcmp(a->card->card_id, b->card->card_id);
 }
 
-/* The scheduled cards of `topic` (-1: all) due by now (due) or after it
- * (!due), in queue order, at most `max` of them into out. Returns how many. */
-static int pick_scheduled(const struct view *v, int topic, int due, int max, struct cand *tmp,
-                          struct study_card *out)
+/* What a queue may offer, per catalogue position: the learner's variant,
+ * the topic, and the selection (cards or a sheet, flags). Mistakes are a
+ * property of a scheduled card, checked in pick_scheduled. */
+static unsigned char *allowed_cards(const struct view *v, const struct catalogue *cat,
+                                    const struct study_filter *f, struct arena *a)
+{
+    unsigned char *ok = arena_alloc(a, (size_t)(cat->ncards > 0 ? cat->ncards : 1));
+    unsigned char *flagged = NULL;
+
+    if (f->flagged) {
+        flagged = arena_alloc(a, (size_t)(cat->ncards > 0 ? cat->ncards : 1));
+        memset(flagged, 0, (size_t)cat->ncards);
+        for (int i = 0; i < v->st->nflags; i++)
+            flagged[v->st->flags[i]] = 1;
+    }
+    if (f->n_cards > 0 || (f->sheet >= 1 && f->sheet <= CATALOGUE_EXAM_SHEETS)) {
+        memset(ok, 0, (size_t)cat->ncards);
+        if (f->n_cards > 0)
+            for (int i = 0; i < f->n_cards; i++)
+                ok[f->cards[i]->position] = 1;
+        else
+            for (int i = 0; i < cat->sheet_count[f->sheet]; i++)
+                ok[cat->sheet_cards[f->sheet][i]] = 1;
+    } else {
+        memset(ok, 1, (size_t)cat->ncards);
+    }
+    for (int i = 0; i < cat->ncards; i++)
+        if (ok[i] && (!order_topic_in_variant(cat->cards[i].topic, v->variant) ||
+                      (f->topic >= 0 && cat->cards[i].topic != f->topic) ||
+                      (flagged != NULL && !flagged[i])))
+            ok[i] = 0;
+    return ok;
+}
+
+/* The allowed scheduled cards due by now (due) or after it (!due), in queue
+ * order, at most `max` of them into out. Returns how many. */
+static int pick_scheduled(const struct view *v, const unsigned char *ok, int mistakes, int due,
+                          int max, struct cand *tmp, struct study_card *out)
 {
     const struct catalogue *cat = v->st->cat;
     int n = 0;
@@ -227,8 +278,8 @@ static int pick_scheduled(const struct view *v, int topic, int due, int max, str
         return 0;
     for (int i = 0; i < v->st->ncards; i++) {
         const struct study_sched *s = &v->st->cards[i];
-        if (s->pos < 0 || (topic >= 0 && cat->cards[s->pos].topic != topic) ||
-            (s->fsrs.due_us <= v->now_us) != due)
+        if (s->pos < 0 || !ok[s->pos] || (s->fsrs.due_us <= v->now_us) != due ||
+            (mistakes && !(s->fsrs.lapses > 0 || s->again)))
             continue;
         tmp[n].s = s;
         tmp[n].card = &cat->cards[s->pos];
@@ -245,13 +296,13 @@ static int pick_scheduled(const struct view *v, int topic, int due, int max, str
 }
 
 int study_queue_load(struct db *db, struct studycache *cache, const struct catalogue *cat,
-                     const char *user_id, enum study_mode mode, int topic, int limit,
-                     struct arena *a, struct study_queue *out, struct err *e)
+                     const char *user_id, enum study_mode mode, const struct study_filter *f,
+                     int limit, struct arena *a, struct study_queue *out, struct err *e)
 {
     struct view v;
     struct cand *tmp;
-    unsigned char *seen;
-    int ndue, nnew = 0, left;
+    unsigned char *seen, *ok;
+    int nnew = 0, left;
 
     memset(out, 0, sizeof(*out));
     if (view_load(db, cache, cat, user_id, &v, e) < 0)
@@ -266,22 +317,25 @@ int study_queue_load(struct db *db, struct studycache *cache, const struct catal
     for (int i = 0; i < v.st->ncards; i++)
         if (v.st->cards[i].pos >= 0)
             seen[v.st->cards[i].pos] = 1;
+    ok = allowed_cards(&v, cat, f, a);
 
-    /* Due cards, then new ones in catalogue order up to today's limit, then
-     * (practice) the scheduled cards due soonest. */
-    ndue = pick_scheduled(&v, topic, 1, limit, tmp, out->items);
-    out->n = ndue;
-    for (int i = 0; i < cat->ncards && nnew < out->new_today_left && out->n < limit; i++) {
+    /* Due cards, then new ones in the mixed order up to today's limit (never
+     * for mistakes: a new card has made none), then (practice) the
+     * scheduled cards due soonest. */
+    out->n = pick_scheduled(&v, ok, f->mistakes, 1, limit, tmp, out->items);
+    for (int i = 0; i < cat->ncards && !f->mistakes && nnew < out->new_today_left && out->n < limit;
+         i++) {
+        int k = cat->new_order[i];
         struct study_card *c;
-        if (seen[i] || (topic >= 0 && cat->cards[i].topic != topic))
+        if (seen[k] || !ok[k])
             continue;
         c = &out->items[out->n++];
-        c->card = &cat->cards[i];
+        c->card = &cat->cards[k];
         fsrs_card_init(&c->fsrs, v.now_us);
         nnew++;
     }
     if (mode == STUDY_PRACTICE)
-        out->n += pick_scheduled(&v, topic, 0, limit - out->n, tmp, out->items + out->n);
+        out->n += pick_scheduled(&v, ok, f->mistakes, 0, limit - out->n, tmp, out->items + out->n);
     view_release(&v);
     return 0;
 }
@@ -663,22 +717,25 @@ int study_apply(struct db *db, const struct catalogue *cat, const char *user_id,
 static const struct db_stmt settings_get = {
     "study_settings_get",
     "SELECT coalesce(s.timezone, '" STUDY_TIMEZONE_DEFAULT "'), coalesce(s.new_cards_per_day, 20),"
-    " coalesce(s.exam_date::text, ''), coalesce(s.ai_enabled, false)"
+    " coalesce(s.exam_date::text, ''), coalesce(s.ai_enabled, false), coalesce(s.variant, 'sail')"
     " FROM (SELECT 1) AS one LEFT JOIN user_settings s ON s.user_id = $1::bigint"};
 
 /* A time zone must be one of the server's IANA names (not an abbreviation
  * or a POSIX offset string, which AT TIME ZONE would also take). */
 static const struct db_stmt settings_put = {
     "study_settings_put",
-    "INSERT INTO user_settings AS s (user_id, timezone, new_cards_per_day, exam_date, ai_enabled)"
+    "INSERT INTO user_settings AS s (user_id, timezone, new_cards_per_day, exam_date, ai_enabled,"
+    "  variant)"
     " SELECT $1::bigint, coalesce($2::text, '" STUDY_TIMEZONE_DEFAULT "'), coalesce($3::int, 20),"
-    "  CASE WHEN $4::boolean THEN $5::date END, coalesce($6::boolean, false)"
+    "  CASE WHEN $4::boolean THEN $5::date END, coalesce($6::boolean, false),"
+    "  coalesce($7::text, 'sail')"
     " WHERE $2::text IS NULL OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $2::text)"
     " ON CONFLICT (user_id) DO UPDATE SET timezone = coalesce($2::text, s.timezone),"
     "  new_cards_per_day = coalesce($3::int, s.new_cards_per_day),"
     "  exam_date = CASE WHEN $4::boolean THEN $5::date ELSE s.exam_date END,"
-    "  ai_enabled = coalesce($6::boolean, s.ai_enabled), updated_at = now()"
-    " RETURNING timezone, new_cards_per_day, coalesce(exam_date::text, ''), ai_enabled"};
+    "  ai_enabled = coalesce($6::boolean, s.ai_enabled),"
+    "  variant = coalesce($7::text, s.variant), updated_at = now()"
+    " RETURNING timezone, new_cards_per_day, coalesce(exam_date::text, ''), ai_enabled, variant"};
 
 static void read_settings(const PGresult *r, struct study_settings *out)
 {
@@ -686,6 +743,8 @@ static void read_settings(const PGresult *r, struct study_settings *out)
     out->new_cards_per_day = atoi(PQgetvalue(r, 0, 1));
     snprintf(out->exam_date, sizeof(out->exam_date), "%s", PQgetvalue(r, 0, 2));
     out->ai_enabled = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+    out->variant =
+        order_variant_parse(PQgetvalue(r, 0, 4)) == ORDER_MOTOR ? ORDER_MOTOR : ORDER_SAIL;
 }
 
 int study_settings_load(struct db *db, const char *user_id, struct study_settings *out,
@@ -705,16 +764,17 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
                         struct study_settings *out, struct err *e)
 {
     char n[16];
-    const char *params[6] = {user_id,
+    const char *params[7] = {user_id,
                              p->timezone,
                              p->set_new_cards ? n : NULL,
                              p->set_exam_date ? "t" : "f",
                              p->set_exam_date ? p->exam_date : NULL,
-                             p->set_ai ? (p->ai_enabled ? "t" : "f") : NULL};
+                             p->set_ai ? (p->ai_enabled ? "t" : "f") : NULL,
+                             p->set_variant ? order_variant_name(p->variant) : NULL};
     PGresult *r;
 
     snprintf(n, sizeof(n), "%d", p->new_cards_per_day);
-    r = db_query(db, &settings_put, 6, params, 0, e);
+    r = db_query(db, &settings_put, 7, params, 0, e);
     if (r == NULL)
         return -1;
     if (PQntuples(r) != 1) {
@@ -729,11 +789,95 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
 
 /* --- dashboard ---------------------------------------------------------- */
 
+/* Readiness over the official sheets. For motor, a sheet's Seemannschaft I
+ * questions stand for 9 Seemannschaft II questions the data has no sheet
+ * for, each answered with the mean chance over that topic. */
+static void dashboard_readiness(const struct catalogue *cat, const struct fsrs_card *states,
+                                struct study_dashboard *out)
+{
+    int sea = out->variant == ORDER_MOTOR ? ORDER_SEEMANNSCHAFT_II : ORDER_SEEMANNSCHAFT_I, n_sea;
+    double sum = 0.0;
+
+    n_sea = cat->topic_count[sea];
+    for (int i = 0; i < n_sea; i++)
+        sum += fsrs_retrievability(&states[cat->topic_first[sea] + i], out->readiness_at_us);
+    out->seamanship_mean_p = n_sea > 0 ? sum / n_sea : 0.0;
+    for (int n = 1; n <= CATALOGUE_EXAM_SHEETS; n++) {
+        double p[CATALOGUE_SHEET_QUESTIONS];
+        for (int i = 0; i < cat->sheet_count[n]; i++) {
+            int k = cat->sheet_cards[n][i];
+            p[i] = order_topic_in_variant(cat->cards[k].topic, out->variant)
+                       ? fsrs_retrievability(&states[k], out->readiness_at_us)
+                       : out->seamanship_mean_p;
+        }
+        readiness_sheet_eval(p, cat->sheet_count[n], READINESS_SKS_PASS_POINTS, &out->sheets[n]);
+        out->mean_expected_points += out->sheets[n].expected_points / CATALOGUE_EXAM_SHEETS;
+        out->mean_pass_probability += out->sheets[n].pass_probability / CATALOGUE_EXAM_SHEETS;
+    }
+}
+
+/* A card every official sheet of the variant can ask: sail, the cards on a
+ * sheet; motor, the shared ones on a sheet and all of Seemannschaft II. */
+static int plan_target(const struct cat_card *k, int variant)
+{
+    if (!order_topic_in_variant(k->topic, variant))
+        return 0;
+    return k->n_sheets > 0 || (variant == ORDER_MOTOR && k->topic == ORDER_SEEMANNSCHAFT_II);
+}
+
+/* The plan (sks/plan.h): pace, weakest sheet, its cards by gain. */
+static void dashboard_plan(const struct catalogue *cat, const struct fsrs_card *states,
+                           const unsigned char *seen, long long now_us, struct study_dashboard *out)
+{
+    struct plan_input in = {0};
+    double now[CATALOGUE_SHEET_QUESTIONS], after[CATALOGUE_SHEET_QUESTIONS];
+    int idx[CATALOGUE_SHEET_QUESTIONS], n = 0, pick[PLAN_FOCUS_MAX], w;
+
+    for (int i = 0; i < cat->ncards; i++)
+        if (plan_target(&cat->cards[i], out->variant)) {
+            out->target_cards++;
+            out->target_met += seen[i];
+        }
+    in.has_exam_date = out->has_exam_date;
+    in.days_left = out->days_left;
+    in.target_unseen = out->target_cards - out->target_met;
+    in.introduced_today = out->introduced_today;
+    in.new_per_day = out->new_cards_per_day;
+    in.due_reviews = out->due_scheduled;
+    in.new_available = out->new_available;
+    plan_pace_compute(&in, &out->pace);
+
+    w = plan_weakest_sheet(&out->sheets[1], CATALOGUE_EXAM_SHEETS);
+    out->weakest_sheet = w >= 0 ? w + 1 : 0;
+    if (out->weakest_sheet == 0)
+        return;
+    for (int i = 0; i < cat->sheet_count[out->weakest_sheet]; i++) {
+        int k = cat->sheet_cards[out->weakest_sheet][i];
+        struct fsrs_card before = states[k], moved;
+        struct fsrs_review_log log;
+        struct err e = {0};
+        if (!order_topic_in_variant(cat->cards[k].topic, out->variant))
+            continue;
+        if (!seen[k])
+            fsrs_card_init(&before, now_us);
+        idx[n] = k;
+        now[n] = fsrs_retrievability(&before, out->readiness_at_us);
+        /* One review rated Good now; a card the model cannot move gains 0. */
+        after[n] = fsrs_review(&before, 3, now_us, &moved, &log, &e) == 0
+                       ? fsrs_retrievability(&moved, out->readiness_at_us)
+                       : now[n];
+        n++;
+    }
+    out->nfocus = plan_focus(now, after, n, PLAN_FOCUS_MAX, pick, out->focus_gain);
+    for (int i = 0; i < out->nfocus; i++)
+        out->focus[i] = idx[pick[i]];
+}
+
 /* Days with reviews in a row, ending today or yesterday (0 otherwise). */
 static int streak(const struct view *v)
 {
     const struct study_day *d = v->st->days;
-    int i = v->st->ndays - 1, n = 0;
+    int i = v->st->ndays - 1, n;
 
     while (i >= 0 && d[i].day > v->today)
         i--; /* a day ahead of ours: the zone changed since */
@@ -756,35 +900,46 @@ int study_dashboard_load(struct db *db, struct studycache *cache, const struct c
     out->recommended_topic = -1;
     if (view_load(db, cache, cat, user_id, &v, e) < 0)
         return -1;
+    out->variant = v.variant;
     for (int i = 0; i < v.st->ndays; i++)
         if (v.st->days[i].day == v.today)
             out->reviewed_today = v.st->days[i].reviews;
     out->streak_days = streak(&v);
     out->readiness_at_us = v.readiness_at_us;
     snprintf(out->exam_date, sizeof(out->exam_date), "%s", v.exam_date);
-    new_left = v.per_day - introduced_today(&v);
+    out->has_exam_date = v.has_exam_date;
+    out->days_left = v.days_left;
+    out->new_cards_per_day = v.per_day;
+    out->introduced_today = introduced_today(&v);
+    snprintf(out->deadline, sizeof(out->deadline), "%s", v.deadline);
+    new_left = v.per_day - out->introduced_today;
     states = calloc((size_t)cat->ncards, sizeof(*states)); /* NEW (0) unless scheduled */
     seen = calloc((size_t)cat->ncards, 1);
     if (states == NULL || seen == NULL)
         abort();
     for (int i = 0; i < v.st->ncards; i++) {
         const struct study_sched *s = &v.st->cards[i];
+        const struct cat_card *card;
         if (s->pos < 0)
             continue;
+        card = &cat->cards[s->pos];
         seen[s->pos] = 1;
+        states[s->pos] = s->fsrs;
+        if (!order_topic_in_variant(card->topic, out->variant))
+            continue; /* kept (switching back finds it), never counted */
         scheduled++;
         if (s->fsrs.due_us <= v.now_us) {
             out->due_scheduled++;
-            out->due_by_topic[cat->cards[s->pos].topic]++;
+            out->due_by_topic[card->topic]++;
         }
-        states[s->pos] = s->fsrs;
     }
-    /* The new cards the daily limit still allows: the first unseen ones in
-     * catalogue order, as the queue would offer them. */
+    /* The new cards the daily limit still allows: the first unseen ones of
+     * the variant in the mixed order, as the queue would offer them. */
     for (int i = 0; i < cat->ncards && out->new_available < new_left; i++) {
-        if (!seen[i]) {
+        const struct cat_card *k = &cat->cards[cat->new_order[i]];
+        if (!seen[k->position] && order_topic_in_variant(k->topic, out->variant)) {
             out->new_available++;
-            out->due_by_topic[cat->cards[i].topic]++;
+            out->due_by_topic[k->topic]++;
         }
     }
 
@@ -797,14 +952,8 @@ int study_dashboard_load(struct db *db, struct studycache *cache, const struct c
             best = out->due_by_topic[t];
             out->recommended_topic = t;
         }
-    for (int n = 1; n <= CATALOGUE_EXAM_SHEETS; n++) {
-        double p[CATALOGUE_SHEET_QUESTIONS];
-        for (int i = 0; i < cat->sheet_count[n]; i++)
-            p[i] = fsrs_retrievability(&states[cat->sheet_cards[n][i]], out->readiness_at_us);
-        readiness_sheet_eval(p, cat->sheet_count[n], READINESS_SKS_PASS_POINTS, &out->sheets[n]);
-        out->mean_expected_points += out->sheets[n].expected_points / CATALOGUE_EXAM_SHEETS;
-        out->mean_pass_probability += out->sheets[n].pass_probability / CATALOGUE_EXAM_SHEETS;
-    }
+    dashboard_readiness(cat, states, out);
+    dashboard_plan(cat, states, seen, v.now_us, out);
     free(states);
     free(seen);
     view_release(&v);

@@ -18,7 +18,8 @@ struct studycache {
 
 static size_t state_bytes(const struct study_state *s)
 {
-    return (size_t)s->ncards * sizeof(*s->cards) + (size_t)s->ndays * sizeof(*s->days);
+    return (size_t)s->ncards * sizeof(*s->cards) + (size_t)s->ndays * sizeof(*s->days) +
+           (size_t)s->nflags * sizeof(*s->flags);
 }
 
 static void state_release(struct studycache *c, struct study_state *s)
@@ -26,6 +27,7 @@ static void state_release(struct studycache *c, struct study_state *s)
     c->bytes -= state_bytes(s);
     free(s->cards);
     free(s->days);
+    free(s->flags);
     memset(s, 0, sizeof(*s));
 }
 

@@ -2,15 +2,16 @@
  * studycache.h - a worker's copy of its learners' study state.
  *
  * What the due and practice queues and the dashboard are computed from
- * (the learner's card_states rows, when each card was first reviewed, and
- * the review_days rows) is kept per learner in the worker, together with
- * the version it was read at (study_versions, migration 0014, bumped by a
- * trigger on every write to those tables, by any writer on any host). A
- * study read sends its cached version with the one statement it makes
- * anyway; the statement answers the learner's settings and clock, and the
- * rows only when the version moved (lib/sks/study.c). So a read costs one
- * round trip and a primary-key lookup when nothing changed, and a learner
- * always reads their own writes, whichever worker or host took them.
+ * (the learner's card_states rows, when each card was first reviewed and
+ * whether its last review was rated Again, the review_days rows and the
+ * flags) is kept per learner in the worker, with the version it was read at
+ * (study_versions, bumped by a trigger on every write to those tables, by
+ * any writer on any host). A study read sends its cached version with the
+ * one statement it makes anyway; the statement answers the learner's
+ * settings and clock, and the rows only when the version moved
+ * (lib/sks/study.c). So a read costs one round trip and two primary-key
+ * lookups when nothing changed, and a learner always reads their own
+ * writes, whichever worker or host took them.
  *
  * Bounded: at most `capacity` learners, the least recently used one
  * dropped first; an entry holds one struct study_sched per card the
@@ -34,6 +35,7 @@
 struct study_sched {
     int pos;                 /* catalogue position; -1: not in this catalogue (retired) */
     long long introduced_us; /* its first review (took it out of NEW); 0 = unknown */
+    int again;               /* its last review was rated Again (a mistake, with lapses) */
     struct fsrs_card fsrs;
 };
 
@@ -51,6 +53,8 @@ struct study_state {
     int ncards;
     struct study_day *days; /* ndays, ascending */
     int ndays;
+    int *flags; /* nflags catalogue positions the learner flagged */
+    int nflags;
 };
 
 struct studycache_stats {

@@ -1,7 +1,8 @@
 -- A version per learner of everything the study reads are computed from
--- (card_states, review_days), so a worker can keep a learner's study state
--- in memory and know, with the one statement a request makes anyway,
--- whether it is still current (lib/sks/studycache.h, docs/capacity.md).
+-- (card_states, review_days, card_flags), so a worker can keep a learner's
+-- study state in memory and know, with the one statement a request makes
+-- anyway, whether it is still current (lib/sks/studycache.h,
+-- docs/capacity.md).
 --
 -- Bumped by triggers, not by the statements that write: every writer is
 -- covered, also one of an older release during a rolling deploy (whose
@@ -33,4 +34,7 @@ CREATE TRIGGER card_states_bump AFTER INSERT OR UPDATE OR DELETE ON card_states
 -- A review older than its card's last one moves no card_states row but
 -- counts in review_days (today's reviews, the streak).
 CREATE TRIGGER review_days_bump AFTER INSERT OR UPDATE OR DELETE ON review_days
+    FOR EACH ROW EXECUTE FUNCTION study_version_bump();
+-- Flags select what "study my flagged cards" offers.
+CREATE TRIGGER card_flags_bump AFTER INSERT OR UPDATE OR DELETE ON card_flags
     FOR EACH ROW EXECUTE FUNCTION study_version_bump();
