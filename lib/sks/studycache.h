@@ -29,7 +29,7 @@
 #include "sks/catalogue.h"
 #include "sks/fsrs.h"
 
-#define STUDYCACHE_LEARNERS_DEFAULT 512
+#define STUDYCACHE_LEARNERS_DEFAULT 256
 
 /* One card the learner has started (has a card_states row). */
 struct study_sched {
