@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "navnum.h"
+#include "sks/navnum.h"
 #include "tap.h"
 #include "testdata.h"
 

@@ -1,4 +1,4 @@
-#include "navnum.h"
+#include "sks/navnum.h"
 
 #include <math.h>
 #include <stdio.h>
