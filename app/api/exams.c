@@ -114,6 +114,27 @@ static void render_sub_results(struct request *r, const struct exam_item *it)
     buf_putc(b, ']');
 }
 
+/* A chart sheet's allowed materials (one per line in the catalogue) and the
+ * rule on them, as its text states them. */
+static void render_materials(struct buf *b, const struct catalogue *cat, int n)
+{
+    const char *m = cat->nav_materials[n];
+
+    buf_puts(b, ",\"allowed_materials\":[");
+    for (int first = 1; m != NULL && *m != '\0'; first = 0) {
+        const char *nl = strchr(m, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - m) : strlen(m);
+        char item[512];
+        if (!first)
+            buf_putc(b, ',');
+        snprintf(item, sizeof(item), "%.*s", (int)len, m);
+        buf_json_string(b, item);
+        m += len + (nl != NULL);
+    }
+    buf_puts(b, "],\"material_rules\":");
+    json_string_or_null(b, cat->nav_material_rules[n]);
+}
+
 /* ExamSessionOut / NavigationSessionOut. */
 static int send_session(struct request *r, const struct exam_session *s)
 {
@@ -311,10 +332,12 @@ int api_exam_templates(struct request *r)
             buf_printf(b,
                        "{\"sheet_number\":%d,\"display_name\":\"Navigationsaufgabe %02d\","
                        "\"task_count\":%d,\"total_points\":%d,\"time_limit_minutes\":%d,"
-                       "\"pass_points\":20,\"requires_premium\":%s,\"free\":%s}",
+                       "\"pass_points\":20,\"requires_premium\":%s,\"free\":%s",
                        n, n, cat->nav_count[n], points, EXAM_TIME_LIMIT_DEFAULT,
                        n == EXAM_FREE_SHEET ? "false" : "true",
                        n == EXAM_FREE_SHEET ? "true" : "false");
+            render_materials(b, cat, n);
+            buf_putc(b, '}');
         }
     }
     buf_putc(b, ']');

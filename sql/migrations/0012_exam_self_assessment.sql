@@ -25,3 +25,13 @@ ALTER TABLE exam_answers
     ADD COLUMN sub_self_points  double precision[] CHECK (cardinality(sub_self_points) BETWEEN 1 AND 8),
     ADD COLUMN self_points      double precision CHECK (self_points >= 0),
     ADD COLUMN self_assessed_at timestamptz;
+
+-- Per chart sheet, what its text says about the exam (the seed writes it,
+-- lib/sks/seed.c): the allowed materials, one per line, and the rule on
+-- them. The client shows them before a chart sheet starts.
+CREATE TABLE navigation_sheets (
+    sheet_number      integer PRIMARY KEY CHECK (sheet_number BETWEEN 1 AND 10),
+    allowed_materials text,
+    material_rules    text
+);
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON navigation_sheets FROM easysks_app;

@@ -17,6 +17,11 @@ test_exam_results_free_sheet_for_free_learners() {
         [ "$(jb '[.[] | select(.requires_premium | not) | .sheet_number] | join(",")')" = 1 ] ||
         fail "free question sheets: $(jb '[.[] | {sheet_number, free, requires_premium}]')"
     call GET /navigation-exams "$t"
+    # The allowed materials as the sheet's text lists them (seeded from it).
+    [ "$(jb '.[0].allowed_materials[0]')" = "Übungskarte 49 (INT 1463)" ] &&
+        [ "$(jb '.[0].allowed_materials | length')" = 5 ] &&
+        [ "$(jb '.[0].material_rules | startswith("Für die Prüfung")')" = true ] ||
+        fail "materials: $(jb '.[0] | {allowed_materials, material_rules}')"
     [ "$(jb '[.[] | select(.free) | .sheet_number] | join(",")')" = 1 ] &&
         [ "$(jb '[.[] | select(.requires_premium) | .sheet_number] | length')" = 9 ] ||
         fail "free chart sheets: $(jb '[.[] | {sheet_number, free, requires_premium}]')"

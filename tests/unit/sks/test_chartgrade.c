@@ -98,6 +98,28 @@ static void test_one_task(struct arena *a, const struct catalogue *c)
     ok(g.score == 2 && g.subs[1].matched == 2, "MgK on the edge (%g)", g.score);
 }
 
+/* The allowed materials, from each chart sheet's text. */
+static void test_materials(const struct catalogue *c)
+{
+    int same = 1;
+
+    ok(c->nav_materials[1] != NULL &&
+           strcmp(c->nav_materials[1],
+                  "Übungskarte 49 (INT 1463)\nKarte 1/INT 1\nBegleitheft für die Kartenaufgaben im "
+                  "Fach Navigation für den SKS (Ausgabe 2013)\nTaschenrechner (nicht programmiert "
+                  "und nicht programmierbar)\nNavigationsbesteck und Schreibgeräte") == 0,
+       "sheet 1's materials, one per line");
+    ok(c->nav_material_rules[1] != NULL &&
+           strncmp(c->nav_material_rules[1], "Für die Prüfung", 16) == 0 &&
+           strstr(c->nav_material_rules[1], "Begleitheft dürfen") != NULL &&
+           strstr(c->nav_material_rules[1], "Hinweise") == NULL,
+       "the rule on them, the hyphenation joined");
+    for (int n = 1; n <= CATALOGUE_NAV_SHEETS; n++)
+        same &=
+            c->nav_materials[n] != NULL && strcmp(c->nav_materials[n], c->nav_materials[1]) == 0;
+    ok(same, "all ten sheets list materials (the same ones)");
+}
+
 int main(void)
 {
     struct err e = {0};
@@ -111,6 +133,7 @@ int main(void)
     arena_init(&a, 1 << 16);
     test_catalogue(&a, c);
     test_one_task(&a, c);
+    test_materials(c);
     arena_cleanup(&a);
     catalogue_free(c);
     return tap_done();
