@@ -39,11 +39,11 @@ export function micButton(field) {
   let recorder = null;
   let stopTimer = null;
   const button = h('button', {
-    type: 'button', class: 'mic', 'aria-pressed': 'false', 'aria-label': 'Antwort sprechen', text: '🎤 Sprechen',
+    type: 'button', class: 'mic', 'aria-pressed': 'false', 'aria-label': 'Antwort sprechen', text: '● Sprechen',
   });
   const idle = () => {
     button.setAttribute('aria-pressed', 'false');
-    button.textContent = '🎤 Sprechen';
+    button.textContent = '● Sprechen';
     button.disabled = false;
   };
 
@@ -94,7 +94,7 @@ export function micButton(field) {
     });
     recorder.start();
     button.setAttribute('aria-pressed', 'true');
-    button.textContent = '⏹ Aufnahme beenden';
+    button.textContent = '■ Aufnahme beenden';
     mount(status, note(`Aufnahme läuft … (höchstens ${MAX_SECONDS} Sekunden)`));
     stopTimer = setTimeout(() => recorder?.stop(), MAX_SECONDS * 1000);
   }
