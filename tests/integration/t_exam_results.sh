@@ -207,3 +207,26 @@ test_exam_results_chart_sub_questions_with_tolerances() {
     call GET /navigation-sessions "$t"
     [ "$(jb '.[0] | [.self_assessed, .provisional, .total_score] | join(",")')" = "true,false,13.5" ] || fail "history: $(jb '.[0]')"
 }
+
+# The learner's points outlive a model's verdict that lands after them: the
+# job process recomputes the total with the learner's points where given.
+# Uses stub, exam_with_answers and wait_graded from t_ai.sh.
+test_exam_results_learner_points_survive_ai_grading() {
+    local card
+    stub /_reset
+    stub "/_mode?mode=slow&delay_ms=1500&for=chat"
+    exam_with_answers self-vs-ai 6 2 0
+    card=$(ai_call GET "/exam-sessions/$SESSION" "$TOKEN" && ai_jb '.questions[0].card_id')
+    ai_call POST "/exam-sessions/$SESSION/submit" "$TOKEN"
+    [ "$(ai_jb .grading)" = pending ] || fail "not pending: $(ai_jb .grading)"
+    ai_call PATCH "/exam-sessions/$SESSION/results/$card" "$TOKEN" '{"self_points":0}'
+    expect_status 200
+    [ "$(ai_jb '.questions[0] | [.counts, .score] | join(",")')" = "learner,0" ] || fail "assessed: $(ai_jb '.questions[0]')"
+    wait_graded 20
+    # The model gives 2 to each right answer; the learner's 0 counts for the first.
+    [ "$(ai_jb '.questions[0] | [.grader, .grader_points, .self_points, .counts, .score] | join(",")')" = "ai,2,0,learner,0" ] &&
+        [ "$(ai_jb '.questions[1] | [.grader, .score] | join(",")')" = "ai,2" ] &&
+        [ "$(ai_jb .total_score)" = 2 ] && [ "$(ai_jb .grader_total_score)" = 4 ] ||
+        fail "after the model: $(ai_jb '{total_score, grader_total_score, q0: .questions[0], q1: .questions[1].score}')"
+    stub /_reset
+}
