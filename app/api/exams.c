@@ -556,7 +556,11 @@ int api_exam_submit(struct request *r)
 
     if (cat == NULL)
         return r->status;
-    if (exam_submit(r->app->db, cat, r->user.id, kind, r->params[0], &ai, r->arena, &s, &e) < 0)
+    /* AI grading is premium: a free learner's sheet (the free one, or one
+     * started under a plan that has ended) gets the heuristic's grades only,
+     * whatever ai_enabled says. The route loads the plan (ROUTE_PROFILE). */
+    if (exam_submit(r->app->db, cat, r->user.id, kind, r->params[0], r->user.premium ? &ai : NULL,
+                    r->arena, &s, &e) < 0)
         return fail(r, &e);
     return send_result(r, &s);
 }

@@ -27,7 +27,8 @@ const struct route api_routes[] = {
     {"DELETE", "/exam-sessions/{session_id}", api_exam_abandon, 0, 0, EXAM_SHEET},
     {"PUT", "/exam-sessions/{session_id}/answers/{card_id}", api_exam_save, 0, 64 * 1024,
      EXAM_SHEET},
-    {"POST", "/exam-sessions/{session_id}/submit", api_exam_submit, 0, 4096, EXAM_SHEET},
+    {"POST", "/exam-sessions/{session_id}/submit", api_exam_submit, ROUTE_PROFILE, 4096,
+     EXAM_SHEET},
     {"GET", "/exam-sessions/{session_id}/result", api_exam_result, 0, 0, EXAM_SHEET},
     /* chart tasks */
     {"GET", "/navigation-exams", api_exam_templates, 0, 0, EXAM_CHART},
@@ -37,7 +38,8 @@ const struct route api_routes[] = {
     {"DELETE", "/navigation-sessions/{session_id}", api_exam_abandon, 0, 0, EXAM_CHART},
     {"PUT", "/navigation-sessions/{session_id}/answers/{task_id}", api_exam_save, 0, 64 * 1024,
      EXAM_CHART},
-    {"POST", "/navigation-sessions/{session_id}/submit", api_exam_submit, 0, 4096, EXAM_CHART},
+    {"POST", "/navigation-sessions/{session_id}/submit", api_exam_submit, ROUTE_PROFILE, 4096,
+     EXAM_CHART},
     {"GET", "/navigation-sessions/{session_id}/result", api_exam_result, 0, 0, EXAM_CHART},
     /* self-assessment of a result (docs/api.md) */
     {"PATCH", "/exam-sessions/{session_id}/results/{card_id}", api_exam_self_assess, 0, 1024,

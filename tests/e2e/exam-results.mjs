@@ -142,17 +142,18 @@ export async function chartSelfAssessmentFlow(page, rec) {
   await axe(page, rec, 'provisional result with the walk-through');
   // Through every open sub-question: the official solution beside the
   // answer, full points each time.
+  // One read of the walk-through's heading (null once it is gone): the
+  // section is replaced after every answer.
+  const walkHead = () => page.evaluate(() => document.querySelector('#h-walk')?.textContent ?? null);
   let steps = 0;
-  while (await page.locator('#selbst').count()) {
-    const head = await page.locator('#h-walk').textContent();
+  for (let head = await walkHead(); head !== null; head = await walkHead()) {
     if (steps === 0) {
       await page.locator('#selbst .compare').waitFor();
       await page.locator('#selbst').scrollIntoViewIfNeeded();
       await rec.shot(page, 'selbst-bewerten');
     }
     await page.locator('#selbst .assess .pts-btn').last().click();
-    await until(async () => !(await page.locator('#selbst').count())
-      || (await page.locator('#h-walk').textContent()) !== head, 'the next open sub-question');
+    await until(async () => (await walkHead()) !== head, 'the next open sub-question');
     steps += 1;
     if (steps > 20) throw new Error('the walk-through does not end');
   }

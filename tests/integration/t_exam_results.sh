@@ -230,3 +230,22 @@ test_exam_results_learner_points_survive_ai_grading() {
         fail "after the model: $(ai_jb '{total_score, grader_total_score, q0: .questions[0], q1: .questions[1].score}')"
     stub /_reset
 }
+
+# AI grading is premium: a free learner who switched ai_enabled on takes the
+# free sheet and gets the heuristic's grades, with nothing queued.
+test_exam_results_free_sheet_is_not_ai_graded() {
+    local t id
+    t=$(examinee free-ai-learner)
+    call PUT /settings "$t" '{"ai_enabled":true}'
+    expect_status 200
+    call POST /exam-sessions "$t" '{"sheet_number":1}'
+    expect_status 200
+    id=$(jb .session_id)
+    call PUT "/exam-sessions/$id/answers/$(jb '.questions[0].card_id')" "$t" '{"student_answer":"Antwort 1 ist richtig"}'
+    expect_status 200
+    call POST "/exam-sessions/$id/submit" "$t"
+    expect_status 200
+    [ "$(jb .grading)" = complete ] && [ "$(jb '[.questions[] | select(.ai_status != null)] | length')" = 0 ] ||
+        fail "AI for a free learner: $(jb '{grading, grading_note}')"
+    [ "$(psql_owner -c "SELECT count(*) FROM grading_jobs WHERE session_id = '$id'")" = 0 ] || fail "jobs queued"
+}
