@@ -20,7 +20,7 @@ import {
 } from './lib.mjs';
 import { examFlow } from './exam.mjs';
 import {
-  aiSwitchFlow, chartSelfAssessmentFlow, freeSheetFlow, speechLikeWav, voiceFlow,
+  aiGradedSheetFlow, aiSwitchFlow, chartSelfAssessmentFlow, freeSheetFlow, speechLikeWav, voiceFlow,
 } from './exam-results.mjs';
 
 const { values: opt } = parseArgs({
@@ -327,6 +327,8 @@ try {
   if (opt['openai-stub']) {
     await rec.step('settings: AI grading');
     ok(await aiSwitchFlow(page, rec));
+    await rec.step('exam graded by AI');
+    ok(await aiGradedSheetFlow(page, rec, opt['openai-stub']));
   }
 
   await rec.step('installable, fast');

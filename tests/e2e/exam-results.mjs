@@ -187,3 +187,34 @@ export async function aiSwitchFlow(page, rec) {
   await axe(page, rec, 'settings with the AI switch');
   return 'the AI switch saved ai_enabled';
 }
+
+// With the AI switch on: a sheet handed in is graded by the model in the
+// background (the stand-in answers slowly); the result shows the progress,
+// updates by itself, and then names the grader and its reasoning.
+export async function aiGradedSheetFlow(page, rec, stub) {
+  await fetch(`${stub}/_mode?mode=slow&delay_ms=1200&for=chat`);
+  try {
+    await page.locator('#tabs a', { hasText: 'Prüfung' }).click();
+    await page.getByRole('button', { name: 'Fragebogen 2 starten' }).click();
+    await page.getByRole('button', { name: 'Jetzt starten' }).click();
+    await page.locator('#a-0').fill('Antwort 1 ist richtig');
+    await page.locator('#a-1').fill('Antwort 2');
+    await page.locator('#a-2').focus();
+    await until(async () => (await page.locator('.save-state.ok').count()) === 2, 'two answers saved');
+    await page.locator('.submit-area > button.primary').click();
+    await page.locator('.confirm').getByRole('button', { name: 'Abgeben' }).click();
+    await page.locator('.ai-progress', { hasText: 'KI-Bewertung läuft' }).waitFor();
+    await rec.shot(page, 'ki-bewertung-laeuft');
+    await page.locator('.ai-progress').waitFor({ state: 'detached', timeout: 30000 });
+    const first = page.locator('.results > li').first();
+    await first.locator(':scope > details > summary').click();
+    await first.locator('.grader', { hasText: 'Bewertet von KI' }).waitFor();
+    await first.locator('.feedback', { hasText: 'Begründung' }).waitFor();
+    await first.locator('.grader').scrollIntoViewIfNeeded();
+    await rec.shot(page, 'ki-bewertet');
+    await axe(page, rec, 'AI-graded result');
+    return `graded by AI in the background: "${(await first.locator('.feedback').textContent()).slice(0, 60)}"`;
+  } finally {
+    await fetch(`${stub}/_reset`);
+  }
+}
