@@ -200,7 +200,16 @@ export async function aiGradedSheetFlow(page, rec, stub) {
     await page.locator('#a-0').fill('Antwort 1 ist richtig');
     await page.locator('#a-1').fill('Antwort 2');
     await page.locator('#a-2').focus();
-    await until(async () => (await page.locator('.save-state.ok').count()) === 2, 'two answers saved');
+    // The third answer spoken: into its field, then saved like a typed one.
+    const mic = page.getByRole('button', { name: 'Antwort zu Frage 3 sprechen' });
+    await mic.click();
+    await page.locator('#q-3 .mic[aria-pressed="true"]').waitFor();
+    await page.waitForTimeout(1000);
+    await mic.click();
+    await until(async () => (await page.locator('#a-2').inputValue()).startsWith('Antwort aus'), 'the spoken third answer');
+    await until(async () => (await page.locator('.save-state.ok').count()) === 3, 'three answers saved');
+    await page.locator('#q-3').scrollIntoViewIfNeeded();
+    await rec.shot(page, 'pruefung-gesprochen');
     await page.locator('.submit-area > button.primary').click();
     await page.locator('.confirm').getByRole('button', { name: 'Abgeben' }).click();
     await page.locator('.ai-progress', { hasText: 'KI-Bewertung läuft' }).waitFor();

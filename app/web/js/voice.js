@@ -34,12 +34,12 @@ function failure(e) {
 }
 
 // A button and its status line; the text goes into `field` (appended).
-export function micButton(field) {
+export function micButton(field, label = 'Antwort sprechen') {
   const status = h('div', { class: 'mic-status', 'aria-live': 'polite' });
   let recorder = null;
   let stopTimer = null;
   const button = h('button', {
-    type: 'button', class: 'mic', 'aria-pressed': 'false', 'aria-label': 'Antwort sprechen', text: '● Sprechen',
+    type: 'button', class: 'mic', 'aria-pressed': 'false', 'aria-label': label, text: '● Sprechen',
   });
   const idle = () => {
     button.setAttribute('aria-pressed', 'false');

@@ -17,6 +17,7 @@ import { cached } from '../catalogue.js';
 import { kvGet, kvSet } from '../db.js';
 import { figure } from '../media.js';
 import { PREMIUM_BENEFITS } from './plan.js';
+import { micButton } from '../voice.js';
 import {
   actionButton, announce, fmtDate, fmtNum, h, loading, mount, note,
 } from '../dom.js';
@@ -225,6 +226,9 @@ export async function sessionView(main, [kind, sid], ctx) {
   }
   heading.textContent = sheetName(kind, s.sheet_number);
   ctx.title(sheetName(kind, s.sheet_number));
+  // Spoken answers on a question sheet: premium, with AI on the server.
+  const me = await cached('me', '/me').then((x) => x.data).catch(() => ({}));
+  const speak = kind === 'bogen' && me.ai_available && me.plan === 'premium';
 
   // Answers: the server's, overlaid with unsent local drafts.
   const drafts = (await kvGet(draftKey(kind, sid))) || {};
@@ -317,8 +321,13 @@ export async function sessionView(main, [kind, sid], ctx) {
     };
     const body = kind === 'bogen'
       ? [h('p', { class: 'text', text: q.question_text }), (q.question_images || []).map(figure),
-        h('label', { for: `a-${i}`, text: 'Ihre Antwort' }),
-        field(`a-${i}`, answers[id], (v) => { answers[id] = v; })]
+        h('label', { for: `a-${i}`, text: 'Ihre Antwort' })]
+      : [];
+    if (kind === 'bogen') {
+      const area = field(`a-${i}`, answers[id], (v) => { answers[id] = v; });
+      body.push(area, speak ? micButton(area, `Antwort zu Frage ${n} sprechen`) : null);
+    }
+    const chart = kind === 'bogen' ? null
       : [h('p', { class: 'text', text: prose(q.context) }),
         h('ol', { class: 'subq' }, (q.sub_questions?.length ? q.sub_questions : [{ text: '' }]).map((sq, j) => h('li', null,
           sq.text, sq.points ? h('span', { class: 'muted', text: ` (${sq.points} P.)` }) : null,
@@ -327,7 +336,7 @@ export async function sessionView(main, [kind, sid], ctx) {
     return h('section', { class: 'card question', id: `q-${n}`, 'aria-labelledby': `qh-${i}` },
       h('h2', { id: `qh-${i}` }, kind === 'bogen' ? `Frage ${n}` : `Aufgabe ${n}`,
         q.points ? h('span', { class: 'muted', text: ` · ${q.points} Punkte` }) : null),
-      body, states[id]);
+      body, chart, states[id]);
   });
 
   const submitOut = h('div', { class: 'submit-out', 'aria-live': 'polite' });
