@@ -67,7 +67,7 @@ export async function freeSheetFlow(page, rec) {
 
 // A premium learner: an answer spoken into the fake microphone, transcribed
 // by the stand-in, corrected, and checked by the AI.
-export async function voiceFlow(page, rec, stub) {
+export async function voiceFlow(page, rec, stub, exhaustQuota) {
   await page.context().grantPermissions(['microphone']);
   // Practice: cards whether or not any are due.
   await page.goto(`${new URL(page.url()).origin}/lernen?modus=ueben`);
@@ -87,6 +87,38 @@ export async function voiceFlow(page, rec, stub) {
   if (!last || !(last.size > 500) || !/webm|ogg|mp4/.test(last.content_type || last.filename || '')) {
     throw new Error(`the recording did not reach the transcription service: ${JSON.stringify(last)}`);
   }
+  // Each way it can fail has its own message: offline, the daily quota (the
+  // learner's usage raised in the database), and, with getUserMedia made to
+  // fail as browsers do, a refused permission and no microphone.
+  const micError = async (text) => {
+    const message = page.locator('.mic-status .note', { hasText: text });
+    await page.getByRole('button', { name: 'Antwort sprechen' }).click();
+    // Refused before recording, or recorded and refused on sending.
+    await until(async () => (await message.count()) || (await page.locator('.mic[aria-pressed="true"]').count()), 'the microphone');
+    if (!(await message.count())) {
+      await page.waitForTimeout(300);
+      await page.getByRole('button', { name: 'Antwort sprechen' }).click();
+    }
+    await message.waitFor();
+  };
+  await page.context().setOffline(true);
+  await micError('Sie sind offline');
+  await page.context().setOffline(false);
+  await until(() => page.evaluate(() => navigator.onLine), 'online again');
+  exhaustQuota(true);
+  await micError('KI-Kontingent für heute ist aufgebraucht');
+  await rec.shot(page, 'sprechen-kontingent');
+  exhaustQuota(false);
+  await page.evaluate(() => {
+    window.realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+  });
+  await micError('Zugriff auf das Mikrofon wurde nicht erlaubt');
+  await page.evaluate(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));
+  });
+  await micError('kein Mikrofon gefunden');
+  await page.evaluate(() => { navigator.mediaDevices.getUserMedia = window.realGetUserMedia; });
   await page.locator('#own-answer').fill(`${transcript} Korrigiert.`);
   await page.getByRole('button', { name: 'Mit KI prüfen' }).click();
   await page.locator('.verdict-box', { hasText: 'geprüft von KI' }).waitFor();
