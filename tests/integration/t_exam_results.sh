@@ -102,6 +102,19 @@ test_exam_results_self_assessment_moves_oral_to_pass() {
     call PATCH "/exam-sessions/$id/results/$card" "$t" '{"self_points":null}'
     expect_status 200
     [ "$(jb .total_score)" = 38 ] && [ "$(jb .outcome)" = oral_exam ] || fail "withdrawn: $(jb '{total_score, outcome}')"
+    # Five at once, on five other questions: each recomputes the total under
+    # the session's row lock, so none is lost.
+    local i=0
+    while read -r other_card; do
+        i=$((i + 1))
+        curl -ks -o "$IT/self.$i" -w '%{http_code}\n' --max-time 20 -X PATCH -H "Authorization: Bearer $t" \
+            -H 'Content-Type: application/json' --data-binary '{"self_points":1}' \
+            "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/exam-sessions/$id/results/$other_card" >"$IT/self.$i.status" &
+    done < <(sed -n '4,8p' <<<"$open")
+    wait
+    [ "$(cat "$IT"/self.*.status | sort -u)" = 200 ] || fail "concurrent: $(cat "$IT"/self.*.status)"
+    call GET "/exam-sessions/$id/result" "$t"
+    [ "$(jb .total_score)" = 43 ] && [ "$(jb .outcome)" = passed ] || fail "after five at once: $(jb '{total_score, outcome}')"
     call GET "/exam-sessions/$id/result" "$other"
     expect_error 404 session_not_found
 }
