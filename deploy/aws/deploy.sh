@@ -62,7 +62,7 @@ fi
 
 [ -n "$version" ] || usage
 check_version "$version"
-[ "$smoke" = 0 ] || [ -n "$url" ] || die "--url https://<app_hostname> (terraform output public_url), or --skip-smoke"
+[ "$smoke" = 0 ] || [ -n "$url" ] || die "--url https://<app_hostname> (terraform output -json stack: public_url), or --skip-smoke"
 if [ -z "$release_bucket" ] || [ -z "$frontend_bucket" ]; then
     account=$(awsc sts get-caller-identity --query Account --output text)
     [ -n "$release_bucket" ] || release_bucket=easysks-$env-releases-$account

@@ -61,6 +61,8 @@
 //   first-apply           environment whose Auto Scaling group cannot start empty
 //   env-drift             envs/* roots with different variables, outputs or module calls,
 //                         or resources of their own
+//   env-common            the same literal passed by every envs/* root (a default of the
+//                         module), or an output per module output instead of one object
 
 import { parse } from "@cdktf/hcl2json";
 import fs from "node:fs";
@@ -938,6 +940,36 @@ function checkEnvDrift(roots) {
   }
 }
 
+// What every environment passes alike is no difference between them: it is
+// the module's default. An env root re-declaring the module's outputs one by
+// one repeats them; it exports the module as one object.
+function checkEnvCommon(roots) {
+  const envs = roots.filter(isEnvRoot);
+  if (envs.length < 2) return;
+  const [first, ...rest] = envs;
+  for (const call of first.calls.values()) {
+    const others = rest.map((m) => m.calls.get(call.name));
+    if (others.some((c) => !c)) continue;
+    for (const [key, value] of Object.entries(call.body)) {
+      if (MODULE_META_ARGS.has(key)) continue;
+      if ([...strings(value)].some((s) => interpolations(s).length)) continue;
+      const json = JSON.stringify(value);
+      if (others.every((c) => key in c.body && JSON.stringify(c.body[key]) === json)) {
+        report(call.file.rel, argLine(call.file.text, call.offset, key), "env-common",
+          `module "${call.name}": ${key} = ${json} in every environment; make it the default in ${call.body.source}`);
+      }
+    }
+  }
+  for (const mod of envs) {
+    for (const o of mod.outputs.values()) {
+      if (/^\$\{\s*module\.[\w-]+\.[\w-]+\s*\}$/.test(String(o.body.value))) {
+        report(o.file.rel, argLine(o.file.text, o.offset), "env-common",
+          `output "${o.name}" re-exports one module output; export the module as one object (value = module.<name>)`);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Formatting, following hclwrite's rules: indent two spaces per line that
 // opens brackets, align `=` of consecutive single-line attributes, and align
@@ -1066,6 +1098,7 @@ async function checkTree(dir, schema) {
   }
   for (const mod of roots.filter(isEnvRoot)) checkFirstApply(mod);
   checkEnvDrift(roots);
+  checkEnvCommon(roots);
 
   const position = (f) => {
     const m = /^(.*?)(?::(\d+))?(?::\d+)?: /.exec(f);

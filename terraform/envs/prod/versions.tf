@@ -23,6 +23,10 @@ provider "aws" {
   region = var.region
 
   default_tags {
-    tags = local.tags
+    tags = {
+      Project     = "easysks"
+      Environment = "prod"
+      ManagedBy   = "terraform"
+    }
   }
 }

@@ -1,11 +1,20 @@
 # One EasySKS environment: every module wired together. envs/staging and
 # envs/prod call this with their own values only, so the two cannot drift
-# apart in wiring or outputs (tests/tf/check.mjs, rule env-drift).
+# apart in wiring or outputs (tests/tf/check.mjs, rules env-drift and
+# env-common).
 
 data "aws_region" "current" {}
 
 locals {
   name = "easysks-${var.environment}"
+
+  # Also the provider's default_tags in envs/<env>/versions.tf; repeated on
+  # the Auto Scaling group, which ignores default_tags.
+  tags = {
+    Project     = "easysks"
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  }
 
   # Hosts exist only once a release is published (two-phase first apply,
   # docs/runbook.md): the group is created empty, then scaled to its bounds.
@@ -112,7 +121,7 @@ module "app" {
 
   name        = local.name
   environment = var.environment
-  tags        = var.tags
+  tags        = local.tags
 
   vpc_id                     = module.network.vpc_id
   public_subnet_ids          = module.network.public_subnet_ids

@@ -1,5 +1,6 @@
-# Per-environment values. envs/<env>/main.tf passes each of them; the
-# environments' own variables.tf hold the defaults that differ.
+# Per-environment values. envs/<env>/main.tf passes what differs between
+# staging and production (as literals) and the inputs of whoever applies;
+# a value both environments share is a default here (tf-check: env-common).
 
 variable "environment" {
   description = "staging or prod: EASYSKS_ENV, names (easysks-<env>), parameter and log paths."
@@ -9,11 +10,6 @@ variable "environment" {
     condition     = contains(["staging", "prod"], var.environment)
     error_message = "environment must be staging or prod."
   }
-}
-
-variable "tags" {
-  description = "Tags of the environment (the provider's default_tags; repeated on the Auto Scaling group, which ignores them)."
-  type        = map(string)
 }
 
 # --- Public name -------------------------------------------------------------
@@ -108,8 +104,9 @@ variable "extra_callback_urls" {
 }
 
 variable "allow_user_password_auth" {
-  description = "Allow USER_PASSWORD_AUTH for scripted smoke tests."
+  description = "USER_PASSWORD_AUTH: the web client sends the password over TLS to Cognito (never to our hosts; it has no SRP yet, docs/web.md), and deploy/smoke.sh signs in with it. false leaves the web client unable to sign in."
   type        = bool
+  default     = true
 }
 
 # --- Data --------------------------------------------------------------------
