@@ -15,8 +15,13 @@ module "stack" {
   stripe_price_id      = var.stripe_price_id
   cognito_user_pool_id = var.cognito_user_pool_id
   alarm_email          = var.alarm_email
+  availability_zones   = var.availability_zones
+  db_apply_immediately = var.db_apply_immediately
+  ai_enabled           = var.ai_enabled
 
-  # Hosts: two keep one per AZ.
+  # Hosts: two keep one per AZ. min_instances from docs/capacity.md's
+  # formula: max(2, CPU term, 1 + ceil(2 x A x 0.115 x t / W)) = 2 for
+  # A = 10 000 active learners, t = 3 ms, W = 8.
   instance_type     = "t3.medium"
   min_instances     = 2
   max_instances     = 6
@@ -29,10 +34,11 @@ module "stack" {
   single_nat_gateway = false
 
   cognito_domain_prefix = "easysks"
+  # Self sign-up is open: threat protection against bots (Plus plan, cost in
+  # docs/terraform.md).
+  cognito_threat_protection = "ENFORCED"
 
-  # About 410 connections on db.t4g.medium (RDS derives it from memory).
   db_instance_class        = "db.t4g.medium"
-  db_max_connections       = 410
   db_multi_az              = true
   db_backup_retention_days = 14
   db_backup_plan           = true

@@ -15,6 +15,9 @@ module "stack" {
   stripe_price_id      = var.stripe_price_id
   cognito_user_pool_id = var.cognito_user_pool_id
   alarm_email          = var.alarm_email
+  availability_zones   = var.availability_zones
+  db_apply_immediately = var.db_apply_immediately
+  ai_enabled           = var.ai_enabled
 
   instance_type     = "t3.small"
   min_instances     = 1
@@ -31,9 +34,7 @@ module "stack" {
   # The local frontend against the staging pool.
   extra_callback_urls = ["https://localhost:8443/"]
 
-  # About 80 connections on db.t4g.micro.
   db_instance_class        = "db.t4g.micro"
-  db_max_connections       = 80
   db_multi_az              = false
   db_backup_retention_days = 7
   db_backup_plan           = false

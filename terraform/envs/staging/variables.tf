@@ -49,3 +49,21 @@ variable "alarm_email" {
   type        = string
   default     = null
 }
+
+variable "availability_zones" {
+  description = "The two availability zones of the subnets (of var.region). Changing them replaces every subnet."
+  type        = list(string)
+  default     = ["eu-central-1a", "eu-central-1b"]
+}
+
+variable "db_apply_immediately" {
+  description = "true for one apply: database changes (class, parameters) now instead of in the Sunday maintenance window."
+  type        = bool
+  default     = false
+}
+
+variable "ai_enabled" {
+  description = "false switches AI grading off (the hosts no longer get the OpenAI key; then roll.sh --launch-template). Never delete the secret for that."
+  type        = bool
+  default     = true
+}

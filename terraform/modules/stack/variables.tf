@@ -62,6 +62,18 @@ variable "worker_count" {
   type        = number
 }
 
+variable "ai_jobs_parallel" {
+  description = "AI_JOBS_PARALLEL: grading processes of easysks-jobs per host (each holds a database connection)."
+  type        = number
+  default     = 2
+}
+
+variable "ai_enabled" {
+  description = "false switches AI grading off: the hosts are not given the OpenAI key's secret (never delete the secret for that: docs/runbook.md)."
+  type        = bool
+  default     = true
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of the application."
   type        = string
@@ -77,6 +89,11 @@ variable "stripe_price_id" {
 variable "vpc_cidr" {
   description = "CIDR of the environment's VPC."
   type        = string
+}
+
+variable "availability_zones" {
+  description = "The two availability zones of the subnets, by name."
+  type        = list(string)
 }
 
 variable "single_nat_gateway" {
@@ -101,6 +118,12 @@ variable "extra_callback_urls" {
   description = "Sign-in and sign-out redirect URLs besides https://<app_hostname>/ (e.g. a local frontend in staging)."
   type        = list(string)
   default     = []
+}
+
+variable "cognito_threat_protection" {
+  description = "Threat protection of a created user pool: OFF, AUDIT or ENFORCED (Plus feature plan, billed per monthly active user: docs/terraform.md)."
+  type        = string
+  default     = "OFF"
 }
 
 variable "allow_user_password_auth" {
@@ -137,8 +160,15 @@ variable "db_performance_insights" {
 }
 
 variable "db_max_connections" {
-  description = "max_connections of the database class; the connections alarm fires at 80 % of it."
+  description = "max_connections of the database, if set in a parameter group of its own; null derives it from db_instance_class's memory like RDS does. The connections alarm fires at 80 % of it."
   type        = number
+  default     = null
+}
+
+variable "db_apply_immediately" {
+  description = "Apply database changes now (true, for one apply) instead of in the Sunday maintenance window."
+  type        = bool
+  default     = false
 }
 
 # --- Lifetimes and protection ------------------------------------------------
