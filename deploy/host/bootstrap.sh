@@ -133,7 +133,7 @@ fi
 # origin of AUTH_ISSUER, whose region is the pool's (its id says so), not
 # necessarily this host's.
 app_setting() { sed -n "s/^$1=//p" /etc/easysks/easysks.env | tail -n 1; }
-auth_origin=$(app_setting AUTH_ISSUER | sed -E 's#^(https://[^/]+).*#\1#')
+auth_origin=$(app_setting AUTH_ISSUER | sed -E 's#^(https?://[^/]+).*#\1#')
 [[ $auth_origin =~ ^https?://[A-Za-z0-9.:-]+$ ]] || { log "AUTH_ISSUER is not a URL"; exit 1; }
 
 # nginx from the release's templates; Debian's own nginx.service stays off.

@@ -79,6 +79,8 @@
 //   az-input              zones sliced from aws_availability_zones
 //   provider-pin          child module pinning other than >=, root other than exactly
 //   module-path           child module reaching files through path.root
+// Issue 24:
+//   retention-doc         docs/terraform.md's Retention table differs from Terraform
 
 import { parse } from "@cdktf/hcl2json";
 import fs from "node:fs";
@@ -1166,6 +1168,77 @@ function checkEnvConnections(root) {
   }
 }
 
+// Retention (issue 24): docs/terraform.md's "Retention" table states what each
+// environment keeps; every row must match the values the environment roots
+// pass (or the backup plan's rules), and every log group must keep its logs
+// for the documented log_retention_days.
+function checkRetentionDoc(treeDir, roots) {
+  const envs = roots.filter(isEnvRoot);
+  const doc = path.resolve(treeDir, "..", "docs", "terraform.md");
+  if (!envs.length || path.basename(path.resolve(treeDir)) !== "terraform" || !fs.existsSync(doc)) return;
+  const rel = path.relative(process.cwd(), doc);
+  const lines = fs.readFileSync(doc, "utf8").split("\n");
+  const start = lines.findIndex((l) => /^## Retention\s*$/.test(l));
+  if (start < 0) {
+    report(rel, 0, "retention-doc", `no "## Retention" section stating how long logs and backups are kept`);
+    return;
+  }
+  const header = lines.slice(start).findIndex((l) => /^\|\s*data\s*\|\s*setting\s*\|/.test(l)) + start;
+  const cols = lines[header].split("|").map((c) => c.trim());
+  const rows = [];
+  for (let i = header + 2; i < lines.length && lines[i].startsWith("|"); i++) {
+    const cells = lines[i].split("|").map((c) => c.trim());
+    const setting = /`([^`]+)`/.exec(cells[cols.indexOf("setting")] ?? "")?.[1];
+    if (setting) rows.push({ line: i + 1, setting, cells });
+  }
+  const documented = new Set(rows.map((r) => r.setting));
+  if (!documented.has("log_retention_days") || !documented.has("db_backup_retention_days")) {
+    report(rel, start + 1, "retention-doc", `the Retention table must state log_retention_days and db_backup_retention_days`);
+  }
+  for (const root of envs) {
+    const env = path.basename(root.dir);
+    const col = cols.indexOf(env);
+    const call = [...root.calls.values()].find((c) => c.target && !c.target.parseFailed);
+    if (col < 0 || !call) {
+      report(rel, header + 1, "retention-doc", `the Retention table has no column for ${env}`);
+      continue;
+    }
+    const lookup = callLookup(call, rootLookup(root));
+    const num = (v) => possible(v).find((x) => typeof x === "number" || typeof x === "boolean");
+    // The backup plan's rules, where the environment has one.
+    const plans = new Map();
+    walkTree(call.target, lookup, (mod, lk) => {
+      for (const r of mod.resources.values()) {
+        if (r.type === "aws_backup_plan") {
+          const n = countOf(r, lk);
+          for (const rule of r.body.rule ?? []) plans.set(rule.rule_name, n === 0 ? null : rule.lifecycle?.[0]?.delete_after);
+        }
+        if (r.type === "aws_cloudwatch_log_group") {
+          const days = num(resolve(r.body.retention_in_days, lk));
+          const want = num(lookup("log_retention_days"));
+          if (days !== want) {
+            report(r.file.rel, argLine(r.file.text, r.offset, "retention_in_days"), "retention-doc",
+              `${r.type}.${r.name} keeps ${days ?? "an unknown number of"} days in ${env}, not log_retention_days (${want}) as docs/terraform.md states`);
+          }
+        }
+      }
+    });
+    for (const row of rows) {
+      const cell = row.cells[col];
+      const want = /^\d+$/.test(cell) ? Number(cell) : null;
+      let got;
+      const m = /^aws_backup_plan:(.+)$/.exec(row.setting);
+      if (m) got = plans.has(m[1]) ? plans.get(m[1]) ?? null : undefined;
+      else got = num(lookup(row.setting)) ?? undefined;
+      if (got === undefined) {
+        report(rel, row.line, "retention-doc", `${row.setting}: not found in ${root.rel}'s configuration`);
+      } else if (got !== want) {
+        report(rel, row.line, "retention-doc", `${row.setting}: the table says ${cell} for ${env}, Terraform has ${got ?? "none"}`);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Formatting, following hclwrite's rules: indent two spaces per line that
 // opens brackets, align `=` of consecutive single-line attributes, and align
@@ -1299,6 +1372,7 @@ async function checkTree(dir, schema) {
   checkEnvCommon(roots);
   for (const mod of roots) checkTree22(mod);
   for (const mod of roots.filter(isEnvRoot)) checkEnvConnections(mod);
+  checkRetentionDoc(dir, roots);
 
   const position = (f) => {
     const m = /^(.*?)(?::(\d+))?(?::\d+)?: /.exec(f);
