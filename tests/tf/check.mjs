@@ -766,6 +766,7 @@ function checkPolicy(mod) {
         }
         break;
     }
+    checkResource22(r, mod, lookup, label, at);
     // The launch template's user data must not carry the release: every
     // release would create a template version and roll the whole fleet.
     if (r.type === "aws_launch_template" && /(\brelease_version\s*=|var\.release_version\b)/.test(String(body.user_data ?? ""))) {
@@ -1009,59 +1010,58 @@ function windowOf(value) {
 }
 const overlaps = (x, y) => x.some(([a, b]) => y.some(([c, d]) => a < d && c < b));
 
-function checkModule22(mod) {
-  const lookup = defaultsLookup(mod);
-  for (const r of mod.resources.values()) {
-    const { type, name, body, file, offset } = r;
-    const label = `${type}.${name}`;
-    const at = (key) => argLine(file.text, offset, key);
-    switch (type) {
-      case "aws_autoscaling_group": {
-        const hook = (body.initial_lifecycle_hook ?? []).find((h) => h.lifecycle_transition === "autoscaling:EC2_INSTANCE_LAUNCHING");
-        if (hook && resolve(body.wait_for_capacity_timeout, lookup) !== "0") {
-          report(file.rel, at("wait_for_capacity_timeout"), "asg-capacity-wait", `${label}: wait_for_capacity_timeout = "0": hosts wait in Pending:Wait on the launch hook until migrations ran after the apply, and the provider's default 10-minute wait fails the apply`);
-        }
-        if (hook) {
-          const hookName = resolve(hook.name, lookup);
-          const standalone = [...mod.resources.values()].some((h) => h.type === "aws_autoscaling_lifecycle_hook" && resolve(h.body.name, lookup) === hookName && "heartbeat_timeout" in h.body);
-          if (!standalone) {
-            report(file.rel, at("initial_lifecycle_hook"), "launch-hook-resource", `${label}: the launch hook also as aws_autoscaling_lifecycle_hook (same name, heartbeat_timeout): the inline block is applied at creation only, so its timeout could never change`);
-          }
-        }
-        const policies = [...mod.resources.values()].filter((p) => p.type === "aws_autoscaling_policy");
-        const busy = policies.some((p) => p.body.target_tracking_configuration?.[0]?.customized_metric_specification?.[0]?.metric_name === "BusyWorkersPercent");
-        if (policies.length && !busy) {
-          report(file.rel, at(), "scaling-metric", `${label}: no target tracking on BusyWorkersPercent: the pool's workers fill up at about 15 % CPU, so a CPU target never scales (docs/capacity.md)`);
-        }
-        break;
+// One resource, from checkPolicy's loop.
+function checkResource22(r, mod, lookup, label, at) {
+  const { type, body, file } = r;
+  switch (type) {
+    case "aws_autoscaling_group": {
+      const hook = (body.initial_lifecycle_hook ?? []).find((h) => h.lifecycle_transition === "autoscaling:EC2_INSTANCE_LAUNCHING");
+      if (hook && resolve(body.wait_for_capacity_timeout, lookup) !== "0") {
+        report(file.rel, at("wait_for_capacity_timeout"), "asg-capacity-wait", `${label}: wait_for_capacity_timeout = "0": hosts wait in Pending:Wait on the launch hook until migrations ran after the apply, and the provider's default 10-minute wait fails the apply`);
       }
-      case "aws_cognito_user_pool": {
-        const email = body.email_configuration?.[0];
-        if (!email || resolve(email.email_sending_account, lookup) !== "DEVELOPER" || !email.source_arn || !email.from_email_address) {
-          report(file.rel, at("email_configuration"), "cognito-email", `${label}: email_configuration must send through SES (email_sending_account = "DEVELOPER", source_arn, from_email_address): Cognito's default mailer sends 50 messages a day`);
+      if (hook) {
+        const hookName = resolve(hook.name, lookup);
+        const standalone = [...mod.resources.values()].some((h) => h.type === "aws_autoscaling_lifecycle_hook" && resolve(h.body.name, lookup) === hookName && "heartbeat_timeout" in h.body);
+        if (!standalone) {
+          report(file.rel, at("initial_lifecycle_hook"), "launch-hook-resource", `${label}: the launch hook also as aws_autoscaling_lifecycle_hook (same name, heartbeat_timeout): the inline block is applied at creation only, so its timeout could never change`);
         }
-        if (!("user_pool_add_ons" in body) && !body.dynamic?.user_pool_add_ons) {
-          report(file.rel, at(), "cognito-email", `${label}: self sign-up is open without bot resistance (user_pool_add_ons: threat protection)`);
-        }
-        break;
       }
-      case "aws_db_instance":
-        if (!("apply_immediately" in body)) {
-          report(file.rel, at(), "rds-apply-immediately", `${label}: expose apply_immediately (a variable): without it every change waits for the maintenance window`);
-        }
-        break;
-      case "aws_cloudwatch_metric_alarm":
-        if (resolve(body.namespace, lookup) === "AWS/RDS" && resolve(body.metric_name, lookup) === "CPUCreditBalance") {
-          report(file.rel, at("metric_name"), "rds-credit-alarm", `${label}: RDS runs burstable classes unlimited, the balance starts at 0 and the alarm fires at creation; alarm on CPUSurplusCreditsCharged`);
-        }
-        break;
-      case "aws_route53_record":
-        if (body.alias && !("allow_overwrite" in body)) {
-          report(file.rel, at(), "dns-overwrite", `${label}: decide allow_overwrite for the alias record (false: an existing record at the name fails the apply instead of being replaced silently)`);
-        }
-        break;
+      const policies = [...mod.resources.values()].filter((p) => p.type === "aws_autoscaling_policy");
+      const busy = policies.some((p) => p.body.target_tracking_configuration?.[0]?.customized_metric_specification?.[0]?.metric_name === "BusyWorkersPercent");
+      if (policies.length && !busy) {
+        report(file.rel, at(), "scaling-metric", `${label}: no target tracking on BusyWorkersPercent: the pool's workers fill up at about 15 % CPU, so a CPU target never scales (docs/capacity.md)`);
+      }
+      break;
     }
+    case "aws_cognito_user_pool": {
+      const email = body.email_configuration?.[0];
+      if (!email || resolve(email.email_sending_account, lookup) !== "DEVELOPER" || !email.source_arn || !email.from_email_address) {
+        report(file.rel, at("email_configuration"), "cognito-email", `${label}: email_configuration must send through SES (email_sending_account = "DEVELOPER", source_arn, from_email_address): Cognito's default mailer sends 50 messages a day`);
+      }
+      if (!("user_pool_add_ons" in body) && !body.dynamic?.user_pool_add_ons) {
+        report(file.rel, at(), "cognito-email", `${label}: self sign-up is open without bot resistance (user_pool_add_ons: threat protection)`);
+      }
+      break;
+    }
+    case "aws_db_instance":
+      if (!("apply_immediately" in body)) {
+        report(file.rel, at(), "rds-apply-immediately", `${label}: expose apply_immediately (a variable): without it every change waits for the maintenance window`);
+      }
+      break;
+    case "aws_cloudwatch_metric_alarm":
+      if (resolve(body.namespace, lookup) === "AWS/RDS" && resolve(body.metric_name, lookup) === "CPUCreditBalance") {
+        report(file.rel, at("metric_name"), "rds-credit-alarm", `${label}: RDS runs burstable classes unlimited, the balance starts at 0 and the alarm fires at creation; alarm on CPUSurplusCreditsCharged`);
+      }
+      break;
+    case "aws_route53_record":
+      if (body.alias && !("allow_overwrite" in body)) {
+        report(file.rel, at(), "dns-overwrite", `${label}: decide allow_overwrite for the alias record (false: an existing record at the name fails the apply instead of being replaced silently)`);
+      }
+      break;
   }
+}
+
+function checkModule22(mod) {
   // Strings: the pool's region from data.aws_region, a module reaching out
   // through path.root, zones sliced from the currently available ones.
   const isCalled = mod.calledBy > 0;
