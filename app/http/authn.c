@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "http.h"
 #include "http/app.h"
+#include "http/router.h"
 #include "log.h"
 #include "users.h"
 
@@ -72,6 +73,11 @@ int authn_authenticate(struct request *r, int profile)
     log_set_user(r->identity.sub);
     if (users_identify(app->db, app->users, r->arena, &r->identity, profile, mono_s(), &r->user,
                        &e) < 0) {
+        if (e.status == 410 && r->route != NULL && (r->route->flags & ROUTE_ERASED_OK)) {
+            memset(&r->user, 0, sizeof(r->user));
+            r->erased = 1;
+            return 0;
+        }
         request_send_error(r, &e, NULL);
         return -1;
     }
