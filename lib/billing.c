@@ -315,11 +315,10 @@ static const struct db_stmt record_event = {
 /* Does the event name a customer, subscription or learner (the checkout's
  * client_reference_id) whose account was erased (lib/privacy.h)? */
 static const struct db_stmt erased_ref = {
-    "billing_erased_ref",
-    "SELECT EXISTS (SELECT 1 FROM erased_ids WHERE id_sha256 IN ("
-    " sha256(convert_to(nullif($1::text, ''), 'UTF8')),"
-    " sha256(convert_to(nullif($2::text, ''), 'UTF8')),"
-    " sha256(convert_to(nullif($3::text, ''), 'UTF8'))))"};
+    "billing_erased_ref", "SELECT EXISTS (SELECT 1 FROM erased_ids WHERE id_sha256 IN ("
+                          " sha256(convert_to(nullif($1::text, ''), 'UTF8')),"
+                          " sha256(convert_to(nullif($2::text, ''), 'UTF8')),"
+                          " sha256(convert_to(nullif($3::text, ''), 'UTF8'))))"};
 
 static const struct db_stmt link_customer = {
     "billing_link_customer", "INSERT INTO stripe_customers (customer_id, user_id)"

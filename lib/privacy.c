@@ -35,24 +35,31 @@ struct privacy_table {
     " FROM " table " t WHERE " where " ORDER BY " order
 
 #define ERASE_DELETE(section, one, table, where, drop, order)                                      \
-    {section,                                                                                      \
-     one,                                                                                          \
-     {"privacy_export_" section, EXPORT_SQL(table, where, drop, order)},                           \
-     {"privacy_erase_" section, "DELETE FROM " table " t WHERE " where}}
+    {                                                                                              \
+        section, one, {"privacy_export_" section, EXPORT_SQL(table, where, drop, order)},          \
+        {                                                                                          \
+            "privacy_erase_" section, "DELETE FROM " table " t WHERE " where                       \
+        }                                                                                          \
+    }
 #define ERASE_CASCADE(section, one, table, where, drop, order)                                     \
-    {section,                                                                                      \
-     one,                                                                                          \
-     {"privacy_export_" section, EXPORT_SQL(table, where, drop, order)},                           \
-     {"privacy_erase_" section, "SELECT count(*) FROM " table " t WHERE " where}}
+    {                                                                                              \
+        section, one, {"privacy_export_" section, EXPORT_SQL(table, where, drop, order)},          \
+        {                                                                                          \
+            "privacy_erase_" section, "SELECT count(*) FROM " table " t WHERE " where              \
+        }                                                                                          \
+    }
 #define ERASE_SQL(section, one, table, where, drop, order, erase)                                  \
-    {section,                                                                                      \
-     one,                                                                                          \
-     {"privacy_export_" section, EXPORT_SQL(table, where, drop, order)},                           \
-     {"privacy_erase_" section, erase}}
+    {                                                                                              \
+        section, one, {"privacy_export_" section, EXPORT_SQL(table, where, drop, order)},          \
+        {                                                                                          \
+            "privacy_erase_" section, erase                                                        \
+        }                                                                                          \
+    }
 
 #define OWN "t.user_id = $1"
 #define OWN_SESSION "t.session_id IN (SELECT id FROM exam_sessions WHERE user_id = $1)"
-#define OWN_CUSTOMER "t.customer_id IN (SELECT customer_id FROM stripe_customers WHERE user_id = $1)"
+#define OWN_CUSTOMER                                                                               \
+    "t.customer_id IN (SELECT customer_id FROM stripe_customers WHERE user_id = $1)"
 
 static const struct privacy_table tables[] = {
     ERASE_DELETE("account", 1, "users", "t.id = $1", "{id}", "t.id"),
@@ -234,8 +241,8 @@ fail:
 #define HASH(x) "sha256(convert_to(" x ", 'UTF8'))"
 
 static const struct db_stmt sub_erased = {
-    "privacy_sub_erased", "SELECT EXISTS (SELECT 1 FROM erased_ids WHERE id_sha256 = " HASH(
-                              "$1::text") ")"};
+    "privacy_sub_erased",
+    "SELECT EXISTS (SELECT 1 FROM erased_ids WHERE id_sha256 = " HASH("$1::text") ")"};
 
 int privacy_sub_erased(struct db *db, const char *sub, struct err *e)
 {
@@ -255,10 +262,9 @@ int privacy_sub_erased(struct db *db, const char *sub, struct err *e)
 #define FINAL_STATUSES "('canceled', 'incomplete_expired')"
 
 static const struct db_stmt open_subs = {
-    "privacy_open_subs",
-    "SELECT s.subscription_id FROM stripe_customers c"
-    " JOIN stripe_subscriptions s ON s.customer_id = c.customer_id"
-    " WHERE c.user_id = $1 AND s.status NOT IN " FINAL_STATUSES " ORDER BY 1"};
+    "privacy_open_subs", "SELECT s.subscription_id FROM stripe_customers c"
+                         " JOIN stripe_subscriptions s ON s.customer_id = c.customer_id"
+                         " WHERE c.user_id = $1 AND s.status NOT IN " FINAL_STATUSES " ORDER BY 1"};
 
 static const struct db_stmt lock_user = {"privacy_lock_user",
                                          "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"};
@@ -266,21 +272,28 @@ static const struct db_stmt lock_user = {"privacy_lock_user",
 /* A subscription that is not final and was not cancelled above: it came
  * into being after the cancellation (a Checkout completing meanwhile). */
 static const struct db_stmt new_subs = {
-    "privacy_new_subs",
-    "SELECT count(*) FROM stripe_customers c"
-    " JOIN stripe_subscriptions s ON s.customer_id = c.customer_id"
-    " WHERE c.user_id = $1 AND s.status NOT IN " FINAL_STATUSES
-    " AND s.subscription_id <> ALL ($2::text[])"};
+    "privacy_new_subs", "SELECT count(*) FROM stripe_customers c"
+                        " JOIN stripe_subscriptions s ON s.customer_id = c.customer_id"
+                        " WHERE c.user_id = $1 AND s.status NOT IN " FINAL_STATUSES
+                        " AND s.subscription_id <> ALL ($2::text[])"};
 
 static const struct db_stmt tombstones = {
     "privacy_tombstones",
     "INSERT INTO erased_ids (id_sha256, kind)"
-    " SELECT " HASH("cognito_sub") ", 'cognito_sub' FROM users WHERE id = $1"
-    " UNION SELECT " HASH("customer_id") ", 'stripe_customer' FROM stripe_customers"
-    "  WHERE user_id = $1"
-    " UNION SELECT " HASH("s.subscription_id") ", 'stripe_subscription' FROM stripe_customers c"
-    "  JOIN stripe_subscriptions s ON s.customer_id = c.customer_id WHERE c.user_id = $1"
-    " ON CONFLICT (id_sha256) DO NOTHING"};
+    " SELECT " HASH(
+        "cognito_sub") ", 'cognito_sub' FROM users WHERE id = $1"
+                       " UNION SELECT " HASH(
+                           "customer_id") ", 'stripe_customer' FROM stripe_customers"
+                                          "  WHERE user_id = $1"
+                                          " UNION SELECT " HASH(
+                                              "s.subscription_id") ", 'stripe_subscription' FROM "
+                                                                   "stripe_customers c"
+                                                                   "  JOIN stripe_subscriptions s "
+                                                                   "ON s.customer_id = "
+                                                                   "c.customer_id WHERE c.user_id "
+                                                                   "= $1"
+                                                                   " ON CONFLICT (id_sha256) DO "
+                                                                   "NOTHING"};
 
 /* The idempotency records of events about the learner's customers and
  * subscriptions (their ids are Stripe's handles on the person). */
@@ -291,9 +304,9 @@ static const struct db_stmt erase_events = {
     " UNION SELECT s.subscription_id FROM stripe_customers c"
     "  JOIN stripe_subscriptions s ON s.customer_id = c.customer_id WHERE c.user_id = $1)"};
 
-static const struct db_stmt audit = {
-    "privacy_audit", "INSERT INTO admin_audit (operator, action, user_id, detail)"
-                     " VALUES ($1, 'delete-account', NULL, $2::jsonb)"};
+static const struct db_stmt audit = {"privacy_audit",
+                                     "INSERT INTO admin_audit (operator, action, user_id, detail)"
+                                     " VALUES ($1, 'delete-account', NULL, $2::jsonb)"};
 
 /* Stripe ids are [A-Za-z0-9_]; anything else is not put into a URL. */
 static int stripe_id_ok(const char *s)
@@ -373,7 +386,7 @@ static long long count_of(const PGresult *r)
 }
 
 int privacy_erase(struct db *db, const struct stripe_api *api, const char *user_id,
-                  const char *operator, const char *via, struct arena *a, struct buf *report,
+                  const char *operator, const char * via, struct arena *a, struct buf *report,
                   enum privacy_erase_outcome *out, struct err *e)
 {
     const char *params[2] = {user_id, NULL};

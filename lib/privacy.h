@@ -67,8 +67,8 @@ int privacy_sub_erased(struct db *db, const char *sub, struct err *e);
 struct stripe_api;
 
 enum privacy_erase_outcome {
-    PRIVACY_ERASED,          /* the rows were removed now */
-    PRIVACY_ALREADY_ERASED,  /* no such user (any more): nothing to do */
+    PRIVACY_ERASED,         /* the rows were removed now */
+    PRIVACY_ALREADY_ERASED, /* no such user (any more): nothing to do */
 };
 
 /* Erase the learner `user_id`. `api` may be NULL (or lack a key) only when
@@ -82,7 +82,7 @@ enum privacy_erase_outcome {
  * Stripe's error (502/504, retryable), 409 subscription_changed (a new
  * subscription appeared meanwhile; retry), or the database's. */
 int privacy_erase(struct db *db, const struct stripe_api *api, const char *user_id,
-                  const char *operator, const char *via, struct arena *a, struct buf *report,
+                  const char *operator, const char * via, struct arena *a, struct buf *report,
                   enum privacy_erase_outcome *out, struct err *e);
 
 /* The export's section names, in document order (for tests and docs). */

@@ -93,8 +93,7 @@ int api_me_delete(struct request *r)
     if (json_get_string(body, "confirm", 0, &confirm, &e) < 0 || confirm == NULL ||
         strcmp(confirm, PRIVACY_CONFIRM_WORD) != 0) {
         request_fail(r, 422, "confirmation_required",
-                     "send {\"confirm\": \"L\xc3\x96SCHEN\"} to delete the account for good",
-                     NULL);
+                     "send {\"confirm\": \"L\xc3\x96SCHEN\"} to delete the account for good", NULL);
         return 422;
     }
     if (r->erased) {
