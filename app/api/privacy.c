@@ -17,10 +17,10 @@
 #include "api/api.h"
 #include "api/render.h"
 #include "http/app.h"
-#include "json.h"
-#include "log.h"
-#include "privacy.h"
-#include "stripe.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "infra/stripe.h"
+#include "sks/privacy.h"
 
 struct stream {
     struct request *r;

@@ -33,16 +33,16 @@
 #include <string.h>
 #include <libpq-fe.h>
 
-#include "arena.h"
-#include "billing.h"
-#include "buf.h"
-#include "config.h"
-#include "db.h"
-#include "http.h"
-#include "log.h"
-#include "privacy.h"
-#include "stripe.h"
-#include "timefmt.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "infra/config.h"
+#include "infra/db.h"
+#include "infra/http.h"
+#include "infra/stripe.h"
+#include "sks/billing.h"
+#include "sks/privacy.h"
 
 static int usage(void)
 {
@@ -75,7 +75,7 @@ static const char *operator_name(void)
 #define RFC3339 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
 /* The manual grant (plan, premium_until), then the newest Stripe
- * subscription: support sees both sources of premium (lib/users.c). */
+ * subscription: support sees both sources of premium (lib/sks/users.c). */
 #define SHOW_COLS                                                                                  \
     "u.id AS id, u.cognito_sub, coalesce(u.email, ''), u.plan,"                                    \
     " coalesce(to_char(u.premium_until AT TIME ZONE 'UTC', " RFC3339 "), ''),"                     \

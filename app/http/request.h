@@ -17,10 +17,10 @@
 #include <fcgiapp.h>
 #include <cjson/cJSON.h>
 
-#include "arena.h"
-#include "auth.h"
-#include "err.h"
-#include "users.h"
+#include "core/arena.h"
+#include "infra/auth.h"
+#include "core/err.h"
+#include "sks/users.h"
 
 struct app;
 struct route;
@@ -45,7 +45,7 @@ struct request {
     cJSON *json;                   /* parsed body, freed after the request */
     struct auth_identity identity; /* filled for authenticated routes */
     struct user user;              /* filled by authentication */
-    int erased;                    /* ROUTE_ERASED_OK: the caller's account was erased */
+    int erased;                    /* ROUTE_ERASED: the caller's account was erased */
     int status;                    /* status written, 0 until a response is sent */
     int responded;
 };

@@ -15,11 +15,11 @@
 #include "http/request.h"
 
 /* Route flags. Without ROUTE_PUBLIC a valid bearer token is required. */
-#define ROUTE_PUBLIC 0x1     /* no bearer token required */
-#define ROUTE_PREMIUM 0x2    /* authenticated, and a premium plan (403 premium_required) */
-#define ROUTE_RAW_BODY 0x4   /* the body is read byte-exact (signatures), never parsed */
-#define ROUTE_PROFILE 0x8    /* the handler needs r->user's profile and plan, not only its id */
-#define ROUTE_ERASED_OK 0x10 /* an erased account reaches the handler (r->erased), no 410 */
+#define ROUTE_PUBLIC 0x1   /* no bearer token required */
+#define ROUTE_PREMIUM 0x2  /* authenticated, and a premium plan (403 premium_required) */
+#define ROUTE_RAW_BODY 0x4 /* the body is read byte-exact (signatures), never parsed */
+#define ROUTE_PROFILE 0x8  /* the handler needs r->user's profile and plan, not only its id */
+#define ROUTE_ERASED 0x10  /* an erased account reaches the handler (r->erased), no 410 */
 
 struct route {
     const char *method;
@@ -27,6 +27,8 @@ struct route {
     int (*handler)(struct request *r); /* returns the HTTP status it sent */
     int flags;
     size_t max_body; /* body cap in bytes; 0 = EASYSKS_MAX_BODY */
+    int arg;         /* for a handler that serves several routes alike (the exam
+                      * kind, EXAM_SHEET or EXAM_CHART): r->route->arg */
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };

@@ -586,7 +586,7 @@ test_ai_zz_the_key_is_in_no_log() {
     stub_requests | jq -e 'all(.key_elsewhere == false)' >/dev/null || fail "the key left the Authorization header"
 }
 
-# lib/aiqueue and lib/aiusage against this stack's database (claims, leases,
+# lib/sks/aiqueue and lib/sks/aiusage against this stack's database (claims, leases,
 # stale verdicts, concurrent completion, the quota under concurrency), with
 # the job process stopped so it does not take the test's jobs; stopping and
 # starting it again is part of the test: TERM ends it cleanly.
