@@ -123,7 +123,13 @@ NGINX_CONF_DIR=/etc/easysks/nginx NGINX_RUN_DIR=/run/easysks-nginx \
 # region's Cognito API (what the CSP above allows). nginx serves it from
 # outside the web root, so a frontend sync never removes it.
 app_setting() { sed -n "s/^$1=//p" /etc/easysks/easysks.env | tail -n 1; }
-EASYSKS_ENV=$EASYSKS_DEPLOY_ENV AUTH_CLIENT_IDS=$(app_setting AUTH_CLIENT_IDS) \
+# The Impressum's and Datenschutzerklärung's details (docs/privacy.md), as
+# the environment's settings name them.
+while read -r v; do
+    export "$v=$(app_setting "$v")"
+done < <(sed -n 's/^\(EASYSKS_LEGAL_[A-Z_]*\)=.*/\1/p' /etc/easysks/easysks.env | sort -u)
+EASYSKS_LEGAL_AWS_REGION=${EASYSKS_LEGAL_AWS_REGION:-$AWS_REGION} \
+    EASYSKS_ENV=$EASYSKS_DEPLOY_ENV AUTH_CLIENT_IDS=$(app_setting AUTH_CLIENT_IDS) \
     AUTH_CLIENT_ENDPOINT="https://cognito-idp.$AWS_REGION.amazonaws.com/" \
     "$rel/deploy/render-web-config.sh" /etc/easysks/nginx/config.json
 

@@ -446,6 +446,24 @@ test_privacy_admin_exports_and_deletes_by_email_with_the_operator_in_the_audit()
     [ "$(pv_uid "$sub")" = "" ] || fail "the user row came back through the admin tool"
 }
 
+# The web client in headless Chromium (tests/e2e/privacy.mjs): legal pages
+# from the sign-in screen, export download, deletion with confirmation,
+# sign-out and wiped device, credentials that no longer work, and a
+# half-finished deletion completed at the next sign-in. Screenshots in
+# $IT/e2e-privacy (and EASYSKS_E2E_SCREENSHOTS when set).
+test_privacy_web_export_delete_and_legal_pages() {
+    local out=$IT/e2e-privacy rc=0
+    node "$EASYSKS_ROOT/tests/e2e/privacy.mjs" --base "https://127.0.0.1:$EASYSKS_HTTPS_PORT" \
+        --cert "$TLS_CERT" --cognito-state "$IT/cognito" --db "$MIGRATE_DATABASE_URL" \
+        --out "$out" >"$IT/e2e-privacy.out" 2>"$IT/e2e-privacy.err" || rc=$?
+    cat "$IT/e2e-privacy.out" >&2
+    if [ -n "${EASYSKS_E2E_SCREENSHOTS:-}" ]; then
+        mkdir -p "$EASYSKS_E2E_SCREENSHOTS" && cp "$out"/*.png "$EASYSKS_E2E_SCREENSHOTS"/ 2>/dev/null
+    fi
+    [ "$rc" -eq 0 ] || { grep -v NODE_TLS_REJECT "$IT/e2e-privacy.err" | tail -n 5; fail "browser privacy flow failed"; }
+    grep -c '^ok ' "$IT/e2e-privacy.out" | grep -qx 5 || fail "not every browser step passed"
+}
+
 # Run by run.sh after every test: no log of the suite holds a test
 # learner's e-mail address, an answer they typed, or a token. The stand-ins'
 # own logs (cognito-local, the Stripe and OpenAI stubs) are theirs, not ours.
