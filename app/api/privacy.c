@@ -11,6 +11,7 @@
  * learner's access token); docs/privacy.md.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@
 #include "core/log.h"
 #include "infra/stripe.h"
 #include "sks/privacy.h"
+#include "sks/users.h"
 
 struct stream {
     struct request *r;
@@ -115,6 +117,10 @@ int api_me_delete(struct request *r)
         request_send_error(r, &e, NULL);
         return r->status;
     }
+    /* This worker forgets the id at once; the others keep it for up to
+     * USERS_TOUCH_SECONDS, and any write they try with it is refused 410
+     * account_deleted (lib/infra/db.c). */
+    users_cache_put(r->app->users, r->identity.sub, atoll(r->user.id), 0);
     log_info(outcome == PRIVACY_ERASED ? "account erased" : "account already erased", NULL);
     buf_printf(b, "{\"deleted\":true,\"status\":\"%s\",\"details\":",
                outcome == PRIVACY_ERASED ? "deleted" : "already_deleted");
