@@ -415,6 +415,36 @@ test_privacy_a_stripe_failure_deletes_nothing_and_a_retry_finishes() {
     jq -e '.details.subscriptions_cancelled == 1' <<<"$BODY" >/dev/null || fail "gone subscription: $BODY"
 }
 
+# Stripe cancelled, then the database could not erase (the row stayed
+# locked past lock_timeout): nothing removed, and the retry, which Stripe
+# now answers "No such subscription", finishes.
+test_privacy_a_database_failure_after_the_cancellation_is_retryable() {
+    local sub=pv-db-fails tag=pv_db_fails t uid before holder state
+    t=$(pv_token "$sub")
+    pv_call PUT /settings "$t" '{"new_cards_per_day":4}'
+    expect_status 200
+    pv_subscribe "$sub" "cus_$tag" "sub_$tag"
+    uid=$(pv_uid "$sub")
+    before=$(pv_rows "$uid" "$sub")
+    pv_stripe reset
+    psql_owner -c "BEGIN; SELECT 1 FROM users WHERE id = $uid FOR UPDATE; SELECT pg_sleep(6); COMMIT" >/dev/null &
+    holder=$!
+    sleep 0.5
+    pv_call DELETE /me "$t" '{"confirm":"LÖSCHEN"}'
+    expect_error 503 db_busy
+    wait "$holder"
+    [ "$(pv_rows "$uid" "$sub")" = "$before" ] || fail "partly deleted: $(pv_rows "$uid" "$sub")"
+    pv_call DELETE /me "$t" '{"confirm":"LÖSCHEN"}'
+    expect_status 200
+    expect_json status deleted
+    jq -e '.details.subscriptions_cancelled == 1' <<<"$BODY" >/dev/null || fail "answer: $BODY"
+    state=$(pv_stripe_state)
+    [ "$(jq -c '[.requests[] | select(.method == "DELETE") | .status]' <<<"$state")" = '[200,404]' ] ||
+        fail "Stripe saw: $state"
+    [ "$(pv_rows "$uid" "$sub" | grep -o 'users=[0-9]*\|user_settings=[0-9]*\|stripe_customers=[0-9]*' | paste -sd' ')" = "stripe_customers=0 user_settings=0 users=0" ] ||
+        fail "after the retry: $(pv_rows "$uid" "$sub")"
+}
+
 test_privacy_admin_exports_and_deletes_by_email_with_the_operator_in_the_audit() {
     local sub=pv-admin-learner email=pv.admin@example.test out uid
     pv_sensitive "$email"

@@ -12,8 +12,9 @@
 // and subscription_data[metadata][easysks_sub] equal and non-empty, --success-url and
 // --cancel-url, and customer or customer_email but not both; the portal a cus_ customer
 // and --return-url. A cancellation must come without a body and without an Idempotency-Key
-// (Stripe wants none on DELETE); it answers the subscription with status canceled, or, for
-// an id starting sub_missing, 404 resource_missing as Stripe does for an unknown id.
+// (Stripe wants none on DELETE); it answers the subscription with status canceled, and, as
+// Stripe does, 404 resource_missing ("No such subscription") for one it cancelled before or
+// an id starting sub_missing.
 // Nothing else is accepted. A broken assertion answers 400 with
 // Stripe's error shape (code stub_assertion) and is kept in the failure list.
 // Idempotency as Stripe does it: the same key with the same body replays the first
@@ -56,6 +57,7 @@ for (const k of ['api-key', 'price', 'success-url', 'cancel-url', 'return-url'])
 let requests = [];
 let failures = [];
 let idempotency = new Map();
+let canceled = new Set();
 let next = [];
 let connections = 0;
 let seq = 0;
@@ -137,8 +139,9 @@ function handleApi(req, raw, conn) {
       failures.push({ path: req.url, problems });
       return finish(stripeError(400, 'invalid_request_error', 'stub_assertion', problems.join('; ')));
     }
-    if (cancel[1].startsWith('sub_missing'))
+    if (cancel[1].startsWith('sub_missing') || canceled.has(cancel[1]))
       return finish(stripeError(404, 'invalid_request_error', 'resource_missing', `No such subscription: '${cancel[1]}'`));
+    canceled.add(cancel[1]);
     return finish({ status: 200, body: { id: cancel[1], object: 'subscription', status: 'canceled',
       canceled_at: Math.floor(Date.now() / 1000), cancel_at_period_end: false } });
   }
@@ -179,7 +182,7 @@ const server = createServer((req, res) => {
     };
     if (req.url === '/_stub/state') return send(200, { requests, connections, failures });
     if (req.url === '/_stub/reset') {
-      requests = []; failures = []; idempotency = new Map(); next = [];
+      requests = []; failures = []; idempotency = new Map(); next = []; canceled = new Set();
       return send(200, {});
     }
     if (req.url === '/_stub/next') {
