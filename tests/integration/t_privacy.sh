@@ -10,7 +10,7 @@
 # (pv_final_logs_hold_no_personal_data, run by run.sh) greps every log.
 # shellcheck disable=SC2154,SC2153,SC2015 # BODY and friends come from lib.sh; `[ a ] && [ b ] || fail` is meant
 
-PV_ADMIN=$EASYSKS_ROOT/build/easysks-admin
+PV_ADMIN=${EASYSKS_BIN_DIR:-$EASYSKS_ROOT/build}/easysks-admin
 
 pv_token() {
     node "$EASYSKS_ROOT/tests/tools/mint-token.mjs" --key "$SIGNING/test-key-1.pem" --kid test-key-1 \
