@@ -101,12 +101,14 @@ export function datenschutzView(main, _p, ctx) {
           + 'Ohne KI-Bewertung verlässt keine Antwort unsere Server.' }),
       ] : h('p', { text: 'Eine KI-Bewertung durch Dritte findet in dieser Umgebung nicht statt.' }),
       h('h3', { text: 'Server-Protokolle' }),
-      h('p', { text: 'Bei jedem Aufruf protokollieren unsere Server IP-Adresse, Zeitpunkt, aufgerufene Adresse, Statuscode und Dauer, '
+      h('p', { text: 'Bei jedem Aufruf protokollieren unsere Server IP-Adresse, Ihre pseudonyme Benutzerkennung, Zeitpunkt, '
+        + 'aufgerufene Adresse, Statuscode und Dauer, '
         + 'zur Sicherheit und Fehlersuche (Art. 6 Abs. 1 lit. f DSGVO). Inhalte, Antworten, E-Mail-Adressen und Zugangsdaten '
         + `stehen nicht darin. Die Protokolle werden nach ${days(l.log_retention_days, 'Protokolle')} gelöscht.` }),
       h('h3', { text: 'Datensicherungen' }),
-      h('p', { text: `Die Datenbank wird täglich gesichert; Sicherungen werden nach ${days(l.backup_retention_days, 'Sicherungen')} `
-        + 'gelöscht. Daten eines gelöschten Kontos verschwinden mit dieser Frist auch aus den Sicherungen.' }),
+      h('p', { text: `Die Datenbank wird regelmäßig gesichert; Sicherungen werden nach spätestens ${days(l.backup_retention_days, 'Sicherungen')} `
+        + 'gelöscht. Daten eines gelöschten Kontos verschwinden mit dieser Frist auch aus den Sicherungen; bis dahin '
+        + 'werden Sicherungen nur zur Wiederherstellung nach einem Ausfall verwendet.' }),
       h('h3', { text: 'Auf Ihrem Gerät' }),
       h('p', { text: 'Wir setzen keine Cookies und kein Tracking ein. Für die Anmeldung und das Lernen ohne Verbindung speichert die App '
         + 'Zugangsdaten im lokalen Speicher des Browsers sowie Karten, Abbildungen und noch nicht übertragene Wiederholungen '
