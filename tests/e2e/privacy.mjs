@@ -83,7 +83,7 @@ try {
   await page.locator('h1', { hasText: 'Datenschutzerklärung' }).waitFor();
   const dse = await page.locator('main').textContent();
   for (const want of ['Amazon Cognito', 'Stripe', 'OpenAI', 'AWS-Region eu-central-1, Frankfurt am Main',
-    'nach 30 Tage', 'nach 7 Tage', 'Daten exportieren', 'Konto löschen', 'Landeszentrum für Datenschutz']) {
+    'nach 30 Tagen', 'nach spätestens 7 Tagen', 'Daten exportieren', 'Konto löschen', 'Landeszentrum für Datenschutz']) {
     if (!dse.includes(want)) throw new Error(`Datenschutz lacks "${want}"`);
   }
   await axe(page, rec, 'datenschutz');

@@ -18,7 +18,7 @@ const REGIONS = {
 
 const legal = () => cfg()?.legal || {};
 const configured = () => Boolean(legal().name);
-const days = (n, what) => (Number.isInteger(n) ? `${n} Tage` : `die für ${what} eingestellte Frist`);
+const days = (n, what) => (Number.isInteger(n) ? `${n} Tagen` : `die für ${what} eingestellte Frist`);
 
 function operatorBlock(l) {
   return h('p', { class: 'address' }, [l.name, ...(l.address || [])].flatMap((line, i) => (i ? [h('br'), line] : [line])));
