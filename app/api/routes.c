@@ -7,6 +7,9 @@ const struct route api_routes[] = {
     {"GET", "/health", api_health, ROUTE_PUBLIC, 0, 0},
     {"GET", "/client-config", api_client_config, ROUTE_PUBLIC, 0, 0},
     {"GET", "/me", api_me, ROUTE_PROFILE, 0, 0},
+    /* privacy (docs/privacy.md): export, and erasure (idempotent) */
+    {"GET", "/me/export", api_me_export, 0, 0, 0},
+    {"DELETE", "/me", api_me_delete, ROUTE_ERASED, 1024, 0},
     /* study (the reference contract) */
     {"GET", "/topics", api_topics, 0, 0, 0},
     {"GET", "/cards/{card_id}", api_card, 0, 0, 0},

@@ -11,10 +11,12 @@ import { releaseFigures } from './js/media.js';
 import * as account from './js/views/account.js';
 import { dashboardView } from './js/views/dashboard.js';
 import { studyView } from './js/views/study.js';
-import { planView, billingReturnView } from './js/views/plan.js';
+import { planView, billingReturnView, accountGoneView } from './js/views/plan.js';
+import { apiEvents } from './js/api.js';
 
 const main = document.getElementById('main');
 const lazyExams = () => import('./js/views/exams.js');
+const lazyLegal = () => import('./js/views/legal.js');
 
 // [pattern, view, public?]; a view is (main, params, ctx) => cleanup?
 const routes = [
@@ -29,6 +31,9 @@ const routes = [
   [/^\/registrieren$/, account.signUpView, true],
   [/^\/bestaetigen$/, account.confirmView, true],
   [/^\/passwort$/, account.forgotView, true],
+  [/^\/impressum$/, async (...a) => (await lazyLegal()).impressumView(...a), true],
+  [/^\/datenschutz$/, async (...a) => (await lazyLegal()).datenschutzView(...a), true],
+  [/^\/konto-geloescht$/, accountGoneView],
 ];
 
 let cleanup = null;
@@ -47,7 +52,15 @@ const ctx = {
   },
 };
 
-async function render(moveFocus) {
+// The screen being rendered: a later navigation that must not be
+// overwritten by it can wait for it.
+let lastRender = Promise.resolve();
+function render(moveFocus) {
+  lastRender = renderNow(moveFocus);
+  return lastRender;
+}
+
+async function renderNow(moveFocus) {
   const id = ++renderId;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
@@ -130,6 +143,13 @@ pending.addEventListener('click', () => flush());
 authEvents.addEventListener('expired', () => {
   sessionStorage.setItem('easysks.after', location.pathname + location.search);
   navigate('/anmelden?abgelaufen=1', { replace: true });
+});
+// The learner's data was erased but the sign-in still works (the deletion's
+// Cognito step failed): offer to finish. After the screen that asked has
+// shown its own error, so that it does not overwrite this one.
+apiEvents.addEventListener('account_deleted', async () => {
+  await lastRender.catch(() => {});
+  if (location.pathname !== '/konto-geloescht') navigate('/konto-geloescht', { replace: true });
 });
 authEvents.addEventListener('signedout', async () => {
   showPending(await pendingCount());

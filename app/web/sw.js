@@ -28,6 +28,7 @@ const SHELL = [
   '/js/views/account.js',
   '/js/views/dashboard.js',
   '/js/views/exams.js',
+  '/js/views/legal.js',
   '/js/views/plan.js',
   '/js/views/study.js',
   '/icons/icon.svg',

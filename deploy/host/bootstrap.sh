@@ -152,7 +152,13 @@ NGINX_CONF_DIR=/etc/easysks/nginx NGINX_RUN_DIR=/run/easysks-nginx \
 # The web client's /config.json: the app client the pool accepts, and the
 # pool's Cognito API (what the CSP above allows). nginx serves it from
 # outside the web root, so a frontend sync never removes it.
-EASYSKS_ENV=$(app_setting EASYSKS_ENV) AUTH_CLIENT_IDS=$(app_setting AUTH_CLIENT_IDS) \
+# The Impressum's and Datenschutzerklärung's details (docs/privacy.md), as
+# the environment's settings name them.
+while read -r v; do
+    export "$v=$(app_setting "$v")"
+done < <(sed -n 's/^\(EASYSKS_LEGAL_[A-Z_]*\)=.*/\1/p' /etc/easysks/easysks.env | sort -u)
+EASYSKS_LEGAL_AWS_REGION=${EASYSKS_LEGAL_AWS_REGION:-$AWS_REGION} \
+    EASYSKS_ENV=$(app_setting EASYSKS_ENV) AUTH_CLIENT_IDS=$(app_setting AUTH_CLIENT_IDS) \
     AUTH_CLIENT_ENDPOINT="$auth_origin/" \
     "$rel/deploy/render-web-config.sh" /etc/easysks/nginx/config.json
 
