@@ -11,12 +11,13 @@ import { releaseFigures } from './js/media.js';
 import * as account from './js/views/account.js';
 import { dashboardView } from './js/views/dashboard.js';
 import { studyView } from './js/views/study.js';
-import { planView, billingReturnView, accountGoneView } from './js/views/plan.js';
 import { apiEvents } from './js/api.js';
 
 const main = document.getElementById('main');
 const lazyExams = () => import('./js/views/exams.js');
 const lazyLegal = () => import('./js/views/legal.js');
+// Konto and the billing returns: not the first screen of a signed-in learner.
+const lazyPlan = () => import('./js/views/plan.js');
 
 // [pattern, view, public?]; a view is (main, params, ctx) => cleanup?
 const routes = [
@@ -25,15 +26,15 @@ const routes = [
   [/^\/pruefung$/, async (...a) => (await lazyExams()).examsView(...a)],
   [/^\/pruefung\/(bogen|karte)\/([\w-]+)$/, async (...a) => (await lazyExams()).sessionView(...a)],
   [/^\/pruefung\/(bogen|karte)\/([\w-]+)\/ergebnis$/, async (...a) => (await lazyExams()).resultView(...a)],
-  [/^\/konto$/, planView],
-  [/^\/abo\/(erfolg|abbruch)$/, billingReturnView],
+  [/^\/konto$/, async (...a) => (await lazyPlan()).planView(...a)],
+  [/^\/abo\/(erfolg|abbruch)$/, async (...a) => (await lazyPlan()).billingReturnView(...a)],
   [/^\/anmelden$/, account.signInView, true],
   [/^\/registrieren$/, account.signUpView, true],
   [/^\/bestaetigen$/, account.confirmView, true],
   [/^\/passwort$/, account.forgotView, true],
   [/^\/impressum$/, async (...a) => (await lazyLegal()).impressumView(...a), true],
   [/^\/datenschutz$/, async (...a) => (await lazyLegal()).datenschutzView(...a), true],
-  [/^\/konto-geloescht$/, accountGoneView],
+  [/^\/konto-geloescht$/, async (...a) => (await lazyPlan()).accountGoneView(...a)],
 ];
 
 let cleanup = null;
