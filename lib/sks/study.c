@@ -77,19 +77,10 @@
 static const struct db_stmt queue_sql = {"study_queue",
                                          QUEUE_SQL("card_states cs", "cards c", "", "")};
 
-/* A selection (sheet, cards, flags, mistakes: study.h): $5 the card ids
- * (a sheet's or the given ones) or NULL, $6 flagged only, $7 mistakes only.
- * The candidates come first (`sel`, each branch switched off by a one-time
- * filter when its parameter does not apply), so a selection reads its few
- * rows by primary key instead of filtering the learner's every row. A
- * mistake: a card that lapsed or whose last review was rated Again (the
- * applied log row at its last_review); never a new card. */
-#define SEL_CTE                                                                                    \
-    "(SELECT x.id AS card_id FROM unnest($5::text[]) AS x(id) WHERE $5::text[] IS NOT NULL"        \
-    " UNION SELECT f.card_id FROM card_flags f"                                                    \
-    "  WHERE $5::text[] IS NULL AND $6::boolean AND f.user_id = $1::bigint"                        \
-    " UNION SELECT m.card_id FROM card_states m WHERE $5::text[] IS NULL AND NOT $6::boolean"      \
-    "  AND $7::boolean AND m.user_id = $1::bigint)"
+/* A selection (study.h): $5 card ids (a sheet's or the given ones, at most
+ * 30) or NULL, $6 flagged only, $7 mistakes only. A mistake: a card that
+ * lapsed or whose last review was rated Again (the applied log row at its
+ * last_review); never a new card. */
 #define PICK(a)                                                                                    \
     " AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM card_flags f"                                  \
     "  WHERE f.user_id = $1::bigint AND f.card_id = " a ".card_id))"
@@ -98,12 +89,23 @@ static const struct db_stmt queue_sql = {"study_queue",
     "  WHERE r.user_id = $1::bigint AND r.reviewed_at = cs.last_review"                            \
     "  AND r.card_id = cs.card_id AND r.applied AND r.rating = 1))"
 
+/* With card ids: their rows by primary key (a few probes), not a scan of
+ * the learner's rows. */
+static const struct db_stmt queue_set_sql = {
+    "study_queue_set",
+    QUEUE_SQL("card_states cs", "cards c",
+              " AND cs.card_id = ANY($5::text[])" PICK("cs") MISTAKE,
+              " AND c.card_id = ANY($5::text[])" PICK("c") " AND NOT $7::boolean")};
+
+/* Flags or mistakes over all the learner's cards: the flags first (a few
+ * rows by key), or, for mistakes, the learner's rows. */
 static const struct db_stmt queue_pick_sql = {
     "study_queue_pick",
-    QUEUE_SQL(SEL_CTE " AS sel JOIN card_states cs ON cs.user_id = $1::bigint"
-                      " AND cs.card_id = sel.card_id",
-              SEL_CTE " AS sel JOIN cards c ON c.card_id = sel.card_id", PICK("cs") MISTAKE,
-              PICK("c") " AND NOT $7::boolean")};
+    QUEUE_SQL("card_states cs", "cards c",
+              " AND (NOT $6::boolean OR cs.card_id IN (SELECT f.card_id FROM card_flags f"
+              "  WHERE f.user_id = $1::bigint))" MISTAKE,
+              " AND NOT $7::boolean AND $5::text[] IS NULL AND c.card_id IN (SELECT f.card_id"
+              "  FROM card_flags f WHERE f.user_id = $1::bigint)")};
 // clang-format on
 
 /* Columns 1..10 of a state row into c (column 1 is the card id). */
@@ -159,7 +161,9 @@ int study_queue_load_filter(struct db *db, const struct catalogue *cat, const ch
             pgarr_text(&ids, cat->cards[cat->sheet_cards[f->sheet][i]].card_id);
         params[4] = pgarr_end(&ids, a);
     }
-    if (params[4] != NULL || f->flagged || f->mistakes)
+    if (params[4] != NULL)
+        r = db_query(db, &queue_set_sql, 7, params, 0, e);
+    else if (f->flagged || f->mistakes)
         r = db_query(db, &queue_pick_sql, 7, params, 0, e);
     else
         r = db_query(db, &queue_sql, 4, params, 0, e);
@@ -648,8 +652,9 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
  * readiness instant and date, new cards still allowed today, days to the
  * exam (NULL without a date), the daily limit, cards met today, the plan's
  * deadline), 2 every scheduled card (due flag, and what readiness and the
- * plan need). The new cards themselves are the first unseen ones of the
- * mixed order: worked out in C from the rows. */
+ * plan need: FSRS's next stability depends on state, stability, difficulty
+ * and the days since the last review only; reps and lapses are counters). The new cards themselves
+ * are the first unseen ones of the mixed order: worked out in C from the rows. */
 // clang-format off
 static const struct db_stmt dashboard_sql = {
     "study_dashboard",
@@ -668,8 +673,7 @@ static const struct db_stmt dashboard_sql = {
     "  (st.exam_date - " PLAN_DEADLINE_DAYS_SQL ")::text, NULL::int"
     "  FROM st, today, intro"
     " UNION ALL SELECT 2, cs.card_id, cs.state::int, (cs.due <= now())::int, cs.stability,"
-    "  cs.difficulty, " US("cs.last_review") ", NULL, NULL, NULL, cs.reps, cs.lapses,"
-    "  cs.scheduled_days, NULL, cs.elapsed_days"
+    "  cs.difficulty, " US("cs.last_review") ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
     " FROM card_states cs WHERE cs.user_id = $1::bigint"};
 // clang-format on
 
@@ -806,10 +810,6 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
         st->difficulty = strtod(PQgetvalue(r, row, 5), NULL);
         st->has_last_review = !PQgetisnull(r, row, 6);
         st->last_review_us = strtoll(PQgetvalue(r, row, 6), NULL, 10);
-        st->reps = atoi(PQgetvalue(r, row, 10));
-        st->lapses = atoi(PQgetvalue(r, row, 11));
-        st->scheduled_days = atoi(PQgetvalue(r, row, 12));
-        st->elapsed_days = atoi(PQgetvalue(r, row, 14));
         if (!order_topic_in_variant(card->topic, out->variant))
             continue; /* kept (switching back finds it), never counted */
         scheduled++;
