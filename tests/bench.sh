@@ -168,7 +168,8 @@ run_table() {
 
     # Every measured request must succeed first.
     for t in "static /health none" "hello /bench/hello none" "config /api/client-config none" \
-        "health /api/health none" "me /api/me get" "topics /api/topics get" "${STUDY[@]}"; do
+        "health /api/health none" "me /api/me get" "topics /api/topics get" "${STUDY[@]}" \
+        "search /api/cards?q=kardinal search" "sheet /api/study/practice?sheet=7 sheet"; do
         read -r name path mode <<<"$t"
         code=$(probe ours "$path" "$mode")
         [ "$code" = 200 ] || { echo "probe $name ($path) answered $code: $(head -c 300 "$IT/probe.body")" >&2; return 1; }
@@ -202,6 +203,10 @@ run_table() {
             measure "$name" ours "$path" "$mode" round=$round
             [ $with_peer = 1 ] && measure "$name" peer "$path" "$mode" round=$round
         done
+        # Ours only (the peer has neither): the catalogue search and
+        # practice by sheet, next to the study reads above.
+        measure search ours "/api/cards?q=kardinal" search round=$round
+        measure sheet ours "/api/study/practice?sheet=7" sheet round=$round
         if [ $have_exam = 1 ]; then
             measure exam_start ours /api/exam-sessions exam-start round=$round
             measure exam_save ours /api/exam-sessions exam-save round=$round

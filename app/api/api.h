@@ -36,6 +36,10 @@ int api_study_practice(struct request *r);
 int api_study_review(struct request *r);
 int api_study_reviews(struct request *r);
 int api_study_evaluate(struct request *r);
+/* cards.c: browse, search and flags */
+int api_cards_list(struct request *r);
+int api_card_flag_put(struct request *r);
+int api_card_flag_delete(struct request *r);
 /* dashboard.c */
 int api_dashboard(struct request *r);
 /* settings.c */

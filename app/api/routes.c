@@ -21,6 +21,10 @@ const struct route api_routes[] = {
     {"GET", "/dashboard/summary", api_dashboard, 0, 0, 0},
     {"GET", "/settings", api_settings_get, 0, 0, 0},
     {"PUT", "/settings", api_settings_put, 0, 4096, 0},
+    /* browse, search and flags (ours, docs/api.md) */
+    {"GET", "/cards", api_cards_list, 0, 0, 0},
+    {"PUT", "/cards/{card_id}/flag", api_card_flag_put, 0, 4096, 0},
+    {"DELETE", "/cards/{card_id}/flag", api_card_flag_delete, 0, 0, 0},
     /* exam simulation: question sheets (the reference contract; starting needs premium but for
        sheet 1) */
     {"GET", "/exams", api_exam_templates, 0, 0, EXAM_SHEET},

@@ -12,6 +12,7 @@
 #include "api/render.h"
 #include "http/app.h"
 #include "core/json.h"
+#include "sks/order.h"
 #include "sks/study.h"
 #include "core/timefmt.h"
 
@@ -32,6 +33,8 @@ static int send_settings(struct request *r, const struct study_settings *s)
         buf_json_string(b, s->exam_date);
     else
         buf_puts(b, "null");
+    buf_puts(b, ",\"variant\":");
+    buf_json_string(b, order_variant_name(s->variant));
     buf_putc(b, '}');
     return render_send(r, 200);
 }
@@ -101,6 +104,14 @@ int api_settings_put(struct request *r)
         }
         p.set_ai = 1;
         p.ai_enabled = cJSON_IsTrue(item);
+    }
+    item = cJSON_GetObjectItemCaseSensitive(body, "variant");
+    if (item != NULL && !cJSON_IsNull(item)) {
+        if ((p.variant = order_variant_parse(cJSON_GetStringValue(item))) < 0) {
+            err_set(&e, 422, "invalid_variant", "variant must be \"sail\" or \"motor\"");
+            goto fail;
+        }
+        p.set_variant = 1;
     }
     if (study_settings_save(r->app->db, r->user.id, &p, &s, &e) < 0)
         goto fail;

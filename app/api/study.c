@@ -18,6 +18,7 @@
 #include "core/timefmt.h"
 
 #define ANSWER_MAX_CHARS 10000
+#define STUDY_CARDS_MAX 30 /* ?cards=: one sheet's worth */
 
 int api_topics(struct request *r)
 {
@@ -50,6 +51,75 @@ int api_card(struct request *r)
     return render_send(r, 200);
 }
 
+/* ?NAME=true or false (absent: false); answers 422 itself. */
+static int bool_param(struct request *r, const char *name, int *out)
+{
+    const char *v = request_query(r, name);
+
+    *out = v != NULL && strcmp(v, "true") == 0;
+    if (v != NULL && strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        request_fail(r, 422, "invalid_filter", "flagged and mistakes take true or false", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* ?cards=ID,ID,... (1..STUDY_CARDS_MAX catalogue cards, not with sheet):
+ * a session on exactly these cards, e.g. the plan's focus cards. */
+static int cards_param(struct request *r, const struct catalogue *cat, struct study_filter *f)
+{
+    const char *v = request_query(r, "cards");
+    const struct cat_card **list;
+    char *copy, *id, *save = NULL;
+
+    if (v == NULL)
+        return 0;
+    if (f->sheet > 0) {
+        request_fail(r, 422, "invalid_filter", "cards and sheet cannot be combined", NULL);
+        return -1;
+    }
+    list = arena_alloc(r->arena, STUDY_CARDS_MAX * sizeof(*list));
+    copy = arena_strdup(r->arena, v);
+    for (id = strtok_r(copy, ",", &save); id != NULL; id = strtok_r(NULL, ",", &save)) {
+        const struct cat_card *k = catalogue_card(cat, id);
+        if (k == NULL || f->n_cards == STUDY_CARDS_MAX) {
+            request_fail(r, 422, "invalid_cards",
+                         "cards must list 1 to 30 card ids of the catalogue, comma-separated",
+                         NULL);
+            return -1;
+        }
+        list[f->n_cards++] = k;
+    }
+    if (f->n_cards == 0) {
+        request_fail(r, 422, "invalid_cards",
+                     "cards must list 1 to 30 card ids of the catalogue, comma-separated", NULL);
+        return -1;
+    }
+    f->cards = list;
+    return 0;
+}
+
+/* ?sheet= (1..15), ?flagged=, ?mistakes=, ?cards=; answers 422 itself. */
+static int filter_params(struct request *r, const struct catalogue *cat, struct study_filter *f)
+{
+    const char *s = request_query(r, "sheet");
+    char *end;
+    long n;
+
+    if (s != NULL) {
+        n = strtol(s, &end, 10);
+        if (*s == '\0' || *end != '\0' || n < 1 || n > CATALOGUE_EXAM_SHEETS) {
+            request_fail(r, 422, "invalid_sheet", "sheet must be an official sheet from 1 to 15",
+                         NULL);
+            return -1;
+        }
+        f->sheet = (int)n;
+    }
+    if (bool_param(r, "flagged", &f->flagged) < 0 || bool_param(r, "mistakes", &f->mistakes) < 0)
+        return -1;
+    return cards_param(r, cat, f);
+}
+
 /* ?topic= (a topic value) and ?limit= (1..200); answers 422 itself. */
 static int queue_params(struct request *r, int *topic, int *limit)
 {
@@ -80,11 +150,13 @@ static int queue(struct request *r, enum study_mode mode)
     struct study_queue q;
     struct err e = {0};
     struct buf *b = &r->app->out;
-    int topic, limit;
+    struct study_filter f = {0};
+    int limit;
 
-    if (cat == NULL || queue_params(r, &topic, &limit) < 0)
+    if (cat == NULL || queue_params(r, &f.topic, &limit) < 0 || filter_params(r, cat, &f) < 0)
         return r->status;
-    if (study_queue_load(r->app->db, cat, r->user.id, mode, topic, limit, r->arena, &q, &e) < 0) {
+    if (study_queue_load_filter(r->app->db, cat, r->user.id, mode, &f, limit, r->arena, &q, &e) <
+        0) {
         request_send_error(r, &e, NULL);
         return r->status;
     }

@@ -6,6 +6,7 @@
  *   easysks-admin show (--sub SUB | --email EMAIL)
  *   easysks-admin export (--sub SUB | --email EMAIL)
  *   easysks-admin delete (--sub SUB | --email EMAIL) --confirm
+ *   easysks-admin flags [--limit N]
  *
  * grant-premium gives a learner the premium plan until the end of DATE
  * (YYYY-MM-DD, Europe/Berlin) or until an RFC 3339 TIME; a --sub that never
@@ -14,6 +15,10 @@
  * prints both: the manual plan and the newest subscription). Every change
  * is written to admin_audit in the same transaction, with who ran it
  * (EASYSKS_OPERATOR, else SUDO_USER, else USER), and printed as a JSON line.
+ * flags lists the cards learners reported (a flag with a note, "this
+ * answer looks wrong"), most reports first: one line per card, then its
+ * notes newest first as JSON strings (learner text, never printed raw),
+ * with the user id, not the e-mail. Reading it writes nothing.
  *
  * export and delete answer a learner's request that reached support
  * (docs/privacy.md), through the same code as GET /api/me/export and
@@ -52,7 +57,8 @@ static int usage(void)
             "       easysks-admin revoke-premium (--sub SUB | --email EMAIL) [--reason TEXT]\n"
             "       easysks-admin show (--sub SUB | --email EMAIL)\n"
             "       easysks-admin export (--sub SUB | --email EMAIL)\n"
-            "       easysks-admin delete (--sub SUB | --email EMAIL) --confirm\n");
+            "       easysks-admin delete (--sub SUB | --email EMAIL) --confirm\n"
+            "       easysks-admin flags [--limit N]\n");
     return 2;
 }
 
@@ -231,6 +237,58 @@ out:
     return rc;
 }
 
+/* Reported cards (flags with a note), the $1 most reported, each with its
+ * notes newest first. */
+static const char flags_sql[] =
+    "WITH top AS (SELECT card_id, count(*) AS n, max(updated_at) AS latest FROM card_flags"
+    "  WHERE note IS NOT NULL GROUP BY card_id ORDER BY n DESC, latest DESC, card_id LIMIT $1::int)"
+    " SELECT top.card_id, top.n, to_char(f.updated_at AT TIME ZONE 'UTC', " RFC3339 "),"
+    "  f.user_id, f.note FROM top JOIN card_flags f ON f.card_id = top.card_id"
+    "  AND f.note IS NOT NULL ORDER BY top.n DESC, top.latest DESC, top.card_id, f.updated_at DESC";
+
+/* A string as a JSON string literal on stdout: notes are learners' text. */
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+static int list_flags(PGconn *conn, const char *limit)
+{
+    const char *params[1] = {limit};
+    PGresult *r = PQexecParams(conn, flags_sql, 1, NULL, params, NULL, NULL, 0);
+    const char *last = "";
+    int rc = 1;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "easysks-admin: %s", PQresultErrorMessage(r));
+        goto out;
+    }
+    if (PQntuples(r) == 0)
+        printf("no reported cards\n");
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (strcmp(last, PQgetvalue(r, i, 0)) != 0) {
+            last = PQgetvalue(r, i, 0);
+            printf("card %s reports=%s\n", last, PQgetvalue(r, i, 1));
+        }
+        printf("  %s user=%s ", PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+        print_json_string(PQgetvalue(r, i, 4));
+        putchar('\n');
+    }
+    rc = 0;
+out:
+    PQclear(r);
+    return rc;
+}
+
 /* End of a calendar day in Berlin, or an RFC 3339 instant as given. */
 static int parse_until(const char *s, char *out, size_t len)
 {
@@ -251,7 +309,7 @@ static int parse_until(const char *s, char *out, size_t len)
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL, *sub = NULL, *email = NULL, *until = NULL;
-    const char *reason = NULL, *params[5];
+    const char *reason = NULL, *limit = "50", *params[5];
     char *url = NULL, errbuf[512], until_ts[64], redacted[512];
     PGconn *conn = NULL;
     PGresult *r = NULL;
@@ -274,18 +332,27 @@ int main(int argc, char **argv)
             until = argv[++i];
         else if (strcmp(argv[i], "--reason") == 0)
             reason = argv[++i];
+        else if (strcmp(argv[i], "--limit") == 0 && strcmp(cmd, "flags") == 0)
+            limit = argv[++i];
         else
             return usage();
     }
-    if ((sub == NULL) == (email == NULL))
+    if (strcmp(cmd, "flags") == 0) {
+        char *end;
+        long v = strtol(limit, &end, 10);
+        if (sub != NULL || email != NULL || *limit == '\0' || *end != '\0' || v < 1 || v > 10000)
+            return usage();
+    } else if ((sub == NULL) == (email == NULL)) {
         return usage();
+    }
     if (strcmp(cmd, "grant-premium") == 0) {
         if (until == NULL || parse_until(until, until_ts, sizeof(until_ts)) < 0) {
             fprintf(stderr, "easysks-admin: --until needs YYYY-MM-DD or an RFC 3339 time\n");
             return 2;
         }
     } else if (strcmp(cmd, "revoke-premium") != 0 && strcmp(cmd, "show") != 0 &&
-               strcmp(cmd, "export") != 0 && strcmp(cmd, "delete") != 0) {
+               strcmp(cmd, "export") != 0 && strcmp(cmd, "delete") != 0 &&
+               strcmp(cmd, "flags") != 0) {
         return usage();
     }
     if (strcmp(cmd, "delete") == 0 && !confirm) {
@@ -322,6 +389,10 @@ int main(int argc, char **argv)
         goto out;
     }
 
+    if (strcmp(cmd, "flags") == 0) {
+        rc = list_flags(conn, limit);
+        goto out;
+    }
     params[0] = sub;
     params[1] = email;
     if (strcmp(cmd, "grant-premium") == 0) {

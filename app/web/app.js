@@ -18,6 +18,7 @@ const lazyExams = () => import('./js/views/exams.js');
 const lazyLegal = () => import('./js/views/legal.js');
 // Konto and the billing returns: not the first screen of a signed-in learner.
 const lazyPlan = () => import('./js/views/plan.js');
+const lazyKatalog = () => import('./js/views/katalog.js');
 
 // [pattern, view, public?]; a view is (main, params, ctx) => cleanup?
 const routes = [
@@ -26,6 +27,8 @@ const routes = [
   [/^\/pruefung$/, async (...a) => (await lazyExams()).examsView(...a)],
   [/^\/pruefung\/(bogen|karte)\/([\w-]+)$/, async (...a) => (await lazyExams()).sessionView(...a)],
   [/^\/pruefung\/(bogen|karte)\/([\w-]+)\/ergebnis$/, async (...a) => (await lazyExams()).resultView(...a)],
+  [/^\/katalog$/, async (...a) => (await lazyKatalog()).katalogView(...a)],
+  [/^\/katalog\/([a-z_]+_\d+)$/, async (...a) => (await lazyKatalog()).cardView(...a)],
   [/^\/konto$/, async (...a) => (await lazyPlan()).planView(...a)],
   [/^\/abo\/(erfolg|abbruch)$/, async (...a) => (await lazyPlan()).billingReturnView(...a)],
   [/^\/anmelden$/, account.signInView, true],

@@ -29,6 +29,7 @@ const SHELL = [
   '/js/views/dashboard.js',
   '/js/views/exams.js',
   '/js/views/legal.js',
+  '/js/views/katalog.js',
   '/js/views/plan.js',
   '/js/views/study.js',
   '/icons/icon.svg',

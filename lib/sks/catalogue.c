@@ -12,6 +12,8 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "core/text.h"
+#include "sks/order.h"
+#include "sks/search.h"
 
 #define SOURCE_MAX_BYTES (16 * 1024 * 1024)
 
@@ -47,6 +49,7 @@ void catalogue_free(struct catalogue *c)
     free(c->cards);
     free(c->tasks);
     free(c->by_hash);
+    free(c->new_order);
     arena_cleanup(&c->arena);
     free(c);
 }
@@ -197,6 +200,30 @@ static void render_card(struct catalogue *c, struct cat_card *k, struct buf *b)
 }
 
 /* Order, index and check what was added; render the JSON. */
+/* The mixed order of new cards: a function of the catalogue alone, so
+ * both paths agree with what the seed wrote into cards.new_rank. */
+static int set_new_order(struct catalogue *c)
+{
+    int *rank = malloc((size_t)c->ncards * 3 * sizeof(*rank)), *topic = rank + c->ncards,
+        *sheets = topic + c->ncards;
+
+    _Static_assert(CATALOGUE_TOPICS == ORDER_TOPICS, "lib/sks/order.h knows the topics");
+    c->new_order = malloc((size_t)c->ncards * sizeof(*c->new_order));
+    if (rank == NULL || c->new_order == NULL)
+        abort();
+    for (int i = 0; i < c->ncards; i++) {
+        topic[i] = c->cards[i].topic;
+        sheets[i] = c->cards[i].n_sheets;
+    }
+    order_new_cards(topic, sheets, c->ncards, rank);
+    for (int i = 0; i < c->ncards; i++) {
+        c->cards[i].new_rank = rank[i];
+        c->new_order[rank[i]] = i;
+    }
+    free(rank);
+    return 0;
+}
+
 static int finish(struct catalogue *c, struct err *e)
 {
     struct buf b;
@@ -250,6 +277,8 @@ static int finish(struct catalogue *c, struct err *e)
             c->sheet_cards[n][c->sheet_count[n]++] = i;
         }
         render_card(c, k, &b);
+        k->search_text = search_fold(
+            &c->arena, arena_sprintf(&c->arena, "%s\n%s", k->front_text, k->answer_text));
     }
     buf_cleanup(&b);
     for (int n = 1; n <= CATALOGUE_EXAM_SHEETS; n++) {
@@ -273,7 +302,7 @@ static int finish(struct catalogue *c, struct err *e)
             return invalid(e, where, "has no tasks");
         }
     }
-    return 0;
+    return set_new_order(c);
 }
 
 /* --- from the source files --------------------------------------------- */

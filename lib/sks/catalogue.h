@@ -66,6 +66,8 @@ struct cat_card {
     const char *json; /* CardOut, rendered at load */
     size_t json_len;
     const char *front_images_json, *answer_images_json; /* CardImageOut[], rendered at load */
+    int new_rank;            /* place in the mixed order of new cards (sks/order.h) */
+    const char *search_text; /* question and answer folded for search (sks/search.h) */
 };
 
 struct cat_subquestion {
@@ -105,6 +107,7 @@ struct catalogue {
     const char *nav_materials[CATALOGUE_NAV_SHEETS + 1];
     const char *nav_material_rules[CATALOGUE_NAV_SHEETS + 1];
     char source_sha256[65]; /* of the source files, "" when unknown */
+    int *new_order;         /* card indices by new_rank (lib/order.h) */
 };
 
 /* Read sks_catalog.json and sks_navigation_catalog.json from `dir`, clean

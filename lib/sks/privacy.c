@@ -67,6 +67,7 @@ static const struct privacy_table tables[] = {
     ERASE_DELETE("card_states", 0, "card_states", OWN, "{user_id}", "t.card_id"),
     ERASE_DELETE("review_logs", 0, "review_logs", OWN, "{id,user_id}", "t.reviewed_at, t.id"),
     ERASE_DELETE("review_days", 0, "review_days", OWN, "{user_id}", "t.day"),
+    ERASE_DELETE("card_flags", 0, "card_flags", OWN, "{user_id}", "t.card_id"),
     ERASE_DELETE("exam_sessions", 0, "exam_sessions", OWN, "{user_id}", "t.started_at, t.id"),
     ERASE_DELETE("exam_answers", 0, "exam_answers", OWN_SESSION, "{}",
                  "t.session_id, t.position, t.item_id"),

@@ -12,24 +12,27 @@ static const char upsert_cards[] =
     "WITH src AS ("
     "  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(card_id text, topic text,"
     "    question_number integer, position integer, front_text text, answer_text text,"
-    "    front_images jsonb, answer_images jsonb, short_answer jsonb, exam_sheets jsonb)"
+    "    front_images jsonb, answer_images jsonb, short_answer jsonb, exam_sheets jsonb,"
+    "    new_rank integer)"
     "), up AS ("
     "  INSERT INTO cards AS c (card_id, topic, question_number, position, front_text,"
-    "    answer_text, front_images, answer_images, short_answer, exam_sheets, retired)"
+    "    answer_text, front_images, answer_images, short_answer, exam_sheets, retired, new_rank)"
     "  SELECT card_id, topic, question_number, position, front_text, answer_text,"
     "    front_images, answer_images, short_answer,"
-    "    ARRAY(SELECT jsonb_array_elements_text(exam_sheets)::integer), false FROM src"
+    "    ARRAY(SELECT jsonb_array_elements_text(exam_sheets)::integer), false, new_rank FROM src"
     "  ON CONFLICT (card_id) DO UPDATE SET topic = EXCLUDED.topic,"
     "    question_number = EXCLUDED.question_number, position = EXCLUDED.position,"
     "    front_text = EXCLUDED.front_text, answer_text = EXCLUDED.answer_text,"
     "    front_images = EXCLUDED.front_images, answer_images = EXCLUDED.answer_images,"
     "    short_answer = EXCLUDED.short_answer, exam_sheets = EXCLUDED.exam_sheets,"
-    "    retired = false"
+    "    retired = false, new_rank = EXCLUDED.new_rank"
     "  WHERE (c.topic, c.question_number, c.position, c.front_text, c.answer_text,"
-    "         c.front_images, c.answer_images, c.short_answer, c.exam_sheets, c.retired)"
+    "         c.front_images, c.answer_images, c.short_answer, c.exam_sheets, c.retired,"
+    "         c.new_rank)"
     "    IS DISTINCT FROM (EXCLUDED.topic, EXCLUDED.question_number, EXCLUDED.position,"
     "         EXCLUDED.front_text, EXCLUDED.answer_text, EXCLUDED.front_images,"
-    "         EXCLUDED.answer_images, EXCLUDED.short_answer, EXCLUDED.exam_sheets, false)"
+    "         EXCLUDED.answer_images, EXCLUDED.short_answer, EXCLUDED.exam_sheets, false,"
+    "         EXCLUDED.new_rank)"
     "  RETURNING xmax = 0 AS inserted"
     "), gone AS ("
     "  UPDATE cards SET retired = true"
@@ -116,6 +119,7 @@ static char *cards_json(const struct catalogue *c)
         cJSON_AddItemToObject(o, "short_answer",
                               cJSON_CreateStringArray(k->short_answer, k->n_short));
         cJSON_AddItemToObject(o, "exam_sheets", cJSON_CreateIntArray(k->sheets, k->n_sheets));
+        json_add_number(o, "new_rank", k->new_rank); /* lib/order.h */
         cJSON_AddItemToArray(arr, o);
     }
     text = json_print(arr);

@@ -10,8 +10,11 @@
 #include "infra/pgarr.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "sks/order.h"
+#include "sks/plan.h"
 
 #define DAY_US 86400000000LL
+#define PLAN_DEADLINE_DAYS_SQL "7" /* PLAN_DEADLINE_DAYS, as SQL text */
 #define APPLY_ATTEMPTS 8
 
 /* Instants cross the wire as Unix microseconds: exact, no time zone. */
@@ -24,7 +27,9 @@
 
 #define SETTINGS_CTE                                                                               \
     "st AS (SELECT coalesce(s.timezone, '" STUDY_TIMEZONE_DEFAULT "') AS tz,"                      \
-    " coalesce(s.new_cards_per_day, 20) AS per_day, s.exam_date"                                   \
+    " coalesce(s.new_cards_per_day, 20) AS per_day, s.exam_date,"                                  \
+    " coalesce(s.variant, 'sail') AS variant, CASE s.variant WHEN 'motor' THEN 'seemannschaft_i'"  \
+    " ELSE 'seemannschaft_ii' END AS ex"                                                           \
     " FROM (SELECT 1) AS one LEFT JOIN user_settings s ON s.user_id = $1::bigint)"
 
 /* New cards introduced today (their first review happened today). */
@@ -37,28 +42,71 @@
     "NOT c.retired AND NOT EXISTS (SELECT 1 FROM card_states x"                                    \
     " WHERE x.user_id = $1::bigint AND x.card_id = c.card_id)"
 
-/* $1 user, $2 topic or NULL, $3 limit, $4 practice. Parts: 0 due, 1 new,
- * 2 ahead (practice), 3 one row: new cards left today, now. */
-static const struct db_stmt queue_sql = {
-    "study_queue",
-    "WITH " SETTINGS_CTE ", " INTRO_CTE ","
-    " due AS (SELECT " STATE_COLS " FROM card_states cs"
-    "  WHERE cs.user_id = $1::bigint AND cs.due <= now()"
-    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
-    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\" LIMIT $3::int),"
-    " left_today AS (SELECT greatest(0, st.per_day - intro.n) AS n FROM st, intro),"
-    " fresh AS (SELECT c.card_id FROM cards c"
-    "  WHERE ($2::text IS NULL OR c.topic = $2::text) AND " UNSEEN " ORDER BY c.position"
-    "  LIMIT (SELECT greatest(0, least(n, $3::int - (SELECT count(*) FROM due))) FROM left_today)),"
-    " ahead AS (SELECT " STATE_COLS " FROM card_states cs"
-    "  WHERE $4::boolean AND cs.user_id = $1::bigint AND cs.due > now()"
-    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
-    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\""
-    "  LIMIT greatest(0, $3::int - (SELECT count(*) FROM due) - (SELECT count(*) FROM fresh)))"
-    " SELECT 0, due.* FROM due"
-    " UNION ALL SELECT 1, card_id, 0, 0, 0, 0, 0, 0, 0, NULL, NULL FROM fresh"
-    " UNION ALL SELECT 2, ahead.* FROM ahead"
-    " UNION ALL SELECT 3, NULL, n::int, 0, 0, 0, 0, 0, 0, " US("now()") ", NULL FROM left_today"};
+/* The study queue's parts over a candidate set: $1 user, $2 topic or NULL,
+ * $3 limit, $4 practice. Only the learner's variant (st.ex is the other
+ * one's topic); new cards in the mixed order (cards.new_rank,
+ * lib/sks/order.h). Parts: 0 due, 1 new, 2 ahead (practice), 3 one row:
+ * new cards left today, now. `STATES` is the card_states rows to consider
+ * (as cs), `NEW_FROM` the unseen cards (as c), `PICK_CS`/`PICK_C` further
+ * conditions on them. */
+// clang-format off
+#define QUEUE_SQL(STATES, NEW_FROM, PICK_CS, PICK_C)                                               \
+    "WITH " SETTINGS_CTE ", " INTRO_CTE ","                                                        \
+    " due AS (SELECT " STATE_COLS " FROM " STATES ", st"                                           \
+    "  WHERE cs.user_id = $1::bigint AND cs.due <= now()"                                          \
+    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"                        \
+    "   AND NOT starts_with(cs.card_id, st.ex || '_')" PICK_CS                                     \
+    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\" LIMIT $3::int),"      \
+    " left_today AS (SELECT greatest(0, st.per_day - intro.n) AS n FROM st, intro),"               \
+    " fresh AS (SELECT c.card_id FROM " NEW_FROM ", st"                                            \
+    "  WHERE ($2::text IS NULL OR c.topic = $2::text) AND c.topic <> st.ex" PICK_C                 \
+    "   AND " UNSEEN " ORDER BY c.new_rank, c.position"                                            \
+    "  LIMIT (SELECT greatest(0, least(n, $3::int - (SELECT count(*) FROM due))) FROM left_today)),"\
+    " ahead AS (SELECT " STATE_COLS " FROM " STATES ", st"                                         \
+    "  WHERE $4::boolean AND cs.user_id = $1::bigint AND cs.due > now()"                           \
+    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"                        \
+    "   AND NOT starts_with(cs.card_id, st.ex || '_')" PICK_CS                                     \
+    "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\""                      \
+    "  LIMIT greatest(0, $3::int - (SELECT count(*) FROM due) - (SELECT count(*) FROM fresh)))"    \
+    " SELECT 0, due.* FROM due"                                                                    \
+    " UNION ALL SELECT 1, card_id, 0, 0, 0, 0, 0, 0, 0, NULL, NULL FROM fresh"                     \
+    " UNION ALL SELECT 2, ahead.* FROM ahead"                                                      \
+    " UNION ALL SELECT 3, NULL, n::int, 0, 0, 0, 0, 0, 0, " US("now()") ", NULL FROM left_today"
+
+/* Every card of the learner. */
+static const struct db_stmt queue_sql = {"study_queue",
+                                         QUEUE_SQL("card_states cs", "cards c", "", "")};
+
+/* A selection (study.h): $5 card ids (a sheet's or the given ones, at most
+ * 30) or NULL, $6 flagged only, $7 mistakes only. A mistake: a card that
+ * lapsed or whose last review was rated Again (the applied log row at its
+ * last_review); never a new card. */
+#define PICK(a)                                                                                    \
+    " AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM card_flags f"                                  \
+    "  WHERE f.user_id = $1::bigint AND f.card_id = " a ".card_id))"
+#define MISTAKE                                                                                    \
+    " AND (NOT $7::boolean OR cs.lapses > 0 OR EXISTS (SELECT 1 FROM review_logs r"                \
+    "  WHERE r.user_id = $1::bigint AND r.reviewed_at = cs.last_review"                            \
+    "  AND r.card_id = cs.card_id AND r.applied AND r.rating = 1))"
+
+/* With card ids: their rows by primary key (a few probes), not a scan of
+ * the learner's rows. */
+static const struct db_stmt queue_set_sql = {
+    "study_queue_set",
+    QUEUE_SQL("card_states cs", "cards c",
+              " AND cs.card_id = ANY($5::text[])" PICK("cs") MISTAKE,
+              " AND c.card_id = ANY($5::text[])" PICK("c") " AND NOT $7::boolean")};
+
+/* Flags or mistakes over all the learner's cards: the flags first (a few
+ * rows by key), or, for mistakes, the learner's rows. */
+static const struct db_stmt queue_pick_sql = {
+    "study_queue_pick",
+    QUEUE_SQL("card_states cs", "cards c",
+              " AND (NOT $6::boolean OR cs.card_id IN (SELECT f.card_id FROM card_flags f"
+              "  WHERE f.user_id = $1::bigint))" MISTAKE,
+              " AND NOT $7::boolean AND $5::text[] IS NULL AND c.card_id IN (SELECT f.card_id"
+              "  FROM card_flags f WHERE f.user_id = $1::bigint)")};
+// clang-format on
 
 /* Columns 1..10 of a state row into c (column 1 is the card id). */
 static void read_state(const PGresult *r, int row, struct fsrs_card *c)
@@ -79,15 +127,46 @@ int study_queue_load(struct db *db, const struct catalogue *cat, const char *use
                      enum study_mode mode, int topic, int limit, struct arena *a,
                      struct study_queue *out, struct err *e)
 {
+    struct study_filter f = {.topic = topic, .sheet = 0};
+    return study_queue_load_filter(db, cat, user_id, mode, &f, limit, a, out, e);
+}
+
+int study_queue_load_filter(struct db *db, const struct catalogue *cat, const char *user_id,
+                            enum study_mode mode, const struct study_filter *f, int limit,
+                            struct arena *a, struct study_queue *out, struct err *e)
+{
     char lim[16];
-    const char *params[4] = {user_id, topic >= 0 ? catalogue_topics[topic].value : NULL, lim,
-                             mode == STUDY_PRACTICE ? "t" : "f"};
+    const char *params[7] = {user_id,
+                             f->topic >= 0 ? catalogue_topics[f->topic].value : NULL,
+                             lim,
+                             mode == STUDY_PRACTICE ? "t" : "f",
+                             NULL,
+                             f->flagged ? "t" : "f",
+                             f->mistakes ? "t" : "f"};
     PGresult *r;
     int rows;
 
     snprintf(lim, sizeof(lim), "%d", limit);
     memset(out, 0, sizeof(*out));
-    r = db_query(db, &queue_sql, 4, params, 0, e);
+    if (f->n_cards > 0) {
+        struct pgarr ids;
+        pgarr_begin(&ids);
+        for (int i = 0; i < f->n_cards; i++)
+            pgarr_text(&ids, f->cards[i]->card_id);
+        params[4] = pgarr_end(&ids, a);
+    } else if (f->sheet >= 1 && f->sheet <= CATALOGUE_EXAM_SHEETS) {
+        struct pgarr ids;
+        pgarr_begin(&ids);
+        for (int i = 0; i < cat->sheet_count[f->sheet]; i++)
+            pgarr_text(&ids, cat->cards[cat->sheet_cards[f->sheet][i]].card_id);
+        params[4] = pgarr_end(&ids, a);
+    }
+    if (params[4] != NULL)
+        r = db_query(db, &queue_set_sql, 7, params, 0, e);
+    else if (f->flagged || f->mistakes)
+        r = db_query(db, &queue_pick_sql, 7, params, 0, e);
+    else
+        r = db_query(db, &queue_sql, 4, params, 0, e);
     if (r == NULL)
         return -1;
     rows = PQntuples(r);
@@ -497,22 +576,25 @@ int study_apply(struct db *db, const struct catalogue *cat, const char *user_id,
 static const struct db_stmt settings_get = {
     "study_settings_get",
     "SELECT coalesce(s.timezone, '" STUDY_TIMEZONE_DEFAULT "'), coalesce(s.new_cards_per_day, 20),"
-    " coalesce(s.exam_date::text, ''), coalesce(s.ai_enabled, false)"
+    " coalesce(s.exam_date::text, ''), coalesce(s.ai_enabled, false), coalesce(s.variant, 'sail')"
     " FROM (SELECT 1) AS one LEFT JOIN user_settings s ON s.user_id = $1::bigint"};
 
 /* A time zone must be one of the server's IANA names (not an abbreviation
  * or a POSIX offset string, which AT TIME ZONE would also take). */
 static const struct db_stmt settings_put = {
     "study_settings_put",
-    "INSERT INTO user_settings AS s (user_id, timezone, new_cards_per_day, exam_date, ai_enabled)"
+    "INSERT INTO user_settings AS s (user_id, timezone, new_cards_per_day, exam_date, ai_enabled,"
+    "  variant)"
     " SELECT $1::bigint, coalesce($2::text, '" STUDY_TIMEZONE_DEFAULT "'), coalesce($3::int, 20),"
-    "  CASE WHEN $4::boolean THEN $5::date END, coalesce($6::boolean, false)"
+    "  CASE WHEN $4::boolean THEN $5::date END, coalesce($6::boolean, false),"
+    "  coalesce($7::text, 'sail')"
     " WHERE $2::text IS NULL OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $2::text)"
     " ON CONFLICT (user_id) DO UPDATE SET timezone = coalesce($2::text, s.timezone),"
     "  new_cards_per_day = coalesce($3::int, s.new_cards_per_day),"
     "  exam_date = CASE WHEN $4::boolean THEN $5::date ELSE s.exam_date END,"
-    "  ai_enabled = coalesce($6::boolean, s.ai_enabled), updated_at = now()"
-    " RETURNING timezone, new_cards_per_day, coalesce(exam_date::text, ''), ai_enabled"};
+    "  ai_enabled = coalesce($6::boolean, s.ai_enabled),"
+    "  variant = coalesce($7::text, s.variant), updated_at = now()"
+    " RETURNING timezone, new_cards_per_day, coalesce(exam_date::text, ''), ai_enabled, variant"};
 
 static void read_settings(const PGresult *r, struct study_settings *out)
 {
@@ -520,6 +602,8 @@ static void read_settings(const PGresult *r, struct study_settings *out)
     out->new_cards_per_day = atoi(PQgetvalue(r, 0, 1));
     snprintf(out->exam_date, sizeof(out->exam_date), "%s", PQgetvalue(r, 0, 2));
     out->ai_enabled = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+    out->variant =
+        order_variant_parse(PQgetvalue(r, 0, 4)) == ORDER_MOTOR ? ORDER_MOTOR : ORDER_SAIL;
 }
 
 int study_settings_load(struct db *db, const char *user_id, struct study_settings *out,
@@ -539,16 +623,17 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
                         struct study_settings *out, struct err *e)
 {
     char n[16];
-    const char *params[6] = {user_id,
+    const char *params[7] = {user_id,
                              p->timezone,
                              p->set_new_cards ? n : NULL,
                              p->set_exam_date ? "t" : "f",
                              p->set_exam_date ? p->exam_date : NULL,
-                             p->set_ai ? (p->ai_enabled ? "t" : "f") : NULL};
+                             p->set_ai ? (p->ai_enabled ? "t" : "f") : NULL,
+                             p->set_variant ? order_variant_name(p->variant) : NULL};
     PGresult *r;
 
     snprintf(n, sizeof(n), "%d", p->new_cards_per_day);
-    r = db_query(db, &settings_put, 6, params, 0, e);
+    r = db_query(db, &settings_put, 7, params, 0, e);
     if (r == NULL)
         return -1;
     if (PQntuples(r) != 1) {
@@ -563,10 +648,13 @@ int study_settings_save(struct db *db, const char *user_id, const struct study_s
 
 /* --- dashboard ---------------------------------------------------------- */
 
-/* Kinds: 0 one summary row (reviews today, streak, now, the readiness
- * instant and date, new cards still allowed today), 2 every scheduled card
- * (due flag, and what readiness needs). The new cards themselves are the
- * first unseen ones in catalogue order: worked out in C from the rows. */
+/* Kinds: 0 one summary row (variant, reviews today, streak, now, the
+ * readiness instant and date, new cards still allowed today, days to the
+ * exam (NULL without a date), the daily limit, cards met today, the plan's
+ * deadline), 2 every scheduled card (due flag, and what readiness and the
+ * plan need: FSRS's next stability depends on state, stability, difficulty
+ * and the days since the last review only; reps and lapses are counters). The new cards themselves
+ * are the first unseen ones of the mixed order: worked out in C from the rows. */
 // clang-format off
 static const struct db_stmt dashboard_sql = {
     "study_dashboard",
@@ -576,16 +664,102 @@ static const struct db_stmt dashboard_sql = {
     "  FROM review_days WHERE user_id = $1::bigint AND day <= (SELECT d FROM today)),"
     " streak AS (SELECT CASE WHEN max(day) >= (SELECT d FROM today) - 1 THEN count(*) ELSE 0 END"
     "  AS n FROM runs WHERE grp = (SELECT grp FROM runs ORDER BY day DESC LIMIT 1))"
-    " SELECT 0, NULL::text, coalesce((SELECT reviews FROM review_days"
+    " SELECT 0, st.variant, coalesce((SELECT reviews FROM review_days"
     "   WHERE user_id = $1::bigint AND day = today.d), 0)::int, (SELECT n FROM streak)::int,"
     "  NULL::float8, NULL::float8, " US("now()") ","
     "  " US("greatest(now(), coalesce(st.exam_date, today.d)::timestamp AT TIME ZONE st.tz)") ","
-    "  coalesce(st.exam_date, today.d)::text, greatest(0, st.per_day - intro.n)::int"
+    "  coalesce(st.exam_date, today.d)::text, greatest(0, st.per_day - intro.n)::int,"
+    "  (st.exam_date - today.d)::int, st.per_day::int, intro.n::int,"
+    "  (st.exam_date - " PLAN_DEADLINE_DAYS_SQL ")::text, NULL::int"
     "  FROM st, today, intro"
     " UNION ALL SELECT 2, cs.card_id, cs.state::int, (cs.due <= now())::int, cs.stability,"
-    "  cs.difficulty, " US("cs.last_review") ", NULL, NULL, NULL"
+    "  cs.difficulty, " US("cs.last_review") ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
     " FROM card_states cs WHERE cs.user_id = $1::bigint"};
 // clang-format on
+
+/* Readiness over the official sheets. For motor, a sheet's Seemannschaft I
+ * questions stand for 9 Seemannschaft II questions the data has no sheet
+ * for, each answered with the mean chance over that topic. */
+static void dashboard_readiness(const struct catalogue *cat, const struct fsrs_card *states,
+                                struct study_dashboard *out)
+{
+    int sea = out->variant == ORDER_MOTOR ? ORDER_SEEMANNSCHAFT_II : ORDER_SEEMANNSCHAFT_I, n_sea;
+    double sum = 0.0;
+
+    n_sea = cat->topic_count[sea];
+    for (int i = 0; i < n_sea; i++)
+        sum += fsrs_retrievability(&states[cat->topic_first[sea] + i], out->readiness_at_us);
+    out->seamanship_mean_p = n_sea > 0 ? sum / n_sea : 0.0;
+    for (int n = 1; n <= CATALOGUE_EXAM_SHEETS; n++) {
+        double p[CATALOGUE_SHEET_QUESTIONS];
+        for (int i = 0; i < cat->sheet_count[n]; i++) {
+            int k = cat->sheet_cards[n][i];
+            p[i] = order_topic_in_variant(cat->cards[k].topic, out->variant)
+                       ? fsrs_retrievability(&states[k], out->readiness_at_us)
+                       : out->seamanship_mean_p;
+        }
+        readiness_sheet_eval(p, cat->sheet_count[n], READINESS_SKS_PASS_POINTS, &out->sheets[n]);
+        out->mean_expected_points += out->sheets[n].expected_points / CATALOGUE_EXAM_SHEETS;
+        out->mean_pass_probability += out->sheets[n].pass_probability / CATALOGUE_EXAM_SHEETS;
+    }
+}
+
+/* A card every official sheet of the variant can ask: sail, the cards on a
+ * sheet; motor, the shared ones on a sheet and all of Seemannschaft II. */
+static int plan_target(const struct cat_card *k, int variant)
+{
+    if (!order_topic_in_variant(k->topic, variant))
+        return 0;
+    return k->n_sheets > 0 || (variant == ORDER_MOTOR && k->topic == ORDER_SEEMANNSCHAFT_II);
+}
+
+/* The plan (sks/plan.h): pace, weakest sheet, its cards by gain. */
+static void dashboard_plan(const struct catalogue *cat, const struct fsrs_card *states,
+                           const unsigned char *seen, long long now_us, struct study_dashboard *out)
+{
+    struct plan_input in = {0};
+    double now[CATALOGUE_SHEET_QUESTIONS], after[CATALOGUE_SHEET_QUESTIONS];
+    int idx[CATALOGUE_SHEET_QUESTIONS], n = 0, pick[PLAN_FOCUS_MAX], w;
+
+    for (int i = 0; i < cat->ncards; i++)
+        if (plan_target(&cat->cards[i], out->variant)) {
+            out->target_cards++;
+            out->target_met += seen[i];
+        }
+    in.has_exam_date = out->has_exam_date;
+    in.days_left = out->days_left;
+    in.target_unseen = out->target_cards - out->target_met;
+    in.introduced_today = out->introduced_today;
+    in.new_per_day = out->new_cards_per_day;
+    in.due_reviews = out->due_scheduled;
+    in.new_available = out->new_available;
+    plan_pace_compute(&in, &out->pace);
+
+    w = plan_weakest_sheet(&out->sheets[1], CATALOGUE_EXAM_SHEETS);
+    out->weakest_sheet = w >= 0 ? w + 1 : 0;
+    if (out->weakest_sheet == 0)
+        return;
+    for (int i = 0; i < cat->sheet_count[out->weakest_sheet]; i++) {
+        int k = cat->sheet_cards[out->weakest_sheet][i];
+        struct fsrs_card before = states[k], moved;
+        struct fsrs_review_log log;
+        struct err e = {0};
+        if (!order_topic_in_variant(cat->cards[k].topic, out->variant))
+            continue;
+        if (!seen[k])
+            fsrs_card_init(&before, now_us);
+        idx[n] = k;
+        now[n] = fsrs_retrievability(&before, out->readiness_at_us);
+        /* One review rated Good now; a card the model cannot move gains 0. */
+        after[n] = fsrs_review(&before, 3, now_us, &moved, &log, &e) == 0
+                       ? fsrs_retrievability(&moved, out->readiness_at_us)
+                       : now[n];
+        n++;
+    }
+    out->nfocus = plan_focus(now, after, n, PLAN_FOCUS_MAX, pick, out->focus_gain);
+    for (int i = 0; i < out->nfocus; i++)
+        out->focus[i] = idx[pick[i]];
+}
 
 int study_dashboard_load(struct db *db, const struct catalogue *cat, const char *user_id,
                          struct study_dashboard *out, struct err *e)
@@ -595,6 +769,7 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
     unsigned char *seen;
     PGresult *r = db_query(db, &dashboard_sql, 1, params, 0, e);
     int scheduled = 0, best = 0, new_left = 0;
+    long long now_us = 0;
 
     if (r == NULL)
         return -1;
@@ -604,38 +779,53 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
     seen = calloc((size_t)cat->ncards, 1);
     if (states == NULL || seen == NULL)
         abort();
+    /* The summary row first: the variant decides what the others count. */
     for (int row = 0; row < PQntuples(r); row++) {
-        int kind = atoi(PQgetvalue(r, row, 0));
-        const struct cat_card *card;
-        if (kind == 0) {
-            out->reviewed_today = atoi(PQgetvalue(r, row, 2));
-            out->streak_days = atoi(PQgetvalue(r, row, 3));
-            out->readiness_at_us = strtoll(PQgetvalue(r, row, 7), NULL, 10);
-            snprintf(out->exam_date, sizeof(out->exam_date), "%s", PQgetvalue(r, row, 8));
-            new_left = atoi(PQgetvalue(r, row, 9));
+        if (atoi(PQgetvalue(r, row, 0)) != 0)
             continue;
-        }
-        if ((card = catalogue_card(cat, PQgetvalue(r, row, 1))) == NULL)
+        out->variant =
+            order_variant_parse(PQgetvalue(r, row, 1)) == ORDER_MOTOR ? ORDER_MOTOR : ORDER_SAIL;
+        out->reviewed_today = atoi(PQgetvalue(r, row, 2));
+        out->streak_days = atoi(PQgetvalue(r, row, 3));
+        now_us = strtoll(PQgetvalue(r, row, 6), NULL, 10);
+        out->readiness_at_us = strtoll(PQgetvalue(r, row, 7), NULL, 10);
+        snprintf(out->exam_date, sizeof(out->exam_date), "%s", PQgetvalue(r, row, 8));
+        new_left = atoi(PQgetvalue(r, row, 9));
+        out->has_exam_date = !PQgetisnull(r, row, 10);
+        out->days_left = out->has_exam_date ? atoi(PQgetvalue(r, row, 10)) : 0;
+        out->new_cards_per_day = atoi(PQgetvalue(r, row, 11));
+        out->introduced_today = atoi(PQgetvalue(r, row, 12));
+        snprintf(out->deadline, sizeof(out->deadline), "%s", PQgetvalue(r, row, 13));
+    }
+    for (int row = 0; row < PQntuples(r); row++) {
+        const struct cat_card *card;
+        struct fsrs_card *st;
+        if (atoi(PQgetvalue(r, row, 0)) != 2 ||
+            (card = catalogue_card(cat, PQgetvalue(r, row, 1))) == NULL)
             continue;
         seen[card->position] = 1;
+        st = &states[card->position];
+        st->state = atoi(PQgetvalue(r, row, 2));
+        st->stability = strtod(PQgetvalue(r, row, 4), NULL);
+        st->difficulty = strtod(PQgetvalue(r, row, 5), NULL);
+        st->has_last_review = !PQgetisnull(r, row, 6);
+        st->last_review_us = strtoll(PQgetvalue(r, row, 6), NULL, 10);
+        if (!order_topic_in_variant(card->topic, out->variant))
+            continue; /* kept (switching back finds it), never counted */
         scheduled++;
         if (atoi(PQgetvalue(r, row, 3)) == 1) {
             out->due_scheduled++;
             out->due_by_topic[card->topic]++;
         }
-        states[card->position].state = atoi(PQgetvalue(r, row, 2));
-        states[card->position].stability = strtod(PQgetvalue(r, row, 4), NULL);
-        states[card->position].difficulty = strtod(PQgetvalue(r, row, 5), NULL);
-        states[card->position].has_last_review = !PQgetisnull(r, row, 6);
-        states[card->position].last_review_us = strtoll(PQgetvalue(r, row, 6), NULL, 10);
     }
     PQclear(r);
-    /* The new cards the daily limit still allows: the first unseen ones in
-     * catalogue order, as the queue would offer them. */
+    /* The new cards the daily limit still allows: the first unseen ones of
+     * the variant in the mixed order, as the queue would offer them. */
     for (int i = 0; i < cat->ncards && out->new_available < new_left; i++) {
-        if (!seen[i]) {
+        const struct cat_card *k = &cat->cards[cat->new_order[i]];
+        if (!seen[k->position] && order_topic_in_variant(k->topic, out->variant)) {
             out->new_available++;
-            out->due_by_topic[cat->cards[i].topic]++;
+            out->due_by_topic[k->topic]++;
         }
     }
 
@@ -648,14 +838,8 @@ int study_dashboard_load(struct db *db, const struct catalogue *cat, const char 
             best = out->due_by_topic[t];
             out->recommended_topic = t;
         }
-    for (int n = 1; n <= CATALOGUE_EXAM_SHEETS; n++) {
-        double p[CATALOGUE_SHEET_QUESTIONS];
-        for (int i = 0; i < cat->sheet_count[n]; i++)
-            p[i] = fsrs_retrievability(&states[cat->sheet_cards[n][i]], out->readiness_at_us);
-        readiness_sheet_eval(p, cat->sheet_count[n], READINESS_SKS_PASS_POINTS, &out->sheets[n]);
-        out->mean_expected_points += out->sheets[n].expected_points / CATALOGUE_EXAM_SHEETS;
-        out->mean_pass_probability += out->sheets[n].pass_probability / CATALOGUE_EXAM_SHEETS;
-    }
+    dashboard_readiness(cat, states, out);
+    dashboard_plan(cat, states, seen, now_us, out);
     free(states);
     free(seen);
     return 0;

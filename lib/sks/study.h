@@ -5,10 +5,12 @@
  * lib/sks/fsrs, card content comes from the in-memory catalogue.
  *
  * Queue (decisions documented in docs/api.md):
+ * - Only the learner's licence variant (sks/order.h): the other variant's
+ *   seamanship cards are never offered, whatever their state.
  * - Due cards (due <= now) in the reference's order: due, last review
- *   (never first), card id. Then new cards (no scheduling row yet) in
- *   catalogue order, up to the learner's daily new-card limit (cards first
- *   reviewed today count against it). Practice adds, after those, the
+ *   (never first), card id. Then new cards (no scheduling row yet) in the
+ *   mixed, exam-weighted order (sks/order.h), up to the learner's daily
+ *   new-card limit (cards first reviewed today count against it). Practice adds, after those, the
  *   scheduled cards that are due soonest. Each takes a topic and a limit.
  *   Reading a queue writes nothing.
  * - Each call is one SQL statement.
@@ -32,6 +34,7 @@
 #include "infra/db.h"
 #include "core/err.h"
 #include "sks/fsrs.h"
+#include "sks/plan.h"
 #include "sks/readiness.h"
 
 #define STUDY_LIMIT_DEFAULT 50
@@ -62,6 +65,21 @@ struct study_queue {
 int study_queue_load(struct db *db, const struct catalogue *cat, const char *user_id,
                      enum study_mode mode, int topic, int limit, struct arena *a,
                      struct study_queue *out, struct err *e);
+
+/* What a queue is restricted to; every part must hold. */
+struct study_filter {
+    int topic;    /* catalogue topic index or -1 */
+    int sheet;    /* official sheet 1..15, 0 = any */
+    int flagged;  /* only cards the learner flagged */
+    int mistakes; /* only cards that lapsed or were last rated Again (never new) */
+    const struct cat_card *const *cards; /* only these (n_cards > 0), instead of a sheet */
+    int n_cards;
+};
+
+/* study_queue_load with a filter (f not NULL). */
+int study_queue_load_filter(struct db *db, const struct catalogue *cat, const char *user_id,
+                            enum study_mode mode, const struct study_filter *f, int limit,
+                            struct arena *a, struct study_queue *out, struct err *e);
 
 enum study_status { STUDY_APPLIED = 0, STUDY_DUPLICATE, STUDY_LOGGED_ONLY };
 
@@ -97,6 +115,7 @@ struct study_settings {
     int new_cards_per_day;
     char exam_date[11]; /* "YYYY-MM-DD" or "" */
     int ai_enabled;
+    int variant; /* enum order_variant */
 };
 
 /* Stored settings or the defaults (reading writes nothing). */
@@ -112,6 +131,8 @@ struct study_settings_patch {
     const char *exam_date; /* "YYYY-MM-DD", NULL = clear */
     int set_ai;
     int ai_enabled;
+    int set_variant;
+    int variant; /* enum order_variant */
 };
 
 /* Save and return the result. 422 invalid_timezone for an unknown zone. */
@@ -131,6 +152,23 @@ struct study_dashboard {
     long long readiness_at_us;
     struct readiness_sheet sheets[CATALOGUE_EXAM_SHEETS + 1]; /* 1..15 */
     double mean_expected_points, mean_pass_probability;
+    /* The learner's variant. For motor the official sheets' seamanship part
+     * (Seemannschaft I) is not what the learner is examined on: each sheet
+     * is scored over its 21 shared questions plus 9 Seemannschaft II
+     * questions, each answered with the mean chance over all of
+     * Seemannschaft II (docs/api.md). */
+    int variant;
+    double seamanship_mean_p; /* mean retrievability over the variant's seamanship topic */
+    /* The pass plan (sks/plan.h). */
+    int has_exam_date, days_left;
+    char deadline[11]; /* exam date - PLAN_DEADLINE_DAYS, "" without one */
+    int new_cards_per_day, introduced_today;
+    int target_cards, target_met;
+    struct plan_pace pace;
+    int weakest_sheet;         /* 1..15, 0 = none */
+    int focus[PLAN_FOCUS_MAX]; /* catalogue indices */
+    double focus_gain[PLAN_FOCUS_MAX];
+    int nfocus;
 };
 
 /* One statement: counts, streak, and the states readiness needs. */

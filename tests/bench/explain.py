@@ -26,11 +26,16 @@ import sys
 
 # Parameters per statement, as psql text. :u is the learner's id, :sub its
 # subject; :exp/:reps1, :now_us, :due_us, :rid come from \gset lookups.
+# Official sheet 7's questions (as GET /api/study/practice?sheet=7 sends them).
+SHEET_7 = ("navigation_4,navigation_26,navigation_33,navigation_49,navigation_64,navigation_81,navigation_99,navigation_102,navigation_111,schifffahrtsrecht_7,schifffahrtsrecht_22,schifffahrtsrecht_31,schifffahrtsrecht_40,schifffahrtsrecht_64,schifffahrtsrecht_94,schifffahrtsrecht_103,wetterkunde_13,wetterkunde_26,wetterkunde_50,wetterkunde_70,wetterkunde_90,seemannschaft_i_8,seemannschaft_i_10,seemannschaft_i_17,seemannschaft_i_31,seemannschaft_i_40,seemannschaft_i_87,seemannschaft_i_100,seemannschaft_i_131,seemannschaft_i_154")
 CASES = {
     "study_queue": ["due", "(:u, NULL, 20, false)"],
     "study_queue_topic": ["due", "(:u, 'navigation', 20, false)", "study_queue"],
     "study_queue_practice": ["due", "(:u, NULL, 20, true)", "study_queue"],
     "study_dashboard": ["dash", "(:u)"],
+    # Issue 19's selections: one official sheet (its 30 ids), the flags.
+    "study_queue_set": ["sheet", "(:u, NULL, 20, true, '{%s}', false, false)" % SHEET_7],
+    "study_queue_pick": ["flags", "(:u, NULL, 20, true, NULL, true, false)"],
     "study_apply_read": ["review", "(:u, '{navigation_5}', :'rids')"],
     "study_apply_write": ["review", "(:u, :'rids', '{navigation_5}', '{3}', :'now_a', '{t}', '{2}', '{3}',"
                           " '{7}', '{2}', '{25.5}', '{5.2}', :'reps1', '{0}', :'due_a', :'now_a',"

@@ -187,6 +187,8 @@ LABELS = {
     "due": "GET /api/study/due?limit=20",
     "review": "POST /api/study/review",
     "dash": "GET /api/dashboard/summary",
+    "search": "GET /api/cards?q= (search)",
+    "sheet": "GET /api/study/practice?sheet=",
     "exam_start": "POST /api/exam-sessions",
     "exam_save": "PUT exam answer",
     "webhook": "POST /webhooks/stripe",

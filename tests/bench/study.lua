@@ -8,6 +8,8 @@
 --   none        GET the URL as given, no Authorization header (ceilings)
 --   get         GET the URL as given
 --   review      POST a review of a random navigation card with a fresh review_id
+--   search      GET /api/cards?q= with the next of a few German words and prefixes
+--   sheet       GET /api/study/practice?sheet= for a random official sheet (1..15)
 --   exam-start  POST /api/exam-sessions for a random sheet
 --   exam-save   PUT an answer into one of the learner's open sessions
 --               (BENCH_EXAM_SESSIONS: "token<TAB>session_id<TAB>card,card,..." lines)
@@ -85,6 +87,11 @@ local function next_of(list)
   return list[next_no]
 end
 
+-- Words learners look up: whole words, prefixes, umlauts (percent-encoded
+-- UTF-8), spelt-out umlauts, two words, and one that matches nothing.
+local queries = {"kardinal", "tonne", "nebel", "Ma%C3%9Fnahmen", "ausweich", "schallsign",
+  "fahrwasser", "wetterbericht", "gr%C3%BCn", "rueckwaerts", "lee+luv", "xyzzy"}
+
 function request()
   if mode == "none" then
     return wrk.format("GET", nil, headers)
@@ -110,6 +117,14 @@ function request()
     local body = string.format('{"card_id":"navigation_%d","rating":%d,"review_id":"%s"}',
       math.random(1, 118), math.random(2, 4), uuid())
     return wrk.format("POST", nil, headers, body)
+  end
+  if mode == "search" then
+    local q = queries[math.random(1, #queries)]
+    return wrk.format("GET", "/api/cards?limit=20&q=" .. q, headers)
+  end
+  if mode == "sheet" then
+    return wrk.format("GET", string.format("/api/study/practice?limit=20&sheet=%d",
+      math.random(1, 15)), headers)
   end
   if mode == "exam-start" then
     headers["Content-Type"] = "application/json"

@@ -92,6 +92,9 @@ pv_learner() {
     pv_call POST /study/evaluate-answer "$PV_TOKEN" \
         "$(jq -cn --arg a "$answer" '{card_id:"navigation_1",user_answer:$a,mode:"ai"}')"
     expect_status 200
+    # A flag with a note: learner text, like the answers.
+    pv_call PUT /cards/navigation_3/flag "$PV_TOKEN" "$(jq -cn --arg a "$answer" '{note:$a}')"
+    expect_status 200
     pv_call POST /exam-sessions "$PV_TOKEN" '{"sheet_number":4}'
     expect_status 200
     PV_SESSION=$(pv_jb .session_id)
@@ -114,6 +117,7 @@ SELECT string_agg(t || '=' || n, ' ' ORDER BY t) FROM (
   UNION ALL SELECT 'card_states', count(*) FROM card_states WHERE user_id = :uid
   UNION ALL SELECT 'review_logs', count(*) FROM review_logs WHERE user_id = :uid
   UNION ALL SELECT 'review_days', count(*) FROM review_days WHERE user_id = :uid
+  UNION ALL SELECT 'card_flags', count(*) FROM card_flags WHERE user_id = :uid
   UNION ALL SELECT 'exam_sessions', count(*) FROM exam_sessions WHERE user_id = :uid
   UNION ALL SELECT 'exam_answers', count(*) FROM exam_answers a JOIN exam_sessions s ON s.id = a.session_id WHERE s.user_id = :uid
   UNION ALL SELECT 'grading_jobs', count(*) FROM grading_jobs WHERE user_id = :uid
@@ -138,7 +142,7 @@ test_privacy_every_table_of_a_learner_is_covered() {
             AND confrelid IN ('users'::regclass, 'exam_sessions'::regclass, 'exam_answers'::regclass)
           UNION SELECT table_name FROM information_schema.columns
             WHERE table_schema = 'public' AND column_name = 'user_id') x")
-    known="admin_audit ai_usage card_states data_exports exam_answers exam_sessions grading_jobs review_days review_logs stripe_customers user_settings"
+    known="admin_audit ai_usage card_flags card_states data_exports exam_answers exam_sessions grading_jobs review_days review_logs stripe_customers user_settings"
     [ "$found" = "$known" ] || fail "tables referring to a learner: $found; covered: $known (add the new one to lib/privacy.c)"
 }
 
@@ -162,6 +166,8 @@ test_privacy_export_holds_each_kind_of_data_the_learner_created() {
         (.review_logs | length) == 2 and ([.review_logs[].review_id] | index($review) != null) and
         (.review_logs | all(has("user_id") | not)) and
         (.review_days | length) >= 1 and
+        ([.card_flags[] | {card_id, note}] == [{card_id: "navigation_3", note: $answer}]) and
+        (.card_flags | all(has("user_id") | not)) and
         ([.exam_sessions[].id] == [$session]) and .exam_sessions[0].status == "evaluated" and
         ([.exam_answers[] | select(.answer == $answer)] | length) == 1 and
         (.exam_answers | length) == 30 and
@@ -282,7 +288,7 @@ test_privacy_delete_cancels_stripe_and_removes_every_row() {
     [ "$(jq '.failures | length' <<<"$state")" = 0 ] || fail "stub assertions: $state"
     # Table by table: nothing of the learner is left.
     out=$(pv_rows "$uid" "$sub")
-    [ "$out" = "admin_audit=0 ai_usage=0 card_states=0 data_exports=0 exam_answers=0 exam_sessions=0 grading_jobs=0 review_days=0 review_logs=0 stripe_customers=0 stripe_events=0 stripe_subscriptions=0 user_settings=0 users=0" ] ||
+    [ "$out" = "admin_audit=0 ai_usage=0 card_flags=0 card_states=0 data_exports=0 exam_answers=0 exam_sessions=0 grading_jobs=0 review_days=0 review_logs=0 stripe_customers=0 stripe_events=0 stripe_subscriptions=0 user_settings=0 users=0" ] ||
         fail "left behind: $out"
     [ "$(psql_owner -c "SELECT count(*) FROM review_logs WHERE review_id = '$PV_REVIEW'")" = 0 ] || fail "review kept"
     # The operator's grant stays in the audit trail, unlinked and without its reason.
@@ -379,7 +385,7 @@ test_privacy_late_reviews_webhooks_and_jobs_cannot_resurrect_the_learner() {
     # The grading job finishes after the erasure and writes nothing.
     sleep 3.5
     curl -sf "$OPENAI_STUB/_reset" >/dev/null
-    [ "$(pv_rows "$uid" "$sub")" = "admin_audit=0 ai_usage=0 card_states=0 data_exports=0 exam_answers=0 exam_sessions=0 grading_jobs=0 review_days=0 review_logs=0 stripe_customers=0 stripe_events=0 stripe_subscriptions=0 user_settings=0 users=0" ] ||
+    [ "$(pv_rows "$uid" "$sub")" = "admin_audit=0 ai_usage=0 card_flags=0 card_states=0 data_exports=0 exam_answers=0 exam_sessions=0 grading_jobs=0 review_days=0 review_logs=0 stripe_customers=0 stripe_events=0 stripe_subscriptions=0 user_settings=0 users=0" ] ||
         fail "after the late events: $(pv_rows "$uid" "$sub")"
     [ "$(psql_owner -c "SELECT count(*) FROM exam_sessions WHERE id = '$session'")" = 0 ] || fail "session back"
     pv_call GET /me "$t"
@@ -413,7 +419,7 @@ test_privacy_a_stripe_failure_deletes_nothing_and_a_retry_finishes() {
     pv_call DELETE /me "$t" '{"confirm":"LÖSCHEN"}'
     expect_status 200
     expect_json status deleted
-    [ "$(pv_rows "$uid" "$sub")" = "admin_audit=0 ai_usage=0 card_states=0 data_exports=0 exam_answers=0 exam_sessions=0 grading_jobs=0 review_days=0 review_logs=0 stripe_customers=0 stripe_events=0 stripe_subscriptions=0 user_settings=0 users=0" ] ||
+    [ "$(pv_rows "$uid" "$sub")" = "admin_audit=0 ai_usage=0 card_flags=0 card_states=0 data_exports=0 exam_answers=0 exam_sessions=0 grading_jobs=0 review_days=0 review_logs=0 stripe_customers=0 stripe_events=0 stripe_subscriptions=0 user_settings=0 users=0" ] ||
         fail "after the retry: $(pv_rows "$uid" "$sub")"
     local sub2=pv-stripe-gone
     t=$(pv_token "$sub2")

@@ -39,3 +39,28 @@ export async function topics() {
 }
 
 export const topicLabel = (list, value) => (list.find((t) => t.value === value) || { label: value }).label;
+
+// The learner's licence variant ("sail" or "motor"): the other variant's
+// seamanship topic is never studied, so the client hides it.
+const OTHER = { sail: 'seemannschaft_ii', motor: 'seemannschaft_i' };
+export const variantTopics = (list, variant) => list.filter((t) => t.value !== OTHER[variant || 'sail']);
+
+// The variant chosen on the sign-up screen, saved with the first signed-in
+// request (there is no token before the e-mail is confirmed).
+const PENDING_VARIANT = 'easysks.variant';
+export const rememberVariant = (v) => localStorage.setItem(PENDING_VARIANT, v);
+export async function applyPendingVariant() {
+  const v = localStorage.getItem(PENDING_VARIANT);
+  if (v !== 'sail' && v !== 'motor') return;
+  await api('/settings', { method: 'PUT', body: { variant: v } });
+  localStorage.removeItem(PENDING_VARIANT);
+}
+
+// The variant from the settings (stored copy offline), "sail" if unknown.
+export async function variant() {
+  try {
+    return (await cached('settings', '/settings')).data.variant || 'sail';
+  } catch {
+    return 'sail';
+  }
+}

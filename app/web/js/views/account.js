@@ -4,6 +4,7 @@ import {
   confirmForgotPassword, confirmSignUp, currentEmail, forgotPassword, resendCode, signIn, signUp,
 } from '../auth.js';
 import { h, mount, note } from '../dom.js';
+import { rememberVariant } from '../catalogue.js';
 
 const PENDING_EMAIL = 'easysks.signupEmail';
 let justRegistered = null; // {email, password} in memory only, to sign in after confirming
@@ -98,13 +99,27 @@ export function signInView(main, _p, ctx) {
     legalLinks());
 }
 
+// The licence variant, the first choice of a new learner (a radio group).
+function variantChoice() {
+  const option = (value, label, hint, checked) => h('label', { class: 'choice' },
+    h('input', { type: 'radio', name: 'variant', value, checked, 'aria-describedby': `v-${value}-hint` }),
+    h('span', { class: 'choice-label', text: label }),
+    h('span', { id: `v-${value}-hint`, class: 'hint', text: hint }));
+  return h('fieldset', { class: 'field variant-choice' },
+    h('legend', { text: 'Welchen Schein machen Sie?' }),
+    option('sail', 'Segeln', 'Antriebsmaschine und unter Segel: die meisten Bewerber (Seemannschaft I)', true),
+    option('motor', 'Motor', 'Nur Antriebsmaschine (Seemannschaft II)', false));
+}
+
 export function signUpView(main, _p, ctx) {
   page(main, ctx, 'Konto anlegen',
     h('p', { text: 'Mit einem kostenlosen Konto lernen Sie alle Fragen des amtlichen Katalogs, auch offline.' }),
     authForm('Konto anlegen', [
+      variantChoice(),
       field('E-Mail-Adresse', { name: 'email', type: 'email', autocomplete: 'email', required: true }),
       field('Passwort', { name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: '8' }, PASSWORD_HINT),
-    ], async ({ email, password }) => {
+    ], async ({ email, password, variant }) => {
+      rememberVariant(variant === 'motor' ? 'motor' : 'sail');
       const r = await signUp(email.trim(), password);
       justRegistered = { email: email.trim(), password };
       sessionStorage.setItem(PENDING_EMAIL, email.trim());

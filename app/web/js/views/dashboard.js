@@ -3,7 +3,9 @@
 // chart (inline SVG from the API's numbers) shown on demand.
 
 import { describe } from '../api.js';
-import { cached, topics, topicLabel } from '../catalogue.js';
+import {
+  applyPendingVariant, cached, topics, topicLabel, variantTopics,
+} from '../catalogue.js';
 import { pendingCount } from '../sync.js';
 import { warmOffline } from './study.js';
 import {
@@ -61,6 +63,33 @@ function sheetChart(r) {
   return [chart, table];
 }
 
+// The pass plan (GET /api/dashboard/summary `plan`): today's work, the pace
+// to the exam date, and the weakest sheet's cards to study first.
+function planCard(p) {
+  if (!p) return null;
+  const track = p.on_track === null ? null : p.on_track ? 'im Plan' : 'nicht im Plan';
+  const today = `Heute: ${fmtNum(p.today.new)} neue, ${fmtNum(p.today.reviews)} Wiederholungen${track ? ` · ${track}` : ''}`;
+  const ids = p.focus_cards.map((c) => c.card_id);
+  return h('section', { class: 'card plan', 'aria-labelledby': 'h-pass-plan' },
+    h('h2', { id: 'h-pass-plan', text: 'Ihr Plan' }),
+    h('p', { class: `plan-today${p.on_track === false ? ' behind' : ''}`, text: today }),
+    p.exam_date
+      ? h('p', { class: 'muted small', text: `Noch ${fmtNum(p.days_left)} Tage bis zur Prüfung am ${fmtDate(p.exam_date)}. `
+        + `${fmtNum(p.target_met)} von ${fmtNum(p.target_cards)} Prüfungsfragen kennen Sie; alle bis zum ${fmtDate(p.deadline)} `
+        + `heißt ${fmtNum(p.new_per_day_needed)} neue am Tag.` })
+      : h('p', { class: 'muted small' }, 'Tragen Sie Ihren Prüfungstermin ein, dann rechnet der Plan Ihr Tagespensum aus. ',
+        h('a', { href: '/konto', text: 'Termin eintragen' })),
+    p.suggested_new_cards_per_day
+      ? h('p', { class: 'note note-warn', role: 'status' },
+        `Ihr Limit von ${fmtNum(p.new_cards_per_day)} neuen Karten am Tag reicht nicht: ${fmtNum(p.suggested_new_cards_per_day)} wären nötig. `,
+        h('a', { href: '/konto', text: 'Limit ändern' }))
+      : null,
+    p.weakest_sheet ? h('p', { class: 'plan-weakest' },
+      `Schwächster Bogen: ${p.weakest_sheet.sheet_number} (${fmtPct(p.weakest_sheet.pass_probability)} Chance)`,
+      ids.length ? ' · diese Karten zuerst' : null) : null,
+    ids.length ? h('a', { class: 'button', href: `/lernen?karten=${ids.join(',')}&modus=ueben`, text: `${ids.length} Karten lernen` }) : null);
+}
+
 function readiness(r) {
   // Without a date of their own the API evaluates today.
   const today = new Date().toLocaleDateString('sv-SE');
@@ -83,6 +112,8 @@ function readiness(r) {
     bar(r.expected_points / r.max_points, r.expected_points >= r.pass_points ? 'ok' : ''),
     h('p', { class: 'muted small', text: `Bestanden ab ${r.pass_points} Punkten. Geschätzt aus Ihren Wiederholungen; `
       + 'nie gelernte Fragen zählen 0 Punkte, die Kartenaufgabe ist nicht enthalten.' }),
+    r.variant === 'motor' ? h('p', { class: 'muted small', text: 'Motor: Die amtlichen Bögen enthalten Seemannschaft I. '
+      + 'Gezählt werden ihre 21 gemeinsamen Fragen und 9 Fragen Seemannschaft II mit Ihrem Durchschnitt in diesem Thema.' }) : null,
     details);
 }
 
@@ -93,6 +124,7 @@ export async function dashboardView(main, _p, ctx) {
   let sum; let me;
   const listed = topics();
   try {
+    if (navigator.onLine) await applyPendingVariant().catch(() => {});
     [sum, me] = await Promise.all([cached('dashboard', '/dashboard/summary'), cached('me', '/me')]);
   } catch (e) {
     mount(main, heading, note(describe(e), 'error'),
@@ -100,7 +132,8 @@ export async function dashboardView(main, _p, ctx) {
     return;
   }
   const d = sum.data;
-  const [list, waiting] = await Promise.all([listed, pendingCount()]);
+  const [all, waiting] = await Promise.all([listed, pendingCount()]);
+  const list = variantTopics(all, d.plan && d.plan.variant);
   const max = Math.max(1, ...Object.values(d.due_by_topic));
   const rec = d.recommended_topic;
   mount(main, heading,
@@ -110,8 +143,9 @@ export async function dashboardView(main, _p, ctx) {
       stat('heute gelernt', fmtNum(d.reviewed_today), waiting ? `+ ${waiting} offline` : null),
       stat(d.streak_days === 1 ? 'Tag in Folge' : 'Tage in Folge', fmtNum(d.streak_days))),
     h('div', { class: 'cta' },
-      h('a', { class: 'button primary', href: rec ? `/lernen?thema=${rec}` : '/lernen', text: d.due_now > 0 ? 'Jetzt lernen' : 'Üben' }),
-      rec ? h('p', { class: 'muted', text: `Empfohlen: ${topicLabel(list, rec)} (${d.due_by_topic[rec]} fällig)` }) : h('p', { class: 'muted', text: 'Für heute ist alles gelernt. Üben geht immer.' })),
+      h('a', { class: 'button primary', href: d.due_now > 0 ? '/lernen' : '/lernen?modus=ueben', text: d.due_now > 0 ? 'Jetzt lernen' : 'Üben' }),
+      rec ? h('p', { class: 'muted', text: `Alle Themen gemischt, wie in der Prüfung. Am meisten fällig: ${topicLabel(list, rec)} (${d.due_by_topic[rec]})` }) : h('p', { class: 'muted', text: 'Für heute ist alles gelernt. Üben geht immer.' })),
+    planCard(d.plan),
     h('section', { class: 'card', 'aria-labelledby': 'h-topics' },
       h('h2', { id: 'h-topics', text: 'Fällig nach Thema' }),
       h('ul', { class: 'topics' }, list.map((t) => {

@@ -88,6 +88,9 @@ function aiField(s, me) {
       : 'Gehört zu Premium.' }));
 }
 
+// The licence variant (GET/PUT /api/settings `variant`).
+const VARIANTS = [['sail', 'Segeln: Antriebsmaschine und unter Segel (Seemannschaft I)'], ['motor', 'Motor: nur Antriebsmaschine (Seemannschaft II)']];
+
 function settingsSection(s, me = {}) {
   const status = h('div', { class: 'form-status' });
   const form = h('form', { class: 'form', novalidate: true },
@@ -96,6 +99,11 @@ function settingsSection(s, me = {}) {
       h('label', { for: 's-exam', text: 'Prüfungstermin' }),
       h('input', { id: 's-exam', name: 'exam_date', type: 'date', value: s.exam_date || '', 'aria-describedby': 's-exam-hint' }),
       h('p', { id: 's-exam-hint', class: 'hint', text: 'Die Prüfungsreife wird für diesen Tag geschätzt. Leer: heute.' })),
+    h('div', { class: 'field' },
+      h('label', { for: 's-variant', text: 'Führerschein' }),
+      h('select', { id: 's-variant', name: 'variant', 'aria-describedby': 's-variant-hint' },
+        VARIANTS.map(([v, label]) => h('option', { value: v, text: label, selected: v === (s.variant || 'sail') }))),
+      h('p', { id: 's-variant-hint', class: 'hint', text: 'Bestimmt, welche Seemannschaftsfragen Sie lernen. Ihr Lernstand bleibt beim Wechsel erhalten.' })),
     h('div', { class: 'field' },
       h('label', { for: 's-new', text: 'Neue Karten pro Tag' }),
       h('input', { id: 's-new', name: 'new_cards_per_day', type: 'number', min: '0', max: '1000', step: '1', required: true, inputmode: 'numeric', value: String(s.new_cards_per_day) })),
@@ -124,6 +132,7 @@ function settingsSection(s, me = {}) {
           timezone: data.get('timezone'),
           new_cards_per_day: n,
           exam_date: data.get('exam_date') || null,
+          variant: data.get('variant'),
           ...(form.elements.ai_enabled && !form.elements.ai_enabled.disabled
             ? { ai_enabled: form.elements.ai_enabled.checked } : {}),
         },

@@ -1,12 +1,13 @@
-// Lernen: the due or practice queue (optionally one topic), one card at a
-// time: question with its figures, an optional typed answer checked by the
+// Lernen: the due or practice queue, all topics mixed (or one topic, one
+// official sheet, the flagged cards, the mistakes, or the plan's cards), one
+// card at a time: question with its figures, an optional typed answer checked by the
 // server's grader, the official answer, a rating. Keyboard: Space or Enter
 // reveals, 1-4 rate. Ratings go to the outbox (sync.js) first, so studying
 // works the same online and offline. A summary closes the session.
 
 import { api, describe, isOffline } from '../api.js';
 import {
-  cached, topics, topicLabel, TOPICS,
+  cached, topics, topicLabel, TOPICS, variant, variantTopics,
 } from '../catalogue.js';
 import { currentSub } from '../auth.js';
 import { kvGet, kvSet, outboxList } from '../db.js';
@@ -26,20 +27,34 @@ const RATINGS = [
 const VERDICTS = { full: 'Richtig', partial: 'Teilweise richtig', incorrect: 'Nicht richtig' };
 const LIMIT = 100;
 
+// What to study, from the address: ?thema=, ?bogen=1..15, ?markiert=1,
+// ?fehler=1, ?karten=id,id (the plan's cards); at most one of them.
+function selectionOf(params) {
+  const sheet = Number(params.get('bogen'));
+  if (Number.isInteger(sheet) && sheet >= 1 && sheet <= 15) return { key: `bogen:${sheet}`, api: `&sheet=${sheet}` };
+  if (params.get('markiert') === '1') return { key: 'markiert', api: '&flagged=true' };
+  if (params.get('fehler') === '1') return { key: 'fehler', api: '&mistakes=true' };
+  const cards = (params.get('karten') || '').split(',').filter((c) => /^[a-z_]+_\d+$/.test(c)).slice(0, 30);
+  if (cards.length) return { key: 'karten', api: `&cards=${cards.join(',')}`, cards };
+  const topic = params.get('thema') || '';
+  return topic ? { key: `thema:${topic}`, api: `&topic=${encodeURIComponent(topic)}`, topic } : { key: '', api: '' };
+}
+
 function queueKey(mode, topic) {
   return `queue:${mode}:${topic || 'all'}`;
 }
 
-async function loadQueue(mode, topic) {
+async function loadQueue(mode, sel) {
   if (navigator.onLine) await flush().catch(() => {});
-  const q = `?limit=${LIMIT}${topic ? `&topic=${encodeURIComponent(topic)}` : ''}`;
+  const topic = sel.topic || '';
+  const key = sel.key && !sel.topic ? `queue:${mode}:${sel.key === 'karten' ? `karten:${sel.cards.join(',')}` : sel.key}` : queueKey(mode, topic);
   let r;
   try {
-    r = await cached(queueKey(mode, topic), `/study/${mode === 'ueben' ? 'practice' : 'due'}${q}`);
+    r = await cached(key, `/study/${mode === 'ueben' ? 'practice' : 'due'}?limit=${LIMIT}${sel.api}`);
   } catch (e) {
     // Offline without a copy of this very queue: one topic out of the
     // copy of all topics, or all topics from the copies per topic.
-    if (!isOffline(e)) throw e;
+    if (!isOffline(e) || (sel.key && !sel.topic)) throw e;
     r = await fallbackCopy(mode, topic);
     if (!r) throw e;
   }
@@ -87,30 +102,44 @@ export async function studyView(main, _p, ctx) {
   ctx.title('Lernen');
   const params = new URLSearchParams(location.search);
   const mode = params.get('modus') === 'ueben' ? 'ueben' : 'faellig';
-  const topic = params.get('thema') || '';
+  const sel = selectionOf(params);
+  const topic = sel.topic || '';
   const heading = h('h1', { tabindex: '-1', text: mode === 'ueben' ? 'Üben' : 'Lernen' });
   // Both at once: the first question is one API round trip after the shell.
-  const queued = loadQueue(mode, topic);
+  const queued = loadQueue(mode, sel);
   queued.catch(() => {}); // handled below
   // The plan and whether the server has AI: AI checks and spoken answers.
-  const me = await cached('me', '/me').then((r) => r.data).catch(() => ({}));
+  const [me, all, v] = await Promise.all([
+    cached('me', '/me').then((r) => r.data).catch(() => ({})), topics(), variant()]);
   const premium = me.plan === 'premium';
-  const list = await topics();
-  const change = (m, t) => {
+  const list = all;
+  // One select for what to study; its value is the address's parameter.
+  const change = (m, value) => {
     const q = new URLSearchParams();
-    if (t) q.set('thema', t);
+    const [k, arg] = (value || '').split(':');
+    if (k === 'thema') q.set('thema', arg);
+    else if (k === 'bogen') q.set('bogen', arg);
+    else if (k === 'markiert' || k === 'fehler') q.set(k, '1');
+    else if (k === 'karten' && sel.cards) q.set('karten', sel.cards.join(','));
     if (m === 'ueben') q.set('modus', 'ueben');
     ctx.navigate(`/lernen${q.toString() ? `?${q}` : ''}`, { replace: true });
   };
   const select = h('select', { id: 'topic', onchange: (e) => change(mode, e.target.value) },
-    h('option', { value: '', text: 'Alle Themen', selected: !topic }),
-    list.map((t) => h('option', { value: t.value, text: t.label, selected: t.value === topic })));
-  const modes = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Auswahl der Karten' },
+    h('option', { value: '', text: 'Alle Themen gemischt', selected: !sel.key }),
+    h('optgroup', { label: 'Thema' }, variantTopics(list, v).map((t) => h('option', { value: `thema:${t.value}`, text: t.label, selected: t.value === topic }))),
+    h('optgroup', { label: 'Amtlicher Fragebogen' }, Array.from({ length: 15 }, (_, i) => h('option', {
+      value: `bogen:${i + 1}`, text: `Bogen ${i + 1}`, selected: sel.key === `bogen:${i + 1}`,
+    }))),
+    h('optgroup', { label: 'Meine Karten' },
+      h('option', { value: 'markiert', text: 'Markiert', selected: sel.key === 'markiert' }),
+      h('option', { value: 'fehler', text: 'Fehler', selected: sel.key === 'fehler' }),
+      sel.cards ? h('option', { value: 'karten', text: `Aus dem Plan (${sel.cards.length})`, selected: true }) : null));
+  const modes = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Fällige oder alle Karten' },
     [['faellig', 'Fällig'], ['ueben', 'Üben']].map(([m, label]) => h('button', {
-      type: 'button', 'aria-pressed': String(m === mode), text: label, onclick: () => change(m, topic),
+      type: 'button', 'aria-pressed': String(m === mode), text: label, onclick: () => change(m, sel.key),
     })));
   const controls = h('div', { class: 'study-controls' },
-    h('div', { class: 'field inline' }, h('label', { for: 'topic', text: 'Thema' }), select), modes);
+    h('div', { class: 'field inline' }, h('label', { for: 'topic', text: 'Auswahl' }), select), modes);
   const stage = h('div', { class: 'stage' }, loading('Karten werden geladen …'));
   mount(main, heading, controls, stage);
 
@@ -150,7 +179,7 @@ export async function studyView(main, _p, ctx) {
         empty ? null : h('ul', { class: 'rating-summary' }, RATINGS.map((r) => h('li', { class: r.cls },
           h('span', { text: r.label }), h('strong', { text: fmtNum(counts[r.value]) })))),
         h('div', { class: 'actions' },
-          h('button', { type: 'button', class: 'primary', text: empty && mode !== 'ueben' ? 'Üben' : 'Weiter lernen', onclick: () => (empty && mode !== 'ueben' ? change('ueben', topic) : studyView(main, _p, ctx)) }),
+          h('button', { type: 'button', class: 'primary', text: empty && mode !== 'ueben' ? 'Üben' : 'Weiter lernen', onclick: () => (empty && mode !== 'ueben' ? change('ueben', sel.key) : studyView(main, _p, ctx)) }),
           h('a', { class: 'button', href: '/', text: 'Zur Übersicht' }))));
     stage.querySelector('.summary').focus();
     announce(empty ? 'Keine Karten fällig.' : `Sitzung beendet, ${total} Karten gelernt.`);
