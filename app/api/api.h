@@ -21,6 +21,9 @@ int api_health(struct request *r);
 int api_client_config(struct request *r);
 /* me.c */
 int api_me(struct request *r);
+/* privacy.c */
+int api_me_export(struct request *r);
+int api_me_delete(struct request *r);
 /* auth_check.c */
 int api_auth_check(struct request *r);
 /* status.c */
@@ -52,6 +55,7 @@ int api_exam_save(struct request *r);
 int api_exam_submit(struct request *r);
 int api_exam_result(struct request *r);
 int api_exam_abandon(struct request *r);
+int api_exam_self_assess(struct request *r);
 /* billing.c */
 int api_billing_checkout(struct request *r);
 int api_billing_portal(struct request *r);

@@ -4,6 +4,8 @@
  *   easysks-admin grant-premium (--sub SUB | --email EMAIL) --until DATE|TIME [--reason TEXT]
  *   easysks-admin revoke-premium (--sub SUB | --email EMAIL) [--reason TEXT]
  *   easysks-admin show (--sub SUB | --email EMAIL)
+ *   easysks-admin export (--sub SUB | --email EMAIL)
+ *   easysks-admin delete (--sub SUB | --email EMAIL) --confirm
  *   easysks-admin flags [--limit N]
  *
  * grant-premium gives a learner the premium plan until the end of DATE
@@ -18,6 +20,15 @@
  * notes newest first as JSON strings (learner text, never printed raw),
  * with the user id, not the e-mail. Reading it writes nothing.
  *
+ * export and delete answer a learner's request that reached support
+ * (docs/privacy.md), through the same code as GET /api/me/export and
+ * DELETE /api/me (lib/privacy.c): export writes the JSON document to
+ * stdout; delete cancels an open Stripe subscription at once (STRIPE_API_KEY
+ * or _FILE, STRIPE_API_BASE, as the pool's), then erases every row in one
+ * transaction with an audit row naming the operator, and prints what it
+ * did. A sub that was erased already is reported, not an error. The
+ * Cognito user is the operator's to delete (docs/privacy.md).
+ *
  * Connects with ADMIN_DATABASE_URL, else MIGRATE_DATABASE_URL, else
  * DATABASE_URL (each also as _FILE). Exit codes: 0 done, 1 error, 2 usage,
  * 4 no such user.
@@ -27,10 +38,16 @@
 #include <string.h>
 #include <libpq-fe.h>
 
-#include "sks/billing.h"
-#include "infra/config.h"
+#include "core/arena.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "infra/config.h"
+#include "infra/db.h"
+#include "infra/http.h"
+#include "infra/stripe.h"
+#include "sks/billing.h"
+#include "sks/privacy.h"
 
 static int usage(void)
 {
@@ -39,6 +56,8 @@ static int usage(void)
             "[--reason TEXT]\n"
             "       easysks-admin revoke-premium (--sub SUB | --email EMAIL) [--reason TEXT]\n"
             "       easysks-admin show (--sub SUB | --email EMAIL)\n"
+            "       easysks-admin export (--sub SUB | --email EMAIL)\n"
+            "       easysks-admin delete (--sub SUB | --email EMAIL) --confirm\n"
             "       easysks-admin flags [--limit N]\n");
     return 2;
 }
@@ -80,7 +99,9 @@ static const char grant_sql[] =
     "WITH target AS (SELECT u.id FROM users u WHERE " WHO "),"
     " created AS (INSERT INTO users AS u (cognito_sub, plan, premium_until)"
     "  SELECT $1::text, 'premium', $3::timestamptz"
-    "  WHERE $1::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM target) RETURNING " SHOW_COLS "),"
+    "  WHERE $1::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM target)"
+    "  AND NOT EXISTS (SELECT 1 FROM erased_ids"
+    "   WHERE id_sha256 = sha256(convert_to($1::text, 'UTF8'))) RETURNING " SHOW_COLS "),"
     " up AS (UPDATE users u SET plan = 'premium', premium_until = $3::timestamptz"
     "  FROM target WHERE u.id = target.id AND (SELECT count(*) FROM target) = 1"
     "  RETURNING " SHOW_COLS "),"
@@ -104,6 +125,117 @@ static const char revoke_sql[] =
     " WHERE (SELECT count(*) FROM target) > 1";
 
 static const char show_sql[] = "SELECT " SHOW_COLS " FROM users u WHERE " WHO;
+
+/* --- export and delete (lib/privacy.c) ----------------------------------- */
+
+static const struct db_stmt find_sql = {
+    "admin_find", "SELECT u.id, count(*) OVER () FROM users u WHERE " WHO " ORDER BY u.id LIMIT 1"};
+
+static int write_stdout(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+}
+
+/* The Stripe API as the pool is configured for it, or NULL without a key
+ * (an erasure that needs it then fails with nothing removed). */
+static struct stripe_api *stripe_from_env(struct stripe_api *api, char **key, char *errbuf,
+                                          size_t len)
+{
+    const char *base = getenv("STRIPE_API_BASE"), *timeout = getenv("STRIPE_TIMEOUT_MS");
+    const char *env = getenv("EASYSKS_ENV");
+    struct err e = {0};
+
+    if (config_get_secret("STRIPE_API_KEY", key, errbuf, len) < 0 || *key == NULL)
+        return NULL;
+    memset(api, 0, sizeof(*api));
+    if ((api->http = http_client_new(&e)) == NULL)
+        return NULL;
+    api->key = *key;
+    api->base = base != NULL && *base != '\0' ? base : "https://api.stripe.com";
+    api->timeout_ms = timeout != NULL && atoi(timeout) > 0 ? atoi(timeout) : 10000;
+    api->allow_http = env != NULL && strcmp(env, "dev") == 0;
+    return api;
+}
+
+static int privacy_command(const char *cmd, const char *url, const char *sub, const char *email)
+{
+    const char *params[2] = {sub, email};
+    struct db *db = db_new(url, 60000);
+    struct stripe_api api, *apip = NULL;
+    enum privacy_erase_outcome outcome;
+    struct arena a;
+    struct buf b = {0};
+    struct err e = {0};
+    char *key = NULL, errbuf[256] = "", id[32];
+    PGresult *r = NULL;
+    int rc = 1, started;
+
+    arena_init(&a, 4096);
+    db_set_application_name(db, "easysks-admin");
+    if ((r = db_query(db, &find_sql, 2, params, 0, &e)) == NULL) {
+        fprintf(stderr, "easysks-admin: %s (%s)\n", e.msg, e.code);
+        goto out;
+    }
+    if (PQntuples(r) == 0) {
+        int erased = sub != NULL ? privacy_sub_erased(db, sub, &e) : 0;
+        if (erased == 1) {
+            fprintf(stderr, "easysks-admin: sub %s was erased already\n", sub);
+            if (strcmp(cmd, "delete") == 0)
+                printf("{\"deleted\":true,\"status\":\"already_deleted\"}\n");
+            rc = strcmp(cmd, "delete") == 0 ? 0 : 4;
+        } else {
+            fprintf(stderr, "easysks-admin: no user with %s %s\n", sub ? "sub" : "e-mail",
+                    sub ? sub : email);
+            rc = 4;
+        }
+        goto out;
+    }
+    if (atoi(PQgetvalue(r, 0, 1)) > 1) {
+        fprintf(stderr,
+                "easysks-admin: %s accounts have the e-mail %s; nothing done. Pick one with "
+                "--sub (easysks-admin show --email %s lists them)\n",
+                PQgetvalue(r, 0, 1), email, email);
+        rc = 4;
+        goto out;
+    }
+    snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+    if (strcmp(cmd, "export") == 0) {
+        if (privacy_export(db, id, &b, write_stdout, NULL, &started, &e) < 0 ||
+            fflush(stdout) != 0) {
+            fprintf(stderr, "easysks-admin: export failed: %s (%s)\n", e.msg,
+                    e.code != NULL ? e.code : "stdout");
+            goto out;
+        }
+        log_info("data export by an operator", "operator", operator_name(), "user_id", id, NULL);
+        rc = 0;
+        goto out;
+    }
+    apip = stripe_from_env(&api, &key, errbuf, sizeof(errbuf));
+    if (apip == NULL && errbuf[0] != '\0') {
+        fprintf(stderr, "easysks-admin: %s\n", errbuf);
+        goto out;
+    }
+    if (privacy_erase(db, apip, id, operator_name(), "admin", &a, &b, &outcome, &e) < 0) {
+        fprintf(stderr, "easysks-admin: nothing was deleted: %s (%s)\n", e.msg, e.code);
+        goto out;
+    }
+    log_info(outcome == PRIVACY_ERASED ? "account erased by an operator" : "account erased already",
+             "operator", operator_name(), "user_id", id, NULL);
+    printf("{\"deleted\":true,\"status\":\"%s\",\"details\":%s}\n",
+           outcome == PRIVACY_ERASED ? "deleted" : "already_deleted", buf_str(&b));
+    fprintf(stderr, "easysks-admin: now delete the Cognito user too (docs/privacy.md)\n");
+    rc = 0;
+out:
+    PQclear(r);
+    if (apip != NULL)
+        http_client_free(apip->http);
+    config_free_secret(key);
+    buf_cleanup(&b);
+    arena_cleanup(&a);
+    db_free(db);
+    return rc;
+}
 
 /* Reported cards (flags with a note), the $1 most reported, each with its
  * notes newest first. */
@@ -181,11 +313,15 @@ int main(int argc, char **argv)
     char *url = NULL, errbuf[512], until_ts[64], redacted[512];
     PGconn *conn = NULL;
     PGresult *r = NULL;
-    int rc = 1, n = 0;
+    int rc = 1, n = 0, confirm = 0;
 
     if (cmd == NULL)
         return usage();
     for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--confirm") == 0) {
+            confirm = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             return usage();
         if (strcmp(argv[i], "--sub") == 0)
@@ -215,8 +351,13 @@ int main(int argc, char **argv)
             return 2;
         }
     } else if (strcmp(cmd, "revoke-premium") != 0 && strcmp(cmd, "show") != 0 &&
+               strcmp(cmd, "export") != 0 && strcmp(cmd, "delete") != 0 &&
                strcmp(cmd, "flags") != 0) {
         return usage();
+    }
+    if (strcmp(cmd, "delete") == 0 && !confirm) {
+        fprintf(stderr, "easysks-admin: delete erases the account for good; add --confirm\n");
+        return 2;
     }
 
     log_set_process("admin");
@@ -231,6 +372,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "easysks-admin: ADMIN_DATABASE_URL, MIGRATE_DATABASE_URL or DATABASE_URL "
                         "is required\n");
         return 1;
+    }
+    if (strcmp(cmd, "export") == 0 || strcmp(cmd, "delete") == 0) {
+        rc = privacy_command(cmd, url, sub, email);
+        config_free_secret(url);
+        return rc;
     }
     {
         const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};

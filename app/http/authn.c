@@ -7,6 +7,7 @@
 #include "infra/http.h"
 #include "http/app.h"
 #include "core/log.h"
+#include "http/router.h"
 #include "sks/users.h"
 
 struct auth_verifier *authn_verifier_new(const struct config *c)
@@ -72,6 +73,11 @@ int authn_authenticate(struct request *r, int profile)
     log_set_user(r->identity.sub);
     if (users_identify(app->db, app->users, r->arena, &r->identity, profile, mono_s(), &r->user,
                        &e) < 0) {
+        if (e.status == 410 && r->route != NULL && (r->route->flags & ROUTE_ERASED)) {
+            memset(&r->user, 0, sizeof(r->user));
+            r->erased = 1;
+            return 0;
+        }
         request_send_error(r, &e, NULL);
         return -1;
     }

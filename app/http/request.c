@@ -1,6 +1,7 @@
 #include "http/request.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,9 @@ cJSON *request_read_json(struct request *r)
 }
 
 /* libfcgi's FCGX_FPrintF has its own, partial printf: format with libc.
+ * `len` REQUEST_STREAMED: no Content-Length (the body follows in pieces).
  * Returns 0, or -1 when the head does not fit (nothing written). */
+#define REQUEST_STREAMED ((size_t)-1)
 static int send_headers(struct request *r, int status, const char *content_type,
                         const char *extra_headers, size_t len)
 {
@@ -193,7 +196,11 @@ static int send_headers(struct request *r, int status, const char *content_type,
 
     if (extra_headers == NULL)
         extra_headers = "";
-    if (content_type != NULL)
+    if (content_type != NULL && len == REQUEST_STREAMED)
+        n = snprintf(head, sizeof(head),
+                     "Status: %d %s\r\nCache-Control: no-store\r\nContent-Type: %s\r\n%s\r\n",
+                     status, http_status_reason(status), content_type, extra_headers);
+    else if (content_type != NULL)
         n = snprintf(head, sizeof(head),
                      "Status: %d %s\r\nCache-Control: no-store\r\nContent-Type: %s\r\n"
                      "Content-Length: %zu\r\n%s\r\n",
@@ -227,6 +234,33 @@ void request_send_body(struct request *r, int status, const char *content_type, 
         return;
     }
     FCGX_PutStr(body, (int)len, r->fcgi->out);
+}
+
+int request_stream_start(struct request *r, int status, const char *content_type,
+                         const char *extra_headers)
+{
+    if (r->responded) {
+        log_error("response already sent; not starting a stream", NULL);
+        return -1;
+    }
+    if (send_headers(r, status, content_type, extra_headers, REQUEST_STREAMED) < 0) {
+        log_error("response headers too large; answering 500", "path", r->path, NULL);
+        request_fail(r, 500, "internal_error", "internal error", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int request_stream_write(struct request *r, const char *data, size_t len)
+{
+    while (len > 0) {
+        int n = len > (size_t)INT_MAX ? INT_MAX : (int)len;
+        if (FCGX_PutStr(data, n, r->fcgi->out) != n)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 void request_send_json(struct request *r, int status, const cJSON *body, const char *extra_headers)

@@ -45,6 +45,7 @@ struct request {
     cJSON *json;                   /* parsed body, freed after the request */
     struct auth_identity identity; /* filled for authenticated routes */
     struct user user;              /* filled by authentication */
+    int erased;                    /* ROUTE_ERASED: the caller's account was erased */
     int status;                    /* status written, 0 until a response is sent */
     int responded;
 };
@@ -88,6 +89,15 @@ void request_send_error(struct request *r, const struct err *e, const char *extr
 /* Shorthand: build an err and send it. */
 void request_fail(struct request *r, int status, const char *code, const char *detail,
                   const char *extra_headers);
+
+/* A response whose body is written in pieces as it is produced (no
+ * Content-Length; nginx sends it on chunked): the headers now, then
+ * request_stream_write() any number of times. Start: 0, or -1 after
+ * answering 500 (headers too large) or when a response was sent already.
+ * Write: 0, or -1 when the client is gone (stop producing). */
+int request_stream_start(struct request *r, int status, const char *content_type,
+                         const char *extra_headers);
+int request_stream_write(struct request *r, const char *data, size_t len);
 
 /* Headers only, no body (204 for nginx auth_request). */
 void request_send_empty(struct request *r, int status, const char *extra_headers);

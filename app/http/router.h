@@ -19,6 +19,7 @@
 #define ROUTE_PREMIUM 0x2  /* authenticated, and a premium plan (403 premium_required) */
 #define ROUTE_RAW_BODY 0x4 /* the body is read byte-exact (signatures), never parsed */
 #define ROUTE_PROFILE 0x8  /* the handler needs r->user's profile and plan, not only its id */
+#define ROUTE_ERASED 0x10  /* an erased account reaches the handler (r->erased), no 410 */
 
 struct route {
     const char *method;

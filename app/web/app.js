@@ -11,10 +11,13 @@ import { releaseFigures } from './js/media.js';
 import * as account from './js/views/account.js';
 import { dashboardView } from './js/views/dashboard.js';
 import { studyView } from './js/views/study.js';
-import { planView, billingReturnView } from './js/views/plan.js';
+import { apiEvents } from './js/api.js';
 
 const main = document.getElementById('main');
 const lazyExams = () => import('./js/views/exams.js');
+const lazyLegal = () => import('./js/views/legal.js');
+// Konto and the billing returns: not the first screen of a signed-in learner.
+const lazyPlan = () => import('./js/views/plan.js');
 const lazyKatalog = () => import('./js/views/katalog.js');
 
 // [pattern, view, public?]; a view is (main, params, ctx) => cleanup?
@@ -26,12 +29,15 @@ const routes = [
   [/^\/pruefung\/(bogen|karte)\/([\w-]+)\/ergebnis$/, async (...a) => (await lazyExams()).resultView(...a)],
   [/^\/katalog$/, async (...a) => (await lazyKatalog()).katalogView(...a)],
   [/^\/katalog\/([a-z_]+_\d+)$/, async (...a) => (await lazyKatalog()).cardView(...a)],
-  [/^\/konto$/, planView],
-  [/^\/abo\/(erfolg|abbruch)$/, billingReturnView],
+  [/^\/konto$/, async (...a) => (await lazyPlan()).planView(...a)],
+  [/^\/abo\/(erfolg|abbruch)$/, async (...a) => (await lazyPlan()).billingReturnView(...a)],
   [/^\/anmelden$/, account.signInView, true],
   [/^\/registrieren$/, account.signUpView, true],
   [/^\/bestaetigen$/, account.confirmView, true],
   [/^\/passwort$/, account.forgotView, true],
+  [/^\/impressum$/, async (...a) => (await lazyLegal()).impressumView(...a), true],
+  [/^\/datenschutz$/, async (...a) => (await lazyLegal()).datenschutzView(...a), true],
+  [/^\/konto-geloescht$/, async (...a) => (await lazyPlan()).accountGoneView(...a)],
 ];
 
 let cleanup = null;
@@ -50,7 +56,15 @@ const ctx = {
   },
 };
 
-async function render(moveFocus) {
+// The screen being rendered: a later navigation that must not be
+// overwritten by it can wait for it.
+let lastRender = Promise.resolve();
+function render(moveFocus) {
+  lastRender = renderNow(moveFocus);
+  return lastRender;
+}
+
+async function renderNow(moveFocus) {
   const id = ++renderId;
   if (typeof cleanup === 'function') cleanup();
   cleanup = null;
@@ -133,6 +147,13 @@ pending.addEventListener('click', () => flush());
 authEvents.addEventListener('expired', () => {
   sessionStorage.setItem('easysks.after', location.pathname + location.search);
   navigate('/anmelden?abgelaufen=1', { replace: true });
+});
+// The learner's data was erased but the sign-in still works (the deletion's
+// Cognito step failed): offer to finish. After the screen that asked has
+// shown its own error, so that it does not overwrite this one.
+apiEvents.addEventListener('account_deleted', async () => {
+  await lastRender.catch(() => {});
+  if (location.pathname !== '/konto-geloescht') navigate('/konto-geloescht', { replace: true });
 });
 authEvents.addEventListener('signedout', async () => {
   showPending(await pendingCount());

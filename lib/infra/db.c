@@ -317,6 +317,15 @@ static const struct sqlstate_answer {
      "a concurrent change conflicted; retry"},
 };
 
+/* Is this the foreign key from a per-learner table to users
+ * ("<table>_user_id_fkey", PostgreSQL's default name)? */
+static int erased_owner(const char *constraint)
+{
+    static const char suffix[] = "_user_id_fkey";
+    size_t n = strlen(constraint), k = sizeof(suffix) - 1;
+    return n > k && strcmp(constraint + n - k, suffix) == 0;
+}
+
 /* Wait for the command just sent and map failures to err. */
 static PGresult *finish_query(struct db *db, const char *what, long long deadline, struct err *e)
 {
@@ -336,12 +345,22 @@ static PGresult *finish_query(struct db *db, const char *what, long long deadlin
         return res;
 
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    char res_constraint[64];
     snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state != NULL ? state : "");
+    snprintf(res_constraint, sizeof(res_constraint), "%s", constraint != NULL ? constraint : "");
     first_line(PQresultErrorMessage(res), msg, sizeof(msg));
     PQclear(res);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         connection_failed(db, msg);
         return err_set(e, 503, "db_unavailable", "the database is unavailable"), NULL;
+    }
+    if (strcmp(db->sqlstate, "23503") == 0 && erased_owner(res_constraint)) {
+        /* foreign_key_violation on a per-learner table's user_id: the
+         * learner was erased while this worker still had their id cached
+         * (lib/users.h); nothing can be written for them again. */
+        log_info("write for an erased learner refused", "statement", what, NULL);
+        return err_set(e, 410, "account_deleted", "this account has been deleted"), NULL;
     }
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
         const struct sqlstate_answer *x = &expected[i];

@@ -65,7 +65,9 @@ int db_ensure(struct db *db, int timeout_ms, struct err *e);
  * db_unavailable for connection loss, 503 db_timeout when the deadline
  * passed (connection dropped) or the server cancelled the statement, 409
  * db_conflict for a serialization failure or deadlock (retry the request),
- * 409 db_duplicate for a unique violation, 500 db_error otherwise. `timeout_ms` bounds the whole
+ * 409 db_duplicate for a unique violation, 410 account_deleted for a
+ * write that names an erased learner (a foreign key "<table>_user_id_fkey"
+ * to users broken), 500 db_error otherwise. `timeout_ms` bounds the whole
  * call including a reconnect; 0 means the default given to db_new(). params may contain NULLs. */
 PGresult *db_query(struct db *db, const struct db_stmt *stmt, int nparams,
                    const char *const *params, int timeout_ms, struct err *e);

@@ -186,6 +186,9 @@ static int perform(CURL *shared, const struct http_request *req, const struct pa
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body);
     }
 
+    if (req->method != NULL)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+
     rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
         const char *detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
@@ -224,6 +227,7 @@ out:
         curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
         curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
     } else {
         curl_easy_cleanup(h);
     }

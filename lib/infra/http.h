@@ -43,6 +43,7 @@ struct http_request {
     int allow_http;             /* 1: plain http allowed too (dev only) */
     const char *const *headers; /* NULL-terminated "Name: value" list, or NULL.
                                    Values may be secrets: never logged. */
+    const char *method;         /* NULL: GET, or POST with a body; else e.g. "DELETE" */
 };
 
 struct http_response {

@@ -302,8 +302,11 @@ int stripe_error_map(long status, const char *body, size_t len, struct err *e)
     return err_set(e, 502, ours, "the payment provider refused the request");
 }
 
-int stripe_api_post(const struct stripe_api *api, const char *path, const char *form, size_t len,
-                    const char *idempotency_key, cJSON **out, struct err *e)
+/* One API call: POST `form` (method NULL) or DELETE (method "DELETE", no
+ * body). Returns 0 with *out on a 2xx, 1 on a 404 when `gone_ok`, else -1. */
+static int api_call(const struct stripe_api *api, const char *method, const char *path,
+                    const char *form, size_t len, const char *idempotency_key, int gone_ok,
+                    cJSON **out, struct err *e)
 {
     char url[1024], auth[STRIPE_SECRET_MAX + 32], idem[320], st[16];
     const char *headers[5];
@@ -326,16 +329,19 @@ int stripe_api_post(const struct stripe_api *api, const char *path, const char *
         OPENSSL_cleanse(auth, sizeof(auth));
         return err_set(e, 500, "stripe_bad_request", "Stripe key too long");
     }
-    n = snprintf(idem, sizeof(idem), "Idempotency-Key: %s", idempotency_key);
-    if (idempotency_key == NULL || idempotency_key[0] == '\0' || n < 0 ||
-        (size_t)n >= sizeof(idem)) {
+    /* A POST may be retried, so it needs a key; Stripe wants none on a
+     * DELETE (idempotent by definition). */
+    n = snprintf(idem, sizeof(idem), "Idempotency-Key: %s",
+                 idempotency_key != NULL ? idempotency_key : "");
+    if (method == NULL && (idempotency_key == NULL || idempotency_key[0] == '\0' || n < 0 ||
+                           (size_t)n >= sizeof(idem))) {
         OPENSSL_cleanse(auth, sizeof(auth));
         return err_set(e, 500, "stripe_bad_request", "Idempotency-Key missing or too long");
     }
     headers[0] = auth;
     headers[1] = "Stripe-Version: " STRIPE_API_VERSION;
-    headers[2] = idem;
-    headers[3] = "Accept: application/json";
+    headers[2] = "Accept: application/json";
+    headers[3] = method == NULL ? idem : NULL;
     headers[4] = NULL;
     req.url = url;
     req.headers = headers;
@@ -343,9 +349,11 @@ int stripe_api_post(const struct stripe_api *api, const char *path, const char *
     req.connect_timeout_ms = api->timeout_ms < 3000 ? api->timeout_ms : 3000;
     req.max_response = STRIPE_RESPONSE_MAX;
     req.allow_http = api->allow_http;
+    req.method = method;
 
-    if (http_client_post(api->http, &req, "application/x-www-form-urlencoded", form, len, &resp,
-                         e) < 0) {
+    if ((method == NULL ? http_client_post(api->http, &req, "application/x-www-form-urlencoded",
+                                           form, len, &resp, e)
+                        : http_client_get(api->http, &req, &resp, e)) < 0) {
         /* lib/infra/http logged the cause (URL only, never headers). */
         if (e != NULL && e->code != NULL && strcmp(e->code, "upstream_timeout") == 0)
             err_set(e, 504, "stripe_timeout", "the payment provider did not answer in time");
@@ -353,6 +361,10 @@ int stripe_api_post(const struct stripe_api *api, const char *path, const char *
             err_set(e, 502, "stripe_bad_response", "the payment provider's answer was too large");
         else if (e == NULL || e->code == NULL || strcmp(e->code, "http_protocol_refused") != 0)
             err_set(e, 502, "stripe_unreachable", "the payment provider is unreachable");
+        goto out;
+    }
+    if (gone_ok && resp.status == 404) {
+        rc = 1;
         goto out;
     }
     if (resp.status < 200 || resp.status > 299) {
@@ -372,4 +384,15 @@ out:
     OPENSSL_cleanse(auth, sizeof(auth));
     http_response_cleanup(&resp);
     return rc;
+}
+
+int stripe_api_post(const struct stripe_api *api, const char *path, const char *form, size_t len,
+                    const char *idempotency_key, cJSON **out, struct err *e)
+{
+    return api_call(api, NULL, path, form, len, idempotency_key, 0, out, e);
+}
+
+int stripe_api_delete(const struct stripe_api *api, const char *path, cJSON **out, struct err *e)
+{
+    return api_call(api, "DELETE", path, NULL, 0, NULL, 1, out, e);
 }

@@ -96,4 +96,11 @@ struct stripe_api {
 int stripe_api_post(const struct stripe_api *api, const char *path, const char *form, size_t len,
                     const char *idempotency_key, cJSON **out, struct err *e);
 
+/* DELETE base + `path` (e.g. "/v1/subscriptions/sub_123": cancel it at
+ * once), no body, no Idempotency-Key. 0 with *out (the object Stripe
+ * answers, caller cJSON_Delete()s) on a 2xx; 1 with *out NULL when Stripe
+ * answers 404 (no such object: nothing left to cancel); -1 with e as
+ * stripe_api_post(). Never call this inside an open database transaction. */
+int stripe_api_delete(const struct stripe_api *api, const char *path, cJSON **out, struct err *e);
+
 #endif

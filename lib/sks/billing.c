@@ -295,6 +295,8 @@ const char *billing_outcome_name(enum billing_outcome o)
         return "stale";
     case BILLING_IGNORED:
         return "ignored";
+    case BILLING_ERASED:
+        return "erased";
     }
     return "ignored";
 }
@@ -309,6 +311,14 @@ static const struct db_stmt record_event = {
     "billing_record_event", "INSERT INTO stripe_events (event_id, type, object_id, created)"
                             " VALUES ($1, $2, nullif($3, ''), to_timestamp($4::bigint))"
                             " ON CONFLICT (event_id) DO NOTHING RETURNING 1"};
+
+/* Does the event name a customer, subscription or learner (the checkout's
+ * client_reference_id) whose account was erased (lib/privacy.h)? */
+static const struct db_stmt erased_ref = {
+    "billing_erased_ref", "SELECT EXISTS (SELECT 1 FROM erased_ids WHERE id_sha256 IN ("
+                          " sha256(convert_to(nullif($1::text, ''), 'UTF8')),"
+                          " sha256(convert_to(nullif($2::text, ''), 'UTF8')),"
+                          " sha256(convert_to(nullif($3::text, ''), 'UTF8'))))"};
 
 static const struct db_stmt link_customer = {
     "billing_link_customer", "INSERT INTO stripe_customers (customer_id, user_id)"
@@ -538,6 +548,23 @@ int billing_apply(struct db *db, const struct billing_event *ev, long long grace
     snprintf(created, sizeof(created), "%lld", ev->created);
     if (db_begin(db, e) < 0)
         return -1;
+    {
+        /* A late event about an erased learner (the cancellation itself
+         * sends customer.subscription.deleted): acknowledged, and nothing
+         * about them is written again, not even the event id. */
+        const char *refs[3] = {ev->customer, ev->subscription, ev->client_reference_id};
+        PGresult *r = db_query(db, &erased_ref, 3, refs, 0, e);
+        int erased;
+        if (r == NULL)
+            goto fail;
+        erased = PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+        if (erased) {
+            *out = BILLING_ERASED;
+            db_rollback(db);
+            return 0;
+        }
+    }
     if ((rows = exec_count(db, &record_event, 4, params, e)) < 0)
         goto fail;
     if (rows == 0) {

@@ -131,9 +131,10 @@ enum billing_outcome {
     BILLING_DUPLICATE, /* its id was recorded before: nothing changed */
     BILLING_STALE,     /* older than the subscription's state: recorded only */
     BILLING_IGNORED,   /* no effect (type, unknown object, final state): recorded only */
+    BILLING_ERASED,    /* about a learner whose account was erased: dropped, not recorded */
 };
 
-/* "applied", "duplicate", "stale", "ignored". */
+/* "applied", "duplicate", "stale", "ignored", "erased". */
 const char *billing_outcome_name(enum billing_outcome o);
 
 /* Apply `ev` in one transaction with its event id. Returns 0 with *out

@@ -40,10 +40,20 @@ static const struct db_stmt find_user = {
     " FROM users WHERE cognito_sub = $1"};
 
 /* DO NOTHING: a concurrent first request may have inserted the row; the
- * caller then reads it. */
+ * caller then reads it. Never for an erased subject (lib/privacy.h). */
 static const struct db_stmt insert_user = {
-    "users_insert", "INSERT INTO users (cognito_sub, username, email) VALUES ($1, $2, $3)"
-                    " ON CONFLICT (cognito_sub) DO NOTHING RETURNING " USER_COLUMNS};
+    "users_insert",
+    "INSERT INTO users (cognito_sub, username, email) SELECT $1::text, $2::text, $3::text"
+    " WHERE NOT EXISTS (SELECT 1 FROM erased_ids"
+    "  WHERE id_sha256 = sha256(convert_to($1::text, 'UTF8')))"
+    " ON CONFLICT (cognito_sub) DO NOTHING RETURNING " USER_COLUMNS};
+
+/* A subject whose account was erased (lib/privacy.h) never gets a row
+ * again: the insert above found nothing to conflict with and inserted
+ * nothing only when this is true. */
+static const struct db_stmt erased_user = {
+    "users_erased", "SELECT EXISTS (SELECT 1 FROM erased_ids"
+                    " WHERE id_sha256 = sha256(convert_to($1::text, 'UTF8')))"};
 
 static const struct db_stmt touch_user = {
     "users_touch", "UPDATE users SET last_seen_at = now(),"
@@ -102,9 +112,22 @@ int users_authenticate(struct db *db, struct arena *a, const struct auth_identit
             rc = 0;
             goto out;
         }
-        /* Lost the race to a concurrent first request: read its row. */
         PQclear(res);
         res = NULL;
+        if (attempt == 0) {
+            /* Nothing inserted: a concurrent first request won (read its
+             * row), or the subject was erased. */
+            params[1] = NULL;
+            res = db_query(db, &erased_user, 1, params, 0, e);
+            if (res == NULL)
+                return -1;
+            if (PQgetvalue(res, 0, 0)[0] == 't') {
+                err_set(e, 410, "account_deleted", "this account has been deleted");
+                goto out;
+            }
+            PQclear(res);
+            res = NULL;
+        }
     }
     if (res == NULL || PQntuples(res) != 1) {
         err_set(e, 503, "user_unavailable", "could not load the user, retry");

@@ -31,7 +31,8 @@ struct user {
 /* Load (or create) the user for a verified identity into *out; strings are
  * allocated from `a`. Returns 0, or -1 with e set (503 from the database,
  * 503 user_unavailable when a concurrent first insert could not be read
- * back). */
+ * back, 410 account_deleted for a subject whose account was erased: no
+ * row is created for it again). */
 int users_authenticate(struct db *db, struct arena *a, const struct auth_identity *id,
                        struct user *out, struct err *e);
 

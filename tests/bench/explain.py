@@ -11,7 +11,7 @@ prepared statement ends up with after its first executions):
     giving planning and execution time percentiles;
   - the indexes the plan uses;
   - one plan in text form (ANALYZE, BUFFERS) in OUT_DIR/<statement>.<mode>.txt.
-The queue and the dashboard are also run for learners with 300 reviews today
+The state statement (a miss) is also run for learners with 300 reviews today
 (*_heavy), then again with a candidate partial index for the "new cards
 introduced today" count (*_heavy+index; created, measured, dropped).
 Writes (apply_write) run inside a transaction that is rolled back.
@@ -26,11 +26,14 @@ import sys
 
 # Parameters per statement, as psql text. :u is the learner's id, :sub its
 # subject; :exp/:reps1, :now_us, :due_us, :rid come from \gset lookups.
+# Official sheet 7's questions (as GET /api/study/practice?sheet=7 sends them).
+SHEET_7 = ("navigation_4,navigation_26,navigation_33,navigation_49,navigation_64,navigation_81,navigation_99,navigation_102,navigation_111,schifffahrtsrecht_7,schifffahrtsrecht_22,schifffahrtsrecht_31,schifffahrtsrecht_40,schifffahrtsrecht_64,schifffahrtsrecht_94,schifffahrtsrecht_103,wetterkunde_13,wetterkunde_26,wetterkunde_50,wetterkunde_70,wetterkunde_90,seemannschaft_i_8,seemannschaft_i_10,seemannschaft_i_17,seemannschaft_i_31,seemannschaft_i_40,seemannschaft_i_87,seemannschaft_i_100,seemannschaft_i_131,seemannschaft_i_154")
 CASES = {
-    "study_queue": ["due", "(:u, NULL, 20, false)"],
-    "study_queue_topic": ["due", "(:u, 'navigation', 20, false)", "study_queue"],
-    "study_queue_practice": ["due", "(:u, NULL, 20, true)", "study_queue"],
-    "study_dashboard": ["dash", "(:u)"],
+    # The one statement of a study read (due, practice, dashboard, selections):
+    # a worker that holds the learner's state sends its version and gets the
+    # settings row only (hit); one that does not (-1) gets every row (miss).
+    "study_state": ["due", "(:u, -1)"],
+    "study_state_hit": ["due", "(:u, :ver)", "study_state"],
     "study_apply_read": ["review", "(:u, '{navigation_5}', :'rids')"],
     "study_apply_write": ["review", "(:u, :'rids', '{navigation_5}', '{3}', :'now_a', '{t}', '{2}', '{3}',"
                           " '{7}', '{2}', '{25.5}', '{5.2}', :'reps1', '{0}', :'due_a', :'now_a',"
@@ -38,10 +41,9 @@ CASES = {
                           " '{0}', :'due_a', :'now_a')"],
     "users_find": ["auth", "(:'sub', 300)"],
     # Learners with 300 reviews today (one in a hundred in scale.sql).
-    "study_queue_heavy": ["due", "(:u, NULL, 20, false)", "study_queue"],
-    "study_dashboard_heavy": ["dash", "(:u)", "study_dashboard"],
+    "study_state_heavy": ["due", "(:u, -1)", "study_state"],
 }
-HEAVY = ("study_queue_heavy", "study_dashboard_heavy")
+HEAVY = ("study_state_heavy",)
 # A candidate index, tried on the heavy cases and dropped again: the
 # "new cards introduced today" count reads only first reviews.
 WHATIF = ("CREATE INDEX bench_whatif_intro ON review_logs (user_id, reviewed_at)"
@@ -52,7 +54,8 @@ LOOKUP = ("SELECT 'scale-' || :u AS sub, '{' || gen_random_uuid() || '}' AS rids
           " '{' || coalesce((SELECT reps FROM card_states WHERE user_id = :u AND card_id = 'navigation_5'), -1)"
           " || '}' AS exp,"
           " '{' || coalesce((SELECT reps FROM card_states WHERE user_id = :u AND card_id = 'navigation_5'), 0) + 1"
-          " || '}' AS reps1 \\gset\n")
+          " || '}' AS reps1,"
+          " coalesce((SELECT version FROM study_versions WHERE user_id = :u), 0) AS ver \\gset\n")
 MODES = {"custom": "force_custom_plan", "generic": "force_generic_plan", "auto": "auto"}
 
 

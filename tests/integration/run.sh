@@ -47,6 +47,20 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
         tail -n 10 "$IT/log/error.log" 2>/dev/null | sed 's/^/#   /'
     fi
 done
+# Last, over the logs of everything above (t_privacy.sh): no e-mail
+# address, answer or token of a test learner in any of them.
+if [ -z "$filter" ] || [[ final_logs_hold_no_personal_data == *$filter* ]] || [[ privacy == *$filter* ]]; then
+    n=$((n + 1))
+    if (set -u; pv_final_logs_hold_no_personal_data) >"$IT/test.out" 2>&1; then
+        passed=$((passed + 1))
+        echo "ok $n - final_logs_hold_no_personal_data"
+        grep '^#' "$IT/test.out"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - final_logs_hold_no_personal_data"
+        sed 's/^/#   /' "$IT/test.out" | tail -n 30
+    fi
+fi
 echo "1..$n"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

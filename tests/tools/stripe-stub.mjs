@@ -4,13 +4,18 @@
 // contract promises, and answers like Stripe:
 //
 //   POST /v1/checkout/sessions        POST /v1/billing_portal/sessions
+//   DELETE /v1/subscriptions/{id}     (cancel at once; an account's erasure)
 //
 // Every call must carry `Authorization: Bearer <--api-key>` (else 401 as Stripe),
 // `Stripe-Version: <--api-version>`, an Idempotency-Key and a form body. Checkout must
 // send mode=subscription, one line item of --price with quantity 1, client_reference_id
 // and subscription_data[metadata][easysks_sub] equal and non-empty, --success-url and
 // --cancel-url, and customer or customer_email but not both; the portal a cus_ customer
-// and --return-url. Nothing else is accepted. A broken assertion answers 400 with
+// and --return-url. A cancellation must come without a body and without an Idempotency-Key
+// (Stripe wants none on DELETE); it answers the subscription with status canceled, and, as
+// Stripe does, 404 resource_missing ("No such subscription") for one it cancelled before or
+// an id starting sub_missing.
+// Nothing else is accepted. A broken assertion answers 400 with
 // Stripe's error shape (code stub_assertion) and is kept in the failure list.
 // Idempotency as Stripe does it: the same key with the same body replays the first
 // answer (header Idempotent-Replayed: true); with another body, 400 idempotency_error.
@@ -52,6 +57,7 @@ for (const k of ['api-key', 'price', 'success-url', 'cancel-url', 'return-url'])
 let requests = [];
 let failures = [];
 let idempotency = new Map();
+let canceled = new Set();
 let next = [];
 let connections = 0;
 let seq = 0;
@@ -124,6 +130,21 @@ function handleApi(req, raw, conn) {
     return finish(stripeError(401, 'invalid_request_error', undefined, 'Invalid API Key provided: sk_****'));
   if (next.length) return finish({ ...next.shift(), recorded: true });
   const problems = [];
+  const cancel = /^\/v1\/subscriptions\/(sub_[A-Za-z0-9_]+)$/.exec(req.url);
+  if (req.method === 'DELETE' && cancel) {
+    if (h['stripe-version'] !== args['api-version']) problems.push(`Stripe-Version ${h['stripe-version']}`);
+    if (raw.length) problems.push('a body on DELETE');
+    if (h['idempotency-key'] !== undefined) problems.push('Idempotency-Key on DELETE');
+    if (problems.length) {
+      failures.push({ path: req.url, problems });
+      return finish(stripeError(400, 'invalid_request_error', 'stub_assertion', problems.join('; ')));
+    }
+    if (cancel[1].startsWith('sub_missing') || canceled.has(cancel[1]))
+      return finish(stripeError(404, 'invalid_request_error', 'resource_missing', `No such subscription: '${cancel[1]}'`));
+    canceled.add(cancel[1]);
+    return finish({ status: 200, body: { id: cancel[1], object: 'subscription', status: 'canceled',
+      canceled_at: Math.floor(Date.now() / 1000), cancel_at_period_end: false } });
+  }
   if (req.method !== 'POST') problems.push(`method ${req.method}`);
   if (h['stripe-version'] !== args['api-version']) problems.push(`Stripe-Version ${h['stripe-version']}`);
   if (!/^application\/x-www-form-urlencoded/.test(h['content-type'] ?? '')) problems.push(`Content-Type ${h['content-type']}`);
@@ -161,7 +182,7 @@ const server = createServer((req, res) => {
     };
     if (req.url === '/_stub/state') return send(200, { requests, connections, failures });
     if (req.url === '/_stub/reset') {
-      requests = []; failures = []; idempotency = new Map(); next = [];
+      requests = []; failures = []; idempotency = new Map(); next = []; canceled = new Set();
       return send(200, {});
     }
     if (req.url === '/_stub/next') {

@@ -24,6 +24,10 @@ const MESSAGES = {
   session_not_in_progress: 'Diese Prüfung läuft nicht mehr.',
   result_not_available: 'Das Ergebnis liegt noch nicht vor.',
   session_not_found: 'Diese Prüfung gibt es nicht (mehr).',
+  export_rate_limited: 'Höchstens drei Exporte pro Stunde. Bitte versuchen Sie es später erneut.',
+  confirmation_required: 'Bitte bestätigen Sie das Löschen mit dem Wort LÖSCHEN.',
+  account_deleted: 'Dieses Konto wurde gelöscht.',
+  subscription_changed: 'Ihr Abo hat sich gerade geändert. Bitte versuchen Sie es erneut.',
 };
 const BY_STATUS = {
   400: 'Die Anfrage war ungültig.',
@@ -68,7 +72,10 @@ export const serverNow = () => Date.now() + skew;
 
 // `asSub`: send only as this learner (queued reviews): if someone else has
 // signed in meanwhile, the request is not sent with their token.
-export async function api(path, { method = 'GET', body, headers: extra, asSub } = {}) {
+// `raw`: answer the Response itself when it is 2xx (a download).
+export async function api(path, {
+  method = 'GET', body, headers: extra, asSub, raw = false,
+} = {}) {
   if (!navigator.onLine) throw new ApiError(0, 'offline', OFFLINE);
   for (let attempt = 0; ; attempt++) {
     const token = await accessToken();
@@ -76,13 +83,15 @@ export async function api(path, { method = 'GET', body, headers: extra, asSub } 
       throw new ApiError(401, 'session_expired', MESSAGES.session_expired);
     }
     const headers = { ...extra, Authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // FormData (a recording) goes as multipart with the browser's boundary.
+    const form = typeof FormData !== 'undefined' && body instanceof FormData;
+    if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
     let res;
     try {
       res = await fetch(cfg().apiBase + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || form ? body : JSON.stringify(body),
       });
     } catch {
       throw new ApiError(0, 'offline', OFFLINE);
@@ -94,10 +103,27 @@ export async function api(path, { method = 'GET', body, headers: extra, asSub } 
       throw new ApiError(401, 'session_expired', MESSAGES.session_expired);
     }
     noteClock(res);
+    if (raw && res.ok) return res;
     const data = res.status === 204 ? null : await res.json().catch(() => null);
-    if (!res.ok) throw failure(res.status, data);
+    if (!res.ok) {
+      const err = failure(res.status, data);
+      // The learner's data was erased (docs/privacy.md): the app offers to
+      // finish the deletion at Cognito.
+      if (err.code === 'account_deleted') apiEvents.dispatchEvent(new Event('account_deleted'));
+      throw err;
+    }
     return data;
   }
+}
+
+export const apiEvents = new EventTarget();
+
+// GET a file (the data export): {blob, filename}.
+export async function download(path) {
+  const res = await api(path, { raw: true });
+  const disp = res.headers.get('Content-Disposition') || '';
+  const filename = /filename="([^"]+)"/.exec(disp)?.[1] || 'easysks-export.json';
+  return { blob: await res.blob(), filename };
 }
 
 // A message for the user, with the request id for support where there is one.

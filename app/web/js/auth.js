@@ -44,7 +44,9 @@ const MESSAGES = {
   network: 'Der Anmeldedienst ist nicht erreichbar. Bitte prüfen Sie die Verbindung.',
 };
 
-async function cognito(target, body) {
+// `withClient`: most calls name the app client; DeleteUser takes only the
+// access token.
+async function cognito(target, body, withClient = true) {
   const { endpoint, clientId } = cfg() || {};
   if (!endpoint || !clientId) throw new AuthError('unconfigured', 'Die Anmeldung ist nicht eingerichtet.');
   let res;
@@ -55,7 +57,7 @@ async function cognito(target, body) {
         'Content-Type': 'application/x-amz-json-1.1',
         'X-Amz-Target': `AWSCognitoIdentityProviderService.${target}`,
       },
-      body: JSON.stringify({ ClientId: clientId, ...body }),
+      body: JSON.stringify(withClient ? { ClientId: clientId, ...body } : body),
     });
   } catch {
     throw new AuthError('network', MESSAGES.network);
@@ -204,6 +206,30 @@ export const confirmForgotPassword = (email, code, password) => cognito('Confirm
   ConfirmationCode: code,
   Password: password,
 });
+
+// Delete the sign-in itself at Cognito (DeleteUser with the learner's
+// access token), after the API erased their data (docs/privacy.md).
+// Resolves when Cognito confirmed; throws an AuthError otherwise (the API
+// then answers 410 account_deleted at the next sign-in, and the app offers
+// to finish). A user Cognito no longer knows counts as deleted.
+export async function deleteCognitoUser() {
+  const token = await accessToken();
+  if (!token) throw new AuthError('NotAuthorizedException', 'Bitte melden Sie sich erneut an.');
+  try {
+    await cognito('DeleteUser', { AccessToken: token }, false);
+  } catch (e) {
+    if (e.type !== 'UserNotFoundException') throw e;
+  }
+}
+
+// Forget the learner on this device (their account is gone): the session,
+// the remembered e-mail and sub, the clock offset. The caller navigates.
+export function forgetLearner() {
+  refreshing = null;
+  save(null);
+  for (const k of [LAST, LAST_SUB, 'easysks.skew']) localStorage.removeItem(k);
+  sessionStorage.clear();
+}
 
 export function signOut() {
   const token = session?.refresh;

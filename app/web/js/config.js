@@ -14,6 +14,7 @@ function normalise(raw) {
     apiBase: (raw.api_base || '/api').replace(/\/$/, ''),
     endpoint: auth.endpoint || null,
     clientId: auth.client_id || null,
+    legal: raw.legal || null, // the Impressum's and Datenschutz's details (views/legal.js)
   };
 }
 

@@ -44,3 +44,9 @@ export const kvClear = (sub) => tx('kv', 'readwrite', (s) => {
 export const outboxAdd = (item) => tx('outbox', 'readwrite', (s) => { s.put(item); });
 export const outboxList = (sub) => tx('outbox', 'readonly', (s) => s.index('sub').getAll(sub));
 export const outboxDelete = (ids) => tx('outbox', 'readwrite', (s) => { for (const id of ids) s.delete(id); });
+// Every queued review of one learner (their account was deleted: there is
+// nothing to send them to any more).
+export const outboxClear = async (sub) => {
+  const ids = (await outboxList(sub)).map((r) => r.review_id);
+  if (ids.length) await outboxDelete(ids);
+};

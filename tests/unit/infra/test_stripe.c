@@ -390,6 +390,65 @@ static void api_calls(void)
     free(rq);
 }
 
+/* Cancelling a subscription (an account's erasure): DELETE, no body, no
+ * Idempotency-Key; a 404 means there is nothing left to cancel. */
+static void api_delete(void)
+{
+    struct stub s;
+    struct stripe_api api = {0};
+    struct err e;
+    cJSON *out = NULL;
+    char base[96], v[512];
+    struct stub_request *rq = calloc(1, sizeof(*rq));
+    int rc;
+
+    if (stub_start(&s) != 0) {
+        ok(0, "stub started");
+        free(rq);
+        return;
+    }
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", s.port);
+    api.http = http_client_new(&e);
+    api.base = base;
+    api.key = "sk_test_51deleteKEY";
+    api.timeout_ms = 2000;
+    api.allow_http = 1;
+    stub_set_body(&s, "{\"id\":\"sub_1\",\"object\":\"subscription\",\"status\":\"canceled\"}");
+    err_clear(&e);
+    rc = stripe_api_delete(&api, "/v1/subscriptions/sub_1", &out, &e);
+    ok(rc == 0 && cJSON_IsObject(out) &&
+           strcmp(cJSON_GetObjectItem(out, "status")->valuestring, "canceled") == 0,
+       "2xx: 0 and the canceled subscription");
+    cJSON_Delete(out);
+    ok(stub_last_request(&s, rq) == 0 && strcmp(rq->method, "DELETE") == 0 &&
+           strcmp(rq->path, "/v1/subscriptions/sub_1") == 0 && rq->body_len == 0,
+       "DELETE /v1/subscriptions/sub_1 without a body (%s %s)", rq->method, rq->path);
+    ok(stub_header(rq, "Idempotency-Key", v, sizeof(v)) == 0, "no Idempotency-Key on a DELETE");
+    ok(stub_header(rq, "Stripe-Version", v, sizeof(v)) == 1 && strcmp(v, STRIPE_API_VERSION) == 0,
+       "the API version is pinned on a DELETE too");
+    /* The client is reused: the next POST is a POST again. */
+    stub_set_body(&s, "{\"id\":\"cs_2\"}");
+    rc = stripe_api_post(&api, "/v1/checkout/sessions", "a=b", 3, "k-after-delete", &out, &e);
+    cJSON_Delete(out);
+    ok(rc == 0 && stub_last_request(&s, rq) == 0 && strcmp(rq->method, "POST") == 0,
+       "a POST after a DELETE on the same client is a POST (%s)", rq->method);
+    stub_set_status(&s, 404);
+    stub_set_body(&s, "{\"error\":{\"type\":\"invalid_request_error\",\"code\":"
+                      "\"resource_missing\",\"message\":\"No such subscription\"}}");
+    rc = stripe_api_delete(&api, "/v1/subscriptions/sub_gone", &out, &e);
+    ok(rc == 1 && out == NULL, "404: 1, nothing left to cancel");
+    stub_set_status(&s, 500);
+    stub_set_body(&s, "{\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}");
+    err_clear(&e);
+    rc = stripe_api_delete(&api, "/v1/subscriptions/sub_1", &out, &e);
+    ok(rc < 0 && out == NULL && strcmp(e.code, "stripe_unavailable") == 0 && e.status == 502,
+       "5xx: -1 with 502 stripe_unavailable (%s)", e.code != NULL ? e.code : "-");
+    stub_set_status(&s, 200);
+    stub_stop(&s);
+    http_client_free(api.http);
+    free(rq);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -398,5 +457,6 @@ int main(void)
     form();
     errors();
     api_calls();
+    api_delete();
     return tap_done();
 }

@@ -55,6 +55,10 @@ function page(main, ctx, title, ...content) {
     ...content));
 }
 
+const legalLinks = () => h('p', { class: 'links legal-links' },
+  h('a', { href: '/impressum', text: 'Impressum' }),
+  h('a', { href: '/datenschutz', text: 'Datenschutz' }));
+
 const PASSWORD_HINT = 'Mindestens 8 Zeichen mit Groß- und Kleinbuchstaben, Ziffer und Sonderzeichen.';
 
 export function signInView(main, _p, ctx) {
@@ -69,6 +73,9 @@ export function signInView(main, _p, ctx) {
       + 'Noch nicht übertragene Wiederholungen bleiben auf diesem Gerät gespeichert.', 'warn') : null,
     q.has('bestaetigt') ? note('Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden.') : null,
     q.has('zurueckgesetzt') ? note('Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an.') : null,
+    q.get('geloescht') === '1' ? note('Ihr Konto und alle Ihre Daten wurden gelöscht.') : null,
+    q.get('geloescht') === 'teilweise' ? note('Ihre Daten wurden gelöscht. Die Anmeldung konnte nicht entfernt werden: '
+      + 'melden Sie sich noch einmal an, um das Löschen abzuschließen.', 'warn') : null,
     authForm('Anmelden', [
       field('E-Mail-Adresse', { name: 'email', type: 'email', autocomplete: 'username', required: true, value: currentEmail() }),
       field('Passwort', { name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
@@ -88,7 +95,8 @@ export function signInView(main, _p, ctx) {
     }),
     h('p', { class: 'links' },
       h('a', { href: '/registrieren', text: 'Neu hier? Konto anlegen' }),
-      h('a', { href: '/passwort', text: 'Passwort vergessen?' })));
+      h('a', { href: '/passwort', text: 'Passwort vergessen?' })),
+    legalLinks());
 }
 
 // The licence variant, the first choice of a new learner (a radio group).
@@ -122,7 +130,9 @@ export function signUpView(main, _p, ctx) {
         ctx.navigate('/bestaetigen');
       }
     }),
-    h('p', { class: 'links' }, h('a', { href: '/anmelden', text: 'Schon ein Konto? Anmelden' })));
+    h('p', { class: 'links' }, h('a', { href: '/anmelden', text: 'Schon ein Konto? Anmelden' })),
+    h('p', { class: 'muted small', text: 'Mit dem Anlegen eines Kontos gilt unsere Datenschutzerklärung.' }),
+    legalLinks());
 }
 
 export function confirmView(main, _p, ctx) {

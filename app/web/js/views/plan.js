@@ -2,10 +2,14 @@
 // Customer Portal; both URLs come from the API), the study settings and
 // sign-out. Also the pages Stripe returns to: /abo/erfolg, /abo/abbruch.
 
-import { api, ApiError, describe } from '../api.js';
-import { currentEmail, currentSub, signOut } from '../auth.js';
+import {
+  api, ApiError, describe, download,
+} from '../api.js';
+import {
+  currentEmail, currentSub, deleteCognitoUser, forgetLearner, signOut,
+} from '../auth.js';
 import { cached } from '../catalogue.js';
-import { kvClear } from '../db.js';
+import { kvClear, outboxClear } from '../db.js';
 import { clearMedia } from '../media.js';
 import { pendingCount } from '../sync.js';
 import {
@@ -38,8 +42,10 @@ async function toStripe(path, out) {
 }
 
 export const PREMIUM_BENEFITS = [
-  'Prüfungssimulation mit allen 15 amtlichen Fragebögen, mit Zeitlimit und Auswertung',
-  'Alle 10 Kartenaufgaben (Navigation) mit Lösungen',
+  'Prüfungssimulation mit allen 15 amtlichen Fragebögen, mit Zeitlimit und Auswertung (Fragebogen 1 ist kostenlos)',
+  'Alle 10 Kartenaufgaben (Navigation) mit Lösungen und den amtlichen Toleranzen (Kartenaufgabe 1 ist kostenlos)',
+  'Bewertung durch KI: Prüfungsantworten und eigene Antworten beim Lernen („Mit KI prüfen“)',
+  'Antworten sprechen statt tippen: das Mikrofon schreibt Ihre Antwort mit',
   'Ergebnis wie in der Prüfung: bestanden, mündliche Prüfung oder nicht bestanden',
 ];
 
@@ -67,12 +73,28 @@ function zones(current) {
   return list;
 }
 
+// Exams graded by the AI model (premium, and only when the server has AI).
+function aiField(s, me) {
+  if (!me.ai_available) return null;
+  const premium = me.plan === 'premium';
+  return h('div', { class: 'field switch' },
+    h('input', {
+      id: 's-ai', name: 'ai_enabled', type: 'checkbox', role: 'switch', checked: Boolean(s.ai_enabled) && premium,
+      disabled: !premium, 'aria-describedby': 's-ai-hint',
+    }),
+    h('label', { for: 's-ai', text: 'Prüfungen mit KI bewerten' }),
+    h('p', { id: 's-ai-hint', class: 'hint', text: premium
+      ? 'Ihre Prüfungsantworten werden nach der Abgabe zusätzlich von einem KI-Modell bewertet, mit Begründung.'
+      : 'Gehört zu Premium.' }));
+}
+
 // The licence variant (GET/PUT /api/settings `variant`).
 const VARIANTS = [['sail', 'Segeln: Antriebsmaschine und unter Segel (Seemannschaft I)'], ['motor', 'Motor: nur Antriebsmaschine (Seemannschaft II)']];
 
-function settingsSection(s) {
+function settingsSection(s, me = {}) {
   const status = h('div', { class: 'form-status' });
   const form = h('form', { class: 'form', novalidate: true },
+    aiField(s, me),
     h('div', { class: 'field' },
       h('label', { for: 's-exam', text: 'Prüfungstermin' }),
       h('input', { id: 's-exam', name: 'exam_date', type: 'date', value: s.exam_date || '', 'aria-describedby': 's-exam-hint' }),
@@ -107,7 +129,12 @@ function settingsSection(s) {
       await api('/settings', {
         method: 'PUT',
         body: {
-          timezone: data.get('timezone'), new_cards_per_day: n, exam_date: data.get('exam_date') || null, variant: data.get('variant'),
+          timezone: data.get('timezone'),
+          new_cards_per_day: n,
+          exam_date: data.get('exam_date') || null,
+          variant: data.get('variant'),
+          ...(form.elements.ai_enabled && !form.elements.ai_enabled.disabled
+            ? { ai_enabled: form.elements.ai_enabled.checked } : {}),
         },
       });
       mount(status, note('Gespeichert.'));
@@ -144,6 +171,131 @@ function accountSection() {
     out);
 }
 
+// --- Your data: export and deletion (docs/privacy.md) ----------------------
+
+const CONFIRM_WORD = 'LÖSCHEN';
+
+async function exportData(out) {
+  mount(out, loading('Export wird erstellt …'));
+  try {
+    const { blob, filename } = await download('/me/export');
+    const url = URL.createObjectURL(blob);
+    const a = h('a', { href: url, download: filename, class: 'sr-only', text: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    mount(out, note(`Ihre Daten wurden als ${filename} heruntergeladen.`));
+  } catch (e) {
+    mount(out, note(describe(e), 'error'));
+  }
+}
+
+// After the API erased the data: the sign-in at Cognito, then everything on
+// this device. A DeleteUser that fails leaves the sign-in, which the next
+// sign-in finds (the API answers 410 account_deleted) and offers to remove.
+export async function finishDeletion(ctx, sub) {
+  let cognitoDone = true;
+  try {
+    await deleteCognitoUser();
+  } catch {
+    cognitoDone = false;
+  }
+  await kvClear(sub).catch(() => {});
+  await outboxClear(sub).catch(() => {});
+  await clearMedia().catch(() => {});
+  forgetLearner();
+  ctx.navigate(cognitoDone ? '/anmelden?geloescht=1' : '/anmelden?geloescht=teilweise', { replace: true });
+}
+
+function deleteDialog(ctx, out) {
+  const status = h('div', { class: 'form-status' });
+  const input = h('input', {
+    id: 'd-confirm', name: 'confirm', type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'd-confirm-hint',
+  });
+  const go = h('button', { type: 'submit', class: 'danger', text: 'Konto endgültig löschen', disabled: true });
+  input.addEventListener('input', () => { go.disabled = input.value.trim() !== CONFIRM_WORD; });
+  const form = h('form', { class: 'form delete-confirm', novalidate: true },
+    note('Das Löschen kann nicht rückgängig gemacht werden. Alle Lerndaten, Prüfungen und Einstellungen werden sofort '
+      + 'entfernt. Ein laufendes Abo wird sofort beendet; bereits bezahlte Zeit wird nicht automatisch erstattet.', 'warn'),
+    h('div', { class: 'field' },
+      h('label', { for: 'd-confirm', text: `Zur Bestätigung ${CONFIRM_WORD} eingeben` }),
+      input,
+      h('p', { id: 'd-confirm-hint', class: 'hint', text: 'Tipp: Laden Sie vorher Ihre Daten herunter.' })),
+    h('div', { class: 'actions' },
+      go,
+      h('button', { type: 'button', text: 'Abbrechen', onclick: () => mount(out) })),
+    status);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (input.value.trim() !== CONFIRM_WORD) return;
+    go.disabled = true;
+    go.setAttribute('aria-busy', 'true');
+    mount(status, loading('Konto wird gelöscht …'));
+    const sub = currentSub();
+    try {
+      await api('/me', { method: 'DELETE', body: { confirm: CONFIRM_WORD } });
+    } catch (err) {
+      let text = describe(err);
+      if (err instanceof ApiError && (err.status === 502 || err.status === 504)) {
+        text = 'Das Abo konnte beim Zahlungsdienst nicht beendet werden. Es wurde nichts gelöscht; bitte versuchen Sie es später erneut.';
+      }
+      mount(status, note(text, 'error'));
+      go.disabled = false;
+      go.removeAttribute('aria-busy');
+      return;
+    }
+    await finishDeletion(ctx, sub);
+  });
+  return form;
+}
+
+function dataSection(ctx) {
+  const out = h('div', { class: 'data-out' });
+  const dialog = h('div');
+  return h('section', { class: 'card', 'aria-labelledby': 'h-data' },
+    h('h2', { id: 'h-data', text: 'Ihre Daten' }),
+    h('p', { class: 'muted small', text: 'Alles, was wir über Sie speichern, als Datei (JSON).' }),
+    actionButton('Daten exportieren', () => exportData(out)),
+    out,
+    h('div', { class: 'actions' },
+      h('button', {
+        type: 'button',
+        class: 'danger-outline',
+        text: 'Konto löschen',
+        onclick: () => {
+          mount(dialog, deleteDialog(ctx, dialog));
+          dialog.querySelector('input').focus();
+        },
+      })),
+    dialog,
+    h('p', { class: 'links' },
+      h('a', { href: '/datenschutz', text: 'Datenschutz' }),
+      h('a', { href: '/impressum', text: 'Impressum' })));
+}
+
+// Signed in to an account whose data is gone (the deletion's last step,
+// Cognito's DeleteUser, did not go through): offer to finish it.
+export function accountGoneView(main, _p, ctx) {
+  ctx.title('Konto gelöscht');
+  const out = h('div');
+  mount(main, h('h1', { tabindex: '-1', text: 'Konto gelöscht' }),
+    h('p', { text: 'Die Daten dieses Kontos sind bereits gelöscht. Die Anmeldung besteht noch; '
+      + 'entfernen Sie sie jetzt, um das Löschen abzuschließen.' }),
+    h('div', { class: 'actions' },
+      actionButton('Löschen abschließen', async () => {
+        mount(out, loading('Anmeldung wird gelöscht …'));
+        await finishDeletion(ctx, currentSub());
+      }, { class: 'danger' }),
+      actionButton('Abmelden', async () => {
+        const sub = currentSub();
+        await kvClear(sub).catch(() => {});
+        await outboxClear(sub).catch(() => {});
+        signOut();
+      })),
+    out);
+}
+
 export async function planView(main, _p, ctx) {
   ctx.title('Konto');
   const heading = h('h1', { tabindex: '-1', text: 'Konto' });
@@ -157,7 +309,8 @@ export async function planView(main, _p, ctx) {
   }
   mount(main, heading,
     me.at ? note('Offline: Änderungen sind erst wieder online möglich.', 'warn') : null,
-    planSection(me.data), settingsSection(settings.data), accountSection());
+    planSection(me.data), settingsSection(settings.data, me.data), accountSection(),
+    dataSection(ctx));
 }
 
 export async function billingReturnView(main, [which], ctx) {
