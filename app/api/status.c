@@ -18,7 +18,7 @@ static const char *const state_names[] = {"free", "starting", "idle", "busy", "e
 struct counts {
     int by_state[5];
     /* the live workers' study-state caches, added up */
-    unsigned long study_hits, study_misses, study_bytes;
+    unsigned long study_bytes;
     int study_learners;
 };
 
@@ -32,8 +32,6 @@ static void count_states(const struct scoreboard *b, struct counts *c)
             c->by_state[st]++;
         if (st <= SLOT_FREE || st > SLOT_EXITING)
             continue;
-        c->study_hits += atomic_load(&s->study_hits);
-        c->study_misses += atomic_load(&s->study_misses);
         c->study_bytes += atomic_load(&s->study_bytes);
         c->study_learners += atomic_load(&s->study_learners);
     }
@@ -98,8 +96,8 @@ static int send_prometheus(struct request *r, const struct scoreboard *b, const 
                    i, (int)atomic_load(&s->pid), state_names[st], atomic_load(&s->requests));
     }
     buf_printf(&out,
-               "# HELP easysks_study_cache_reads_total Study reads by the live workers, served "
-               "from their study-state cache (hit) or loaded (miss).\n"
+               "# HELP easysks_study_cache_reads_total Study reads since the pool started, served "
+               "from a worker's study-state cache (hit) or loaded (miss).\n"
                "# TYPE easysks_study_cache_reads_total counter\n"
                "easysks_study_cache_reads_total{result=\"hit\"} %lu\n"
                "easysks_study_cache_reads_total{result=\"miss\"} %lu\n"
@@ -110,7 +108,8 @@ static int send_prometheus(struct request *r, const struct scoreboard *b, const 
                "workers.\n"
                "# TYPE easysks_study_cache_bytes gauge\n"
                "easysks_study_cache_bytes %lu\n",
-               c->study_hits, c->study_misses, c->study_learners, c->study_bytes);
+               atomic_load(&b->study_hits), atomic_load(&b->study_misses), c->study_learners,
+               c->study_bytes);
     buf_printf(&out,
                "# HELP easysks_ai_sync_calls Synchronous model calls in flight (study checks, "
                "transcriptions).\n"
@@ -177,10 +176,11 @@ int api_status(struct request *r)
     }
     {
         cJSON *sc = json_add_object(body, "study_cache");
-        unsigned long reads = c.study_hits + c.study_misses;
-        json_add_number(sc, "hits", (double)c.study_hits);
-        json_add_number(sc, "misses", (double)c.study_misses);
-        json_add_number(sc, "hit_rate", reads > 0 ? (double)c.study_hits / (double)reads : 0.0);
+        unsigned long hits = atomic_load(&b->study_hits), misses = atomic_load(&b->study_misses);
+        json_add_number(sc, "hits", (double)hits);
+        json_add_number(sc, "misses", (double)misses);
+        json_add_number(sc, "hit_rate",
+                        hits + misses > 0 ? (double)hits / (double)(hits + misses) : 0.0);
         json_add_number(sc, "learners", c.study_learners);
         json_add_number(sc, "bytes", (double)c.study_bytes);
     }

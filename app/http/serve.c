@@ -229,6 +229,10 @@ static void publish_study_cache(struct app *app)
         return;
     s = &app->board->slots[app->slot];
     studycache_stats(app->study, &st);
+    /* The pool's totals grow by what this worker added since it last told. */
+    atomic_fetch_add(&app->board->study_hits, (unsigned long)st.hits - atomic_load(&s->study_hits));
+    atomic_fetch_add(&app->board->study_misses,
+                     (unsigned long)st.misses - atomic_load(&s->study_misses));
     atomic_store(&s->study_hits, (unsigned long)st.hits);
     atomic_store(&s->study_misses, (unsigned long)st.misses);
     atomic_store(&s->study_learners, st.entries);

@@ -38,6 +38,8 @@ struct scoreboard {
     _Atomic unsigned long reloads;             /* SIGHUP reloads applied */
     _Atomic int target;                        /* workers the master wants */
     _Atomic long long started_ms;              /* master start, CLOCK_MONOTONIC */
+    _Atomic unsigned long study_hits;          /* study reads served from a worker's cache, */
+    _Atomic unsigned long study_misses;        /* and loaded, by all workers ever */
     struct slot slots[CONFIG_MAX_WORKERS * 2]; /* room for a full pool being replaced */
 };
 

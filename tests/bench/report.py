@@ -296,7 +296,7 @@ def cmd_table(results, meta, out_dir):
     if sc:
         reads = sc.get("hits", 0) + sc.get("misses", 0)
         print()
-        print("== Study-state cache (all live workers, whole run) ==")
+        print("== Study-state cache (hits and misses: the whole run; learners and memory: the live workers at the end) ==")
         print(f"  reads {reads:.0f}: hits {sc.get('hits', 0):.0f}, misses {sc.get('misses', 0):.0f}"
               f" (hit rate {100 * sc.get('hit_rate', 0):.1f} %); learners held {sc.get('learners', 0):.0f},"
               f" {sc.get('bytes', 0) / 1024:.0f} KiB")
