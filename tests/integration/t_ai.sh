@@ -22,7 +22,7 @@ ai_call() {
 ai_jb() { jq -r "$1" <<<"$BODY"; }
 
 ai_premium() {
-    MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL EASYSKS_OPERATOR=tests "$EASYSKS_ROOT/build/easysks-admin" \
+    MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL EASYSKS_OPERATOR=tests "$EASYSKS_BIN_DIR/easysks-admin" \
         grant-premium --sub "$1" --until "$(date -u -d '+30 days' +%F)" --reason "ai test" >/dev/null ||
         fail "grant-premium failed"
 }

@@ -158,7 +158,7 @@ test_billing_end_to_end_checkout_to_premium_and_back() {
     expect_status 200
     [ "$(json status)" = in_progress ] || fail "exam start: $BODY"
     # Support sees where premium comes from: no manual grant, the subscription.
-    out=$("$EASYSKS_ROOT/build/easysks-admin" show --sub "$sub" 2>&1) ||
+    out=$("$EASYSKS_BIN_DIR/easysks-admin" show --sub "$sub" 2>&1) ||
         fail "easysks-admin show: $out"
     [[ $out == *" plan=free premium_until=- subscription=sub_e2e status=active until=$(bl_time "$end") grants=yes" ]] ||
         fail "easysks-admin show: $out"
@@ -178,7 +178,7 @@ test_billing_end_to_end_checkout_to_premium_and_back() {
     bl_me "$t"
     expect_json plan free
     expect_json premium_until null
-    out=$("$EASYSKS_ROOT/build/easysks-admin" show --sub "$sub" 2>&1) || fail "easysks-admin show: $out"
+    out=$("$EASYSKS_BIN_DIR/easysks-admin" show --sub "$sub" 2>&1) || fail "easysks-admin show: $out"
     [[ $out == *" subscription=sub_e2e status=canceled "*" grants=no" ]] || fail "easysks-admin show: $out"
     req GET /media/premium/billing-chart.gif -H "Authorization: Bearer $t"
     expect_status 403

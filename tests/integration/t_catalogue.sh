@@ -4,7 +4,7 @@
 # the new catalogue up when they are replaced.
 # shellcheck disable=SC2154
 
-seed() { "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" seed --data "$1"; }
+seed() { "$EASYSKS_BIN_DIR/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" seed --data "$1"; }
 
 test_catalogue_seed_twice_changes_nothing() {
     local out before after

@@ -35,7 +35,7 @@ test_db_password_never_reaches_the_logs() {
     ! grep -q 'secret-in-url' "$IT"/log/*.log || fail "a password was logged"
     local out
     out=$(MIGRATE_DATABASE_URL='' DATABASE_URL='postgresql://easysks_web:secret-in-url@127.0.0.1:1/easysks' \
-        EASYSKS_CONFIG_FILE='' timeout 5 "$EASYSKS_ROOT/build/easysks-migrate" status 2>&1) && fail "status succeeded against a closed port"
+        EASYSKS_CONFIG_FILE='' timeout 5 "$EASYSKS_BIN_DIR/easysks-migrate" status 2>&1) && fail "status succeeded against a closed port"
     grep -q 'secret-in-url' <<<"$out" && fail "password printed: $out"
     grep -q 'easysks_web:\*\*\*@' <<<"$out" || fail "no redacted URL in: $out"
 }

@@ -396,3 +396,18 @@ test_study_statements_per_request() {
     echo "statements for 15 requests: $calls"
     [ "$calls" -le 20 ] || fail "$calls statements for 15 requests (5 due, 5 dashboard, 5 reviews): more than 2 per review, 1 per read"
 }
+
+# A review id reused for another card or rating: 409 naming the id (the
+# message was formatted from a result already freed: ASan's pass sees it).
+test_study_reused_review_id_conflict_names_the_id() {
+    local t id
+    t=$(learner reuse-user)
+    id=$(uuid)
+    review "$t" navigation_20 3 "$id"
+    api POST /study/review "$t" "{\"card_id\":\"navigation_21\",\"rating\":3,\"review_id\":\"$id\"}"
+    expect_error 409 review_id_conflict
+    [ "$(jqb .detail)" = "review_id $id was already used for another review" ] || fail "message: $BODY"
+    api POST /study/reviews "$t" "{\"reviews\":[{\"card_id\":\"navigation_20\",\"rating\":4,\"review_id\":\"$id\",\"reviewed_at\":\"$(date -u +%FT%TZ)\"}]}"
+    expect_error 409 review_id_conflict
+    [ "$(jqb .detail)" = "review_id $id was already used for another review" ] || fail "batch message: $BODY"
+}
