@@ -37,6 +37,11 @@
     "NOT c.retired AND NOT EXISTS (SELECT 1 FROM card_states x"                                    \
     " WHERE x.user_id = $1::bigint AND x.card_id = c.card_id)"
 
+/* A scheduled card the catalogue still offers: retired ones must not use
+ * up the LIMIT (and with it the new-card budget) before C drops them. */
+#define NOT_RETIRED                                                                                \
+    " AND NOT EXISTS (SELECT 1 FROM cards rc WHERE rc.card_id = cs.card_id AND rc.retired)"
+
 /* $1 user, $2 topic or NULL, $3 limit, $4 practice. Parts: 0 due, 1 new,
  * 2 ahead (practice), 3 one row: new cards left today, now. */
 static const struct db_stmt queue_sql = {
@@ -44,7 +49,7 @@ static const struct db_stmt queue_sql = {
     "WITH " SETTINGS_CTE ", " INTRO_CTE ","
     " due AS (SELECT " STATE_COLS " FROM card_states cs"
     "  WHERE cs.user_id = $1::bigint AND cs.due <= now()"
-    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
+    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))" NOT_RETIRED
     "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\" LIMIT $3::int),"
     " left_today AS (SELECT greatest(0, st.per_day - intro.n) AS n FROM st, intro),"
     " fresh AS (SELECT c.card_id FROM cards c"
@@ -52,7 +57,7 @@ static const struct db_stmt queue_sql = {
     "  LIMIT (SELECT greatest(0, least(n, $3::int - (SELECT count(*) FROM due))) FROM left_today)),"
     " ahead AS (SELECT " STATE_COLS " FROM card_states cs"
     "  WHERE $4::boolean AND cs.user_id = $1::bigint AND cs.due > now()"
-    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))"
+    "   AND ($2::text IS NULL OR starts_with(cs.card_id, $2::text || '_'))" NOT_RETIRED
     "  ORDER BY cs.due, cs.last_review NULLS FIRST, cs.card_id COLLATE \"C\""
     "  LIMIT greatest(0, $3::int - (SELECT count(*) FROM due) - (SELECT count(*) FROM fresh)))"
     " SELECT 0, due.* FROM due"

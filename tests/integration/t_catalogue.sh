@@ -68,3 +68,37 @@ test_catalogue_seed_refuses_a_broken_source_and_the_app_role_cannot_write() {
         fail "the app role changed the catalogue"
     grep -q 'permission denied' <<<"$out" || fail "unexpected: $out"
 }
+
+# Retired cards a learner had scheduled neither fill the queue's limit nor
+# use up its new-card budget: the next due card and a new one still come.
+test_catalogue_retired_due_cards_leave_the_queue_open() {
+    local dir out t old
+    dir=$IT/catalogue-retire
+    rm -rf "$dir" && cp -r "$EASYSKS_SKS_DATA" "$dir"
+    t=$(node "$EASYSKS_ROOT/tests/tools/mint-token.mjs" --key "$SIGNING/test-key-1.pem" --kid test-key-1 \
+        --iss "$AUTH_ISSUER" --client-id test-client --sub retired-learner)
+    for c in wetterkunde_3 wetterkunde_10 wetterkunde_99; do
+        req POST /api/study/review -H "Authorization: Bearer $t" -H 'Content-Type: application/json' \
+            --data-binary "{\"card_id\":\"$c\",\"rating\":3}"
+        expect_status 200
+    done
+    # Two of them due long ago, the one that stays due later.
+    psql_owner -c "UPDATE card_states cs SET due = now() - CASE card_id WHEN 'wetterkunde_99' THEN interval '1 day' ELSE interval '3 days' END
+        FROM users u WHERE u.id = cs.user_id AND u.cognito_sub = 'retired-learner'" >/dev/null
+    jq 'map(select(.topic != "wetterkunde" or (.question_number != 3 and .question_number != 10)))' \
+        "$EASYSKS_SKS_DATA/sks_catalog.json" >"$dir/sks_catalog.json"
+    out=$(seed "$dir") || fail "seed: $out"
+    grep -q '636 cards (0 new, 0 changed, 2 retired)' <<<"$out" || fail "seed: $out"
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    wait_pool "${EASYSKS_WORKERS:-3}" "$old"
+    req GET "/api/study/due?topic=wetterkunde&limit=2" -H "Authorization: Bearer $t"
+    local got
+    got=$(jq -r '[.[] | .card.card_id + ":" + .scheduling_info.state] | join(",")' <<<"$BODY")
+    out=$(seed "$EASYSKS_SKS_DATA") || fail "seed back: $out"
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    wait_pool "${EASYSKS_WORKERS:-3}" "$old"
+    expect_status 200
+    [[ $got == wetterkunde_99:*,wetterkunde_*:NEW ]] || fail "queue after retiring two due cards: '$got'"
+}
