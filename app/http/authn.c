@@ -50,7 +50,7 @@ static long long mono_s(void)
     return (long long)ts.tv_sec;
 }
 
-int authn_authenticate(struct request *r, int profile)
+int authn_verify_token(struct request *r)
 {
     struct app *app = r->app;
     struct err e = {0};
@@ -70,6 +70,16 @@ int authn_authenticate(struct request *r, int profile)
         return -1;
     }
     log_set_user(r->identity.sub);
+    return 0;
+}
+
+int authn_authenticate(struct request *r, int profile)
+{
+    struct app *app = r->app;
+    struct err e = {0};
+
+    if (authn_verify_token(r) < 0)
+        return -1;
     if (users_identify(app->db, app->users, r->arena, &r->identity, profile, mono_s(), &r->user,
                        &e) < 0) {
         request_send_error(r, &e, NULL);

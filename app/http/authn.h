@@ -21,6 +21,11 @@ struct auth_verifier *authn_verifier_new(const struct config *cfg);
  * response has been sent and -1 returned. */
 int authn_authenticate(struct request *r, int profile);
 
+/* The token alone (no user row, no query): 0 with r->identity filled, or
+ * -1 with the 401/503 sent. For what needs a signed-in user and nothing
+ * of the user (the catalogue figures behind /_auth). */
+int authn_verify_token(struct request *r);
+
 /* 0 when the authenticated user has premium now; otherwise 403
  * premium_required has been sent and -1 returned. */
 int authn_require_premium(struct request *r);

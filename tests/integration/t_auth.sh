@@ -130,6 +130,30 @@ test_auth_request_guards_media() {
     expect_status 403
 }
 
+# A figure needs a valid token, nothing more: no user lookup, no
+# last_seen_at write per figure (/media/premium/ still reads the plan).
+test_auth_request_for_media_reads_no_user() {
+    local token seen calls
+    printf 'GIF89a' >"$EASYSKS_MEDIA_ROOT/quiet.gif"
+    token=$(mint --sub media-quiet-user)
+    req GET /api/me -H "Authorization: Bearer $token"
+    expect_status 200
+    psql_owner -c "UPDATE users SET last_seen_at = now() - interval '30 days' WHERE cognito_sub = 'media-quiet-user'"
+    seen=$(psql_owner -c "SELECT last_seen_at FROM users WHERE cognito_sub = 'media-quiet-user'")
+    psql_owner -c "SELECT pg_stat_statements_reset()" >/dev/null
+    for _ in 1 2 3 4 5; do
+        req GET /media/quiet.gif -H "Authorization: Bearer $token"
+        expect_status 200
+    done
+    calls=$(psql_owner -c "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+                           WHERE r.rolname = 'easysks_web' AND s.query NOT ILIKE 'SELECT pg_stat%'")
+    [ "$calls" = 0 ] || fail "$calls statements for 5 figures"
+    [ "$(psql_owner -c "SELECT last_seen_at FROM users WHERE cognito_sub = 'media-quiet-user'")" = "$seen" ] ||
+        fail "a figure wrote last_seen_at"
+    req GET /media/quiet.gif -H "Authorization: Bearer $(mint --sub media-quiet-user --exp-offset -100)"
+    expect_status 401
+}
+
 test_auth_check_is_not_reachable_from_outside() {
     req GET /api/_auth -H "Authorization: Bearer $(mint)"
     expect_error 404 not_found
