@@ -515,6 +515,22 @@ out:
 
 /* --- from the database -------------------------------------------------- */
 
+static const struct db_stmt load_version = {
+    "catalogue_version",
+    "SELECT source_sha256 || ' ' || cards || ' ' || tasks || ' ' || loaded_at::text"
+    " FROM catalogue_meta"};
+
+int catalogue_db_version(struct db *db, int timeout_ms, char *out, struct err *e)
+{
+    PGresult *r = db_query(db, &load_version, 0, NULL, timeout_ms, e);
+
+    if (r == NULL)
+        return -1;
+    snprintf(out, CATALOGUE_VERSION_MAX, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return 0;
+}
+
 static const struct db_stmt load_cards = {
     "catalogue_cards",
     "SELECT card_id, topic, question_number, front_text, answer_text, front_images::text,"
