@@ -14,6 +14,7 @@
 #include "exams.h"
 #include "http/app.h"
 #include "json.h"
+#include "text.h"
 #include "timefmt.h"
 
 static void json_time_or_null(struct buf *b, long long us)
@@ -294,16 +295,6 @@ static int history(struct request *r, int kind)
 }
 
 /* As Stripe's: up to 255 characters; printable ASCII (a UUID, usually). */
-static int idempotency_key_ok(const char *key)
-{
-    size_t n = 0;
-
-    for (; key[n] != '\0'; n++)
-        if (key[n] < 0x21 || key[n] > 0x7e)
-            return 0;
-    return n >= 1 && n <= 255;
-}
-
 static int start(struct request *r, int kind)
 {
     const struct catalogue *cat = app_catalogue_or_fail(r);
@@ -320,7 +311,7 @@ static int start(struct request *r, int kind)
         json_get_int(body, "time_limit_minutes", 0, 1, 240, EXAM_TIME_LIMIT_DEFAULT, &minutes, &e) <
             0)
         return fail(r, &e);
-    if (key != NULL && !idempotency_key_ok(key)) {
+    if (key != NULL && !text_token_ok(key, 255)) {
         request_fail(r, 422, "invalid_idempotency_key",
                      "Idempotency-Key must be 1-255 printable ASCII characters", NULL);
         return 422;

@@ -30,6 +30,14 @@ fi
 extra_srcs() {
     case $1 in
     router) echo app/http/router.c ;;
+    query) echo app/http/request.c ;;
+    esac
+}
+
+# Libraries beyond the common ones a target needs (request.c calls libfcgi).
+extra_libs() {
+    case $1 in
+    query) pkg-config --libs fcgi ;;
     esac
 }
 
@@ -58,7 +66,7 @@ if [ "$mode" = replay ]; then
             failed=$((failed + 1))
         elif ! $san_cc $cflags -fsanitize=$san -fno-sanitize-recover=all \
             "tests/fuzz/fuzz_$t.c" $(extra_srcs "$t") tests/fuzz/replay.c \
-            build-san/libeasysks.a $libs -lm -o "build-san/fuzz/fuzz_$t"; then
+            build-san/libeasysks.a $libs $(extra_libs "$t") -lm -o "build-san/fuzz/fuzz_$t"; then
             echo "not ok - fuzz_$t does not build"
             failed=$((failed + 1))
         elif "build-san/fuzz/fuzz_$t" "${corpus[@]}"; then
@@ -78,7 +86,7 @@ mkdir -p build-fuzz
 for t in "${targets[@]}"; do
     # shellcheck disable=SC2046,SC2086
     clang $cflags -fsanitize=fuzzer,address,undefined lib/*.c $(extra_srcs "$t") \
-        "tests/fuzz/fuzz_$t.c" $libs -lm -o "build-fuzz/fuzz_$t"
+        "tests/fuzz/fuzz_$t.c" $libs $(extra_libs "$t") -lm -o "build-fuzz/fuzz_$t"
     rm -rf "build-fuzz/corpus-$t"
     mkdir -p "build-fuzz/corpus-$t"
     cp -r "tests/fuzz/corpus/$t/." "build-fuzz/corpus-$t/" 2>/dev/null || true
