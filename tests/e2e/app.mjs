@@ -251,7 +251,11 @@ try {
       });
     } else await route.continue();
   });
-  await studyCard(page, 'Space', 3);
+  // Clicks, not keys: the view may still be re-rendering after the tab switch.
+  const shown = await position(page);
+  await page.locator('.study-card button.reveal').click();
+  await page.locator('.ratings .rate[data-rating="3"]').click();
+  await until(async () => (await position(page)) !== shown, 'the next card');
   await until(() => singles >= 1, 'the review was sent');
   await page.locator('#pending').waitFor({ state: 'hidden', timeout: 30000 });
   await context.unroute('**/api/study/review');
