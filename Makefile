@@ -32,11 +32,12 @@ ifneq ($(SANITIZE),)
   LDFLAGS += -fsanitize=$(SAN_ALL)
 endif
 
-# lib/: the library (infrastructure and domain), never sees FastCGI.
+# lib/: the library in three layers (lib/README.md): core/ (the generic
+# base), infra/ (service plumbing), sks/ (the SKS domain); never sees FastCGI.
 # app/http + app/api: requests, routing, handlers (libeasysks-http.a, also
 # linked by the unit tests). app/pool: master and workers. app/cli: one
 # program per file, easysks-<name>.
-LIB_SRCS   := $(wildcard lib/*.c)
+LIB_SRCS   := $(wildcard lib/core/*.c lib/infra/*.c lib/sks/*.c)
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB_A      := $(BUILD)/libeasysks.a
 HTTP_SRCS  := $(wildcard app/http/*.c app/api/*.c)
@@ -46,7 +47,8 @@ POOL_SRCS  := $(wildcard app/pool/*.c)
 POOL_OBJS  := $(POOL_SRCS:%.c=$(BUILD)/%.o)
 CLI_SRCS   := $(wildcard app/cli/*.c)
 CLI_BINS   := $(CLI_SRCS:app/cli/%.c=$(BUILD)/easysks-%)
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+# tests/unit/<layer>/test_x.c mirrors lib/<layer>/ (app/ for app/http, app/api).
+UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BINS       := $(BUILD)/easysks-fcgi $(CLI_BINS)
 
@@ -62,6 +64,9 @@ all: $(BINS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The unit tests' shared helpers (tap.h, the stubs) live in tests/unit/.
+$(BUILD)/tests/unit/%.o: CFLAGS += -Itests/unit
 
 $(BUILD)/app/%.o: app/%.c
 	@mkdir -p $(@D)
@@ -135,7 +140,7 @@ lint:
 	@tests/lint.sh
 
 fmt:
-	clang-format -i lib/*.[ch] app/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i lib/*/*.[ch] app/*/*.[ch] tests/unit/*.[ch] tests/unit/*/*.c tests/fuzz/*.c
 
 dist: all
 	@deploy/dist.sh

@@ -46,6 +46,9 @@ check "nginx -t (host layout: 443/80 on all addresses, www-data)" nginx_t env EA
 check "nginx -t (dev with the cognito-local route)" nginx_t env EASYSKS_ENV=dev \
     COGNITO_LOCAL_UPSTREAM=127.0.0.1:9229
 
+# lib/ in layers: no upward include, no FastCGI, no include circle.
+check "lib/ layers (tests/lint/layers.mjs)" node tests/lint/layers.mjs lib
+
 # The web client: service worker list, modulepreloads, no inline code, size.
 check "web client bundle (tests/e2e/bundle-check.mjs)" node tests/e2e/bundle-check.mjs
 # Sign-out, sign-in and sync racing a slow token renewal (no browser needed).
@@ -53,7 +56,7 @@ check "web client session races (tests/e2e/auth-races.mjs)" timeout 60 node test
 
 fmt_drift() {
     local f bad=0
-    for f in lib/*.[ch] app/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c; do
+    for f in lib/*/*.[ch] app/*/*.[ch] tests/unit/*.[ch] tests/unit/*/*.c tests/fuzz/*.c; do
         clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || { echo "$f"; bad=1; }
     done
     return "$bad"

@@ -26,7 +26,7 @@ suite() {
     rm -f "$log"
 }
 
-unit_bins=$(find build/tests -maxdepth 1 -type f -name 'test_*' | sort)
+unit_bins=$(find tests/unit -name 'test_*.c' | sed 's|tests/unit/\(.*\)\.c|build/tests/\1|' | sort)
 # shellcheck disable=SC2086
 suite unit tests/run-unit.sh $unit_bins
 san_bins=$(find tests/unit -name 'test_*.c' | sed 's|tests/unit/\(.*\)\.c|build-san/tests/\1|' | sort)

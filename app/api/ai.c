@@ -4,30 +4,30 @@
  * api_ai_study_check) and POST /api/ai/transcribe-audio (spoken answers).
  *
  * Both hold a worker while the model answers, so both are bounded three
- * ways: the learner's quota and rate (lib/aiusage, 429 beyond them), a
+ * ways: the learner's quota and rate (lib/sks/aiusage, 429 beyond them), a
  * deadline below the worker's request deadline (config_ai_deadline_ms),
  * and at most AI_SYNC_SLOTS such calls in the whole pool (app_ai_acquire):
  * a slow model can never take every worker. A study check never fails
  * because of the model: anything that keeps the model from grading
  * (no key, no slot, a timeout, a reply we cannot use) gives the heuristic
  * grade, with the reason. Exams never come here: they are graded by
- * easysks-jobs (lib/aiqueue).
+ * easysks-jobs (lib/sks/aiqueue).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "aiclient.h"
-#include "aiusage.h"
+#include "sks/aiclient.h"
+#include "sks/aiusage.h"
 #include "api/api.h"
 #include "api/render.h"
-#include "catalogue.h"
-#include "grade.h"
+#include "sks/catalogue.h"
+#include "sks/grade.h"
 #include "http/app.h"
 #include "http/authn.h"
-#include "log.h"
-#include "multipart.h"
-#include "text.h"
-#include "users.h"
+#include "core/log.h"
+#include "infra/multipart.h"
+#include "core/text.h"
+#include "sks/users.h"
 
 #define LANGUAGE_MAX 16
 

@@ -38,8 +38,9 @@ int api_dashboard(struct request *r);
 /* settings.c */
 int api_settings_get(struct request *r);
 int api_settings_put(struct request *r);
-/* exams.c: question sheets ... */
-int api_exams(struct request *r);
+/* exams.c: question sheets and chart tasks alike, the kind from the route
+ * (r->route->arg: EXAM_SHEET or EXAM_CHART) */
+int api_exam_templates(struct request *r);
 int api_exam_history(struct request *r);
 int api_exam_start(struct request *r);
 int api_exam_get(struct request *r);
@@ -47,15 +48,6 @@ int api_exam_save(struct request *r);
 int api_exam_submit(struct request *r);
 int api_exam_result(struct request *r);
 int api_exam_abandon(struct request *r);
-/* ... and chart tasks */
-int api_chart_exams(struct request *r);
-int api_chart_history(struct request *r);
-int api_chart_start(struct request *r);
-int api_chart_get(struct request *r);
-int api_chart_save(struct request *r);
-int api_chart_submit(struct request *r);
-int api_chart_result(struct request *r);
-int api_chart_abandon(struct request *r);
 /* billing.c */
 int api_billing_checkout(struct request *r);
 int api_billing_portal(struct request *r);

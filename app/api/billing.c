@@ -11,10 +11,10 @@
 
 #include "api/api.h"
 #include "api/render.h"
-#include "billing.h"
+#include "sks/billing.h"
 #include "http/app.h"
-#include "log.h"
-#include "stripe.h"
+#include "core/log.h"
+#include "infra/stripe.h"
 
 /* The API settings for Checkout (portal=0) or the portal, or -1 after
  * answering 503 billing_unconfigured naming the missing setting. */

@@ -7,7 +7,7 @@
 
 #include "api/api.h"
 #include "http/app.h"
-#include "json.h"
+#include "core/json.h"
 
 int api_client_config(struct request *r)
 {

@@ -7,7 +7,7 @@
 #include "api/api.h"
 #include "api/render.h"
 #include "http/app.h"
-#include "study.h"
+#include "sks/study.h"
 
 int api_dashboard(struct request *r)
 {

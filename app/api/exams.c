@@ -3,7 +3,7 @@
  * (/navigation-exams, /navigation-sessions...) of the reference contract,
  * per learner. Starting needs premium; listing the sheets does not (the
  * client shows what premium unlocks). The lifecycle and its rules are in
- * lib/exams.h and docs/api.md.
+ * lib/sks/exams.h and docs/api.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +11,12 @@
 
 #include "api/api.h"
 #include "api/render.h"
-#include "exams.h"
+#include "sks/aiqueue.h"
+#include "sks/exams.h"
 #include "http/app.h"
-#include "json.h"
-#include "text.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "core/text.h"
+#include "core/timefmt.h"
 
 static void json_time_or_null(struct buf *b, long long us)
 {
@@ -192,10 +193,17 @@ static int fail(struct request *r, const struct err *e)
     return r->status;
 }
 
-/* --- handlers shared by both kinds --------------------------------------- */
+/* --- the handlers: one per action, for both kinds ------------------------ *
+ * The route says which kind (routes.c: r->route->arg). */
 
-static int templates(struct request *r, int kind)
+static int route_kind(const struct request *r)
 {
+    return r->route->arg == EXAM_CHART ? EXAM_CHART : EXAM_SHEET;
+}
+
+int api_exam_templates(struct request *r)
+{
+    const int kind = route_kind(r);
     const struct catalogue *cat = app_catalogue_or_fail(r);
     struct buf *b = &r->app->out;
 
@@ -226,8 +234,9 @@ static int templates(struct request *r, int kind)
     return render_send(r, 200);
 }
 
-static int history(struct request *r, int kind)
+int api_exam_history(struct request *r)
 {
+    const int kind = route_kind(r);
     const char *status = request_query(r, "status"), *lim = request_query(r, "limit");
     const char *before = request_query(r, "before");
     struct exam_session *items;
@@ -294,9 +303,9 @@ static int history(struct request *r, int kind)
     return render_send(r, 200);
 }
 
-/* As Stripe's: up to 255 characters; printable ASCII (a UUID, usually). */
-static int start(struct request *r, int kind)
+int api_exam_start(struct request *r)
 {
+    const int kind = route_kind(r);
     const struct catalogue *cat = app_catalogue_or_fail(r);
     const char *key = request_param(r, "HTTP_IDEMPOTENCY_KEY");
     struct exam_session s;
@@ -311,7 +320,7 @@ static int start(struct request *r, int kind)
         json_get_int(body, "time_limit_minutes", 0, 1, 240, EXAM_TIME_LIMIT_DEFAULT, &minutes, &e) <
             0)
         return fail(r, &e);
-    if (key != NULL && !text_token_ok(key, 255)) {
+    if (key != NULL && !text_token_ok(key, 255) /* as Stripe's; a UUID, usually */) {
         request_fail(r, 422, "invalid_idempotency_key",
                      "Idempotency-Key must be 1-255 printable ASCII characters", NULL);
         return 422;
@@ -322,21 +331,34 @@ static int start(struct request *r, int kind)
     return send_session(r, &s);
 }
 
-static int get_session(struct request *r, int kind)
+/* The learner's session of the route's kind, for GET and its result.
+ * 0, or -1 with the error answered. */
+static int load(struct request *r, struct exam_session *s)
 {
     const struct catalogue *cat = app_catalogue_or_fail(r);
-    struct exam_session s;
     struct err e = {0};
 
     if (cat == NULL)
+        return -1;
+    if (exam_load(r->app->db, cat, r->user.id, route_kind(r), r->params[0], r->arena, s, &e) < 0) {
+        fail(r, &e);
+        return -1;
+    }
+    return 0;
+}
+
+int api_exam_get(struct request *r)
+{
+    struct exam_session s;
+
+    if (load(r, &s) < 0)
         return r->status;
-    if (exam_load(r->app->db, cat, r->user.id, kind, r->params[0], r->arena, &s, &e) < 0)
-        return fail(r, &e);
     return send_session(r, &s);
 }
 
-static int save(struct request *r, int kind)
+int api_exam_save(struct request *r)
 {
+    const int kind = route_kind(r);
     const struct catalogue *cat = app_catalogue_or_fail(r);
     struct exam_item it;
     struct err e = {0};
@@ -371,11 +393,12 @@ static int save(struct request *r, int kind)
     return render_send(r, 200);
 }
 
-static int submit(struct request *r, int kind)
+int api_exam_submit(struct request *r)
 {
+    const int kind = route_kind(r);
     const struct catalogue *cat = app_catalogue_or_fail(r);
     const struct config *c = r->app->cfg;
-    struct exam_ai ai = {c->openai_api_key != NULL, c->ai_daily_quota};
+    struct exam_ai ai = {c->openai_api_key != NULL, c->ai_daily_quota, aiqueue_enqueue};
     struct exam_session s;
     struct err e = {0};
 
@@ -386,16 +409,12 @@ static int submit(struct request *r, int kind)
     return send_result(r, &s);
 }
 
-static int result(struct request *r, int kind)
+int api_exam_result(struct request *r)
 {
-    const struct catalogue *cat = app_catalogue_or_fail(r);
     struct exam_session s;
-    struct err e = {0};
 
-    if (cat == NULL)
+    if (load(r, &s) < 0)
         return r->status;
-    if (exam_load(r->app->db, cat, r->user.id, kind, r->params[0], r->arena, &s, &e) < 0)
-        return fail(r, &e);
     if (!s.evaluated) {
         request_fail(r, 409, "result_not_available", "the session has not been submitted", NULL);
         return 409;
@@ -403,79 +422,13 @@ static int result(struct request *r, int kind)
     return send_result(r, &s);
 }
 
-static int abandon(struct request *r, int kind)
+int api_exam_abandon(struct request *r)
 {
+    const int kind = route_kind(r);
     struct err e = {0};
 
     if (exam_abandon(r->app->db, r->user.id, kind, r->params[0], &e) < 0)
         return fail(r, &e);
     request_send_empty(r, 204, NULL);
     return 204;
-}
-
-/* --- the routes --------------------------------------------------------- */
-
-int api_exams(struct request *r)
-{
-    return templates(r, EXAM_SHEET);
-}
-int api_exam_history(struct request *r)
-{
-    return history(r, EXAM_SHEET);
-}
-int api_exam_start(struct request *r)
-{
-    return start(r, EXAM_SHEET);
-}
-int api_exam_get(struct request *r)
-{
-    return get_session(r, EXAM_SHEET);
-}
-int api_exam_save(struct request *r)
-{
-    return save(r, EXAM_SHEET);
-}
-int api_exam_submit(struct request *r)
-{
-    return submit(r, EXAM_SHEET);
-}
-int api_exam_result(struct request *r)
-{
-    return result(r, EXAM_SHEET);
-}
-int api_exam_abandon(struct request *r)
-{
-    return abandon(r, EXAM_SHEET);
-}
-int api_chart_exams(struct request *r)
-{
-    return templates(r, EXAM_CHART);
-}
-int api_chart_history(struct request *r)
-{
-    return history(r, EXAM_CHART);
-}
-int api_chart_start(struct request *r)
-{
-    return start(r, EXAM_CHART);
-}
-int api_chart_get(struct request *r)
-{
-    return get_session(r, EXAM_CHART);
-}
-int api_chart_save(struct request *r)
-{
-    return save(r, EXAM_CHART);
-}
-int api_chart_submit(struct request *r)
-{
-    return submit(r, EXAM_CHART);
-}
-int api_chart_result(struct request *r)
-{
-    return result(r, EXAM_CHART);
-}
-int api_chart_abandon(struct request *r)
-{
-    return abandon(r, EXAM_CHART);
 }

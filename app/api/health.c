@@ -8,7 +8,7 @@
 
 #include "api/api.h"
 #include "http/app.h"
-#include "json.h"
+#include "core/json.h"
 
 #ifndef EASYSKS_SCHEMA_VERSION
 #error "EASYSKS_SCHEMA_VERSION must be defined by the build (highest migration number)"

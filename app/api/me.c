@@ -2,7 +2,7 @@
  * GET /api/me - the caller's profile and plan, as loaded by authentication.
  */
 #include "api/api.h"
-#include "json.h"
+#include "core/json.h"
 
 int api_me(struct request *r)
 {

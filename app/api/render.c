@@ -1,7 +1,7 @@
 #include "api/render.h"
 
 #include "http/app.h"
-#include "timefmt.h"
+#include "core/timefmt.h"
 
 void render_time(struct buf *b, long long us)
 {

@@ -5,10 +5,10 @@
 #ifndef EASYSKS_RENDER_H
 #define EASYSKS_RENDER_H
 
-#include "buf.h"
-#include "fsrs.h"
+#include "core/buf.h"
+#include "sks/fsrs.h"
 #include "http/request.h"
-#include "study.h"
+#include "sks/study.h"
 
 /* A timestamp as the reference writes it ("…+00:00"), quoted. */
 void render_time(struct buf *b, long long us);

@@ -11,9 +11,9 @@
 #include "api/api.h"
 #include "api/render.h"
 #include "http/app.h"
-#include "json.h"
-#include "study.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "sks/study.h"
+#include "core/timefmt.h"
 
 static int send_settings(struct request *r, const struct study_settings *s)
 {

@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aiqueue.h"
+#include "sks/aiqueue.h"
 #include "api/api.h"
-#include "buf.h"
+#include "core/buf.h"
 #include "http/app.h"
-#include "json.h"
+#include "core/json.h"
 #include "pool/scoreboard.h"
 
 static const char *const state_names[] = {"free", "starting", "idle", "busy", "exiting"};

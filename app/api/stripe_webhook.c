@@ -1,7 +1,7 @@
 /*
  * POST /webhooks/stripe - Stripe's event deliveries. No bearer token: the
- * Stripe-Signature over the raw body is the authentication (lib/stripe).
- * A verified event is applied exactly once (lib/billing), and the answer
+ * Stripe-Signature over the raw body is the authentication (lib/infra/stripe).
+ * A verified event is applied exactly once (lib/sks/billing), and the answer
  * tells Stripe what to do next:
  *   200 {"received":true,"event":...,"outcome":...}  done (also for a
  *       duplicate, a stale event or a type we ignore): never resent
@@ -14,10 +14,10 @@
 
 #include "api/api.h"
 #include "api/render.h"
-#include "billing.h"
+#include "sks/billing.h"
 #include "http/app.h"
-#include "log.h"
-#include "stripe.h"
+#include "core/log.h"
+#include "infra/stripe.h"
 
 int api_stripe_webhook(struct request *r)
 {

@@ -10,12 +10,12 @@
 
 #include "api/api.h"
 #include "api/render.h"
-#include "grade.h"
+#include "sks/grade.h"
 #include "http/app.h"
-#include "json.h"
-#include "study.h"
-#include "text.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "sks/study.h"
+#include "core/text.h"
+#include "core/timefmt.h"
 
 #define ANSWER_MAX_CHARS 10000
 

@@ -22,10 +22,10 @@
 #include <string.h>
 #include <libpq-fe.h>
 
-#include "billing.h"
-#include "config.h"
-#include "log.h"
-#include "timefmt.h"
+#include "sks/billing.h"
+#include "infra/config.h"
+#include "core/log.h"
+#include "core/timefmt.h"
 
 static int usage(void)
 {
@@ -56,7 +56,7 @@ static const char *operator_name(void)
 #define RFC3339 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
 /* The manual grant (plan, premium_until), then the newest Stripe
- * subscription: support sees both sources of premium (lib/users.c). */
+ * subscription: support sees both sources of premium (lib/sks/users.c). */
 #define SHOW_COLS                                                                                  \
     "u.id AS id, u.cognito_sub, coalesce(u.email, ''), u.plan,"                                    \
     " coalesce(to_char(u.premium_until AT TIME ZONE 'UTC', " RFC3339 "), ''),"                     \

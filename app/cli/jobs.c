@@ -28,7 +28,7 @@
  * job in hand, bounded by the call's deadline; killed after
  * EASYSKS_GRACEFUL_TIMEOUT or the call's deadline plus 5 s, whichever is
  * longer), HUP re-reads the configuration and replaces the runners one at a
- * time. Logs: one JSON object per line on stderr (lib/log), "proc" jobs or
+ * time. Logs: one JSON object per line on stderr (lib/core/log), "proc" jobs or
  * jobs-runner. Exit status 78 for an invalid configuration.
  */
 #include <errno.h>
@@ -41,18 +41,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aiclient.h"
-#include "aiqueue.h"
-#include "aiusage.h"
-#include "arena.h"
-#include "buf.h"
-#include "catalogue.h"
-#include "config.h"
-#include "db.h"
-#include "exams.h"
-#include "http.h"
-#include "log.h"
-#include "text.h"
+#include "sks/aiclient.h"
+#include "sks/aiqueue.h"
+#include "sks/aiusage.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "sks/catalogue.h"
+#include "infra/config.h"
+#include "infra/db.h"
+#include "sks/exams.h"
+#include "infra/http.h"
+#include "core/log.h"
+#include "core/text.h"
 
 #define MAX_RUNNERS 64
 

@@ -9,7 +9,7 @@
  * `seed` loads the SKS catalogue from DIR (default EASYSKS_CATALOGUE_DIR,
  * else ../shared/data/sks) into the catalogue tables, idempotently: a second
  * run changes nothing, a changed catalogue is updated in place, learners'
- * progress is never touched (lib/seed.h). It needs the migrations applied.
+ * progress is never touched (lib/sks/seed.h). It needs the migrations applied.
  *
  * `up` waits at most --lock-timeout seconds (default
  * EASYSKS_MIGRATE_LOCK_TIMEOUT, else 120) for another runner's lock.
@@ -23,11 +23,11 @@
 #include <string.h>
 #include <libpq-fe.h>
 
-#include "catalogue.h"
-#include "config.h"
-#include "log.h"
-#include "migrate.h"
-#include "seed.h"
+#include "sks/catalogue.h"
+#include "infra/config.h"
+#include "core/log.h"
+#include "infra/migrate.h"
+#include "sks/seed.h"
 
 static int usage(void)
 {

@@ -9,13 +9,13 @@
 #ifndef EASYSKS_APP_H
 #define EASYSKS_APP_H
 
-#include "arena.h"
-#include "buf.h"
-#include "catalogue.h"
-#include "config.h"
-#include "db.h"
-#include "err.h"
-#include "users.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "sks/catalogue.h"
+#include "infra/config.h"
+#include "infra/db.h"
+#include "core/err.h"
+#include "sks/users.h"
 
 struct auth_verifier;
 struct http_client;

@@ -3,11 +3,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
-#include "http.h"
+#include "infra/auth.h"
+#include "infra/http.h"
 #include "http/app.h"
-#include "log.h"
-#include "users.h"
+#include "core/log.h"
+#include "sks/users.h"
 
 struct auth_verifier *authn_verifier_new(const struct config *c)
 {

@@ -1,13 +1,13 @@
 /*
  * authn.h - authentication of a request: the bearer token is verified
- * in-process (lib/auth: JWKS and verified-token caches per worker), then
- * the user row is loaded (lib/users: a read; a write only for a new or
+ * in-process (lib/infra/auth: JWKS and verified-token caches per worker), then
+ * the user row is loaded (lib/sks/users: a read; a write only for a new or
  * stale user).
  */
 #ifndef EASYSKS_AUTHN_H
 #define EASYSKS_AUTHN_H
 
-#include "config.h"
+#include "infra/config.h"
 #include "http/request.h"
 
 /* The worker's token verifier for `cfg`, with its JWKS fetched (a failed

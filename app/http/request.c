@@ -8,9 +8,9 @@
 #include "http/app.h"
 #include "http/router.h"
 #include "http/status.h"
-#include "json.h"
-#include "log.h"
-#include "text.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/text.h"
 
 const char *request_param(const struct request *r, const char *name)
 {

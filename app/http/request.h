@@ -17,10 +17,10 @@
 #include <fcgiapp.h>
 #include <cjson/cJSON.h>
 
-#include "arena.h"
-#include "auth.h"
-#include "err.h"
-#include "users.h"
+#include "core/arena.h"
+#include "infra/auth.h"
+#include "core/err.h"
+#include "sks/users.h"
 
 struct app;
 struct route;

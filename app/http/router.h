@@ -26,6 +26,8 @@ struct route {
     int (*handler)(struct request *r); /* returns the HTTP status it sent */
     int flags;
     size_t max_body; /* body cap in bytes; 0 = EASYSKS_MAX_BODY */
+    int arg;         /* for a handler that serves several routes alike (the exam
+                      * kind, EXAM_SHEET or EXAM_CHART): r->route->arg */
 };
 
 enum router_result { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };

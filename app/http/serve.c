@@ -13,12 +13,12 @@
 #include <openssl/rand.h>
 
 #include "api/api.h"
-#include "auth.h"
+#include "infra/auth.h"
 #include "http/app.h"
 #include "http/authn.h"
 #include "http/router.h"
-#include "http.h"
-#include "log.h"
+#include "infra/http.h"
+#include "core/log.h"
 #include "pool/scoreboard.h"
 
 struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot)
@@ -36,7 +36,7 @@ struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot
     if (db_ensure(app->db, 0, &e) < 0)
         log_warn("worker starting without a database connection", "code", e.code, NULL);
     app->auth = authn_verifier_new(cfg);
-    app->users = users_cache_new(16384); /* every active learner: see lib/users.h */
+    app->users = users_cache_new(16384); /* every active learner: see lib/sks/users.h */
     if (cfg->stripe_api_key != NULL && (app->stripe = http_client_new(&e)) == NULL)
         log_warn("no HTTP client for Stripe; billing answers 503", "code", e.code, NULL);
     if (cfg->openai_api_key != NULL && (app->openai = http_client_new(&e)) == NULL)

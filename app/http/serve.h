@@ -9,7 +9,7 @@
 
 #include <fcgiapp.h>
 
-#include "config.h"
+#include "infra/config.h"
 
 struct app;
 struct scoreboard;

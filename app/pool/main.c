@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "log.h"
+#include "infra/config.h"
+#include "core/log.h"
 #include "pool/master.h"
 
 static int usage(void)

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "pool/scoreboard.h"
 #include "pool/worker.h"
 

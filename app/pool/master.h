@@ -16,7 +16,7 @@
 
 #include <sys/types.h>
 
-#include "config.h"
+#include "infra/config.h"
 
 /* The socket the master bound, remembered so a stop removes exactly it. */
 struct listener {

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "config.h"
+#include "infra/config.h"
 
 enum slot_state { SLOT_FREE = 0, SLOT_STARTING, SLOT_IDLE, SLOT_BUSY, SLOT_EXITING };
 

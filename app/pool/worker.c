@@ -30,7 +30,7 @@
 #include <fcgiapp.h>
 
 #include "http/serve.h"
-#include "log.h"
+#include "core/log.h"
 
 static volatile sig_atomic_t quit_requested;
 

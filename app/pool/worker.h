@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "config.h"
+#include "infra/config.h"
 #include "pool/scoreboard.h"
 
 /* Exit statuses the master tells apart: 0 = left as asked or recycled after

@@ -9,7 +9,7 @@
 # never values). Each selected secret's SecretString goes to DIR/NAME
 # (default /run/easysks/secrets) with mode 0400; --env-out writes
 # NAME_FILE=DIR/NAME lines for systemd's EnvironmentFile= so the program reads
-# the value itself (see lib/config.h). Values are never printed or logged:
+# the value itself (see lib/infra/config.h). Values are never printed or logged:
 # they go from the AWS CLI straight into a 0600 temporary file.
 #
 # --optional names may have no value yet (Secrets Manager answers

@@ -32,8 +32,8 @@ explain_main() {
         WHERE relname IN ('card_states', 'card_states_pkey', 'card_states_user_due', 'review_logs',
         'review_logs_user_time', 'review_logs_user_id_review_id_key') ORDER BY 1" | sed 's/^/  /' |
         tee -a "$out/volume.txt"
-    python3 "$EASYSKS_ROOT/tests/bench/stmts.py" "$EASYSKS_ROOT" "$EASYSKS_ROOT/lib/study.c" \
-        "$EASYSKS_ROOT/lib/users.c" >"$out/statements.json" || return 1
+    python3 "$EASYSKS_ROOT/tests/bench/stmts.py" "$EASYSKS_ROOT" "$EASYSKS_ROOT/lib/sks/study.c" \
+        "$EASYSKS_ROOT/lib/sks/users.c" >"$out/statements.json" || return 1
     echo "EXPLAIN ANALYZE, ${BENCH_EXPLAIN_SAMPLES:-50} random learners per statement and plan mode:"
     bg_wait python3 "$EASYSKS_ROOT/tests/bench/explain.py" "$url" "$out/statements.json" "$out" \
         "${BENCH_EXPLAIN_SAMPLES:-50}" || return 1

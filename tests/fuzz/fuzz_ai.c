@@ -20,8 +20,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "ai.h"
-#include "text.h"
+#include "sks/ai.h"
+#include "core/text.h"
 
 #define NONCE "00112233445566778899aabbccddeeff"
 

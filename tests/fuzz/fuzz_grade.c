@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grade.h"
-#include "text.h"
+#include "sks/grade.h"
+#include "core/text.h"
 
 #define MAX_PIECES 18
 

@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "log.h"
+#include "infra/auth.h"
+#include "core/log.h"
 
 #define FUZZ_NOW 1800000000LL /* 2027-01-15T08:00:00Z */
 #define LEEWAY 5

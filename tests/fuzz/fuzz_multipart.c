@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "multipart.h"
+#include "infra/multipart.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int fuzz_replay_done(void);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "core/arena.h"
 #include "http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -27,20 +27,20 @@ static int never_called(struct request *r)
 }
 
 static const struct route routes[] = {
-    {"GET", "/", never_called, ROUTE_PUBLIC, 0},
-    {"GET", "/health", never_called, ROUTE_PUBLIC, 0},
-    {"GET", "/me", never_called, 0, 0},
-    {"DELETE", "/me", never_called, 0, 0},
-    {"GET", "/topics", never_called, 0, 0},
-    {"GET", "/topics/{id}", never_called, 0, 0},
-    {"GET", "/topics/{id}/cards/{card}", never_called, 0, 0},
-    {"POST", "/topics/{id}/cards", never_called, 0, 0},
-    {"PUT", "/exam-sessions/{id}/answers/{question}", never_called, ROUTE_PREMIUM, 0},
-    {"POST", "/exam-sessions/{id}/submit", never_called, ROUTE_PREMIUM, 0},
-    {"POST", "/webhooks/stripe", never_called, ROUTE_PUBLIC | ROUTE_RAW_BODY, 65536},
-    {"GET", "/{a}/{b}/{c}/{d}", never_called, 0, 0},       /* REQUEST_MAX_PARAMS */
-    {"GET", "/x/{a}/{b}/{c}/{d}/{e}", never_called, 0, 0}, /* one too many: never matches */
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/", never_called, ROUTE_PUBLIC, 0, 0},
+    {"GET", "/health", never_called, ROUTE_PUBLIC, 0, 0},
+    {"GET", "/me", never_called, 0, 0, 0},
+    {"DELETE", "/me", never_called, 0, 0, 0},
+    {"GET", "/topics", never_called, 0, 0, 0},
+    {"GET", "/topics/{id}", never_called, 0, 0, 0},
+    {"GET", "/topics/{id}/cards/{card}", never_called, 0, 0, 0},
+    {"POST", "/topics/{id}/cards", never_called, 0, 0, 0},
+    {"PUT", "/exam-sessions/{id}/answers/{question}", never_called, ROUTE_PREMIUM, 0, 0},
+    {"POST", "/exam-sessions/{id}/submit", never_called, ROUTE_PREMIUM, 0, 0},
+    {"POST", "/webhooks/stripe", never_called, ROUTE_PUBLIC | ROUTE_RAW_BODY, 65536, 0},
+    {"GET", "/{a}/{b}/{c}/{d}", never_called, 0, 0, 0},       /* REQUEST_MAX_PARAMS */
+    {"GET", "/x/{a}/{b}/{c}/{d}/{e}", never_called, 0, 0, 0}, /* one too many: never matches */
+    {NULL, NULL, NULL, 0, 0, 0},
 };
 
 static struct arena arena;

@@ -24,8 +24,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "log.h"
-#include "stripe.h"
+#include "core/log.h"
+#include "infra/stripe.h"
 
 #define FUZZ_NOW 1800000000LL
 #define SECRETS "whsec_fuzz_1, whsec_fuzz_2"

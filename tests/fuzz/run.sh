@@ -85,7 +85,7 @@ command -v clang >/dev/null || { echo "fuzzing needs clang and libclang-rt-14-de
 mkdir -p build-fuzz
 for t in "${targets[@]}"; do
     # shellcheck disable=SC2046,SC2086
-    clang $cflags -fsanitize=fuzzer,address,undefined lib/*.c $(extra_srcs "$t") \
+    clang $cflags -fsanitize=fuzzer,address,undefined lib/*/*.c $(extra_srcs "$t") \
         "tests/fuzz/fuzz_$t.c" $libs $(extra_libs "$t") -lm -o "build-fuzz/fuzz_$t"
     rm -rf "build-fuzz/corpus-$t"
     mkdir -p "build-fuzz/corpus-$t"

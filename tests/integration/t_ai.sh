@@ -586,7 +586,7 @@ test_ai_zz_the_key_is_in_no_log() {
     stub_requests | jq -e 'all(.key_elsewhere == false)' >/dev/null || fail "the key left the Authorization header"
 }
 
-# lib/aiqueue and lib/aiusage against this stack's database (claims, leases,
+# lib/sks/aiqueue and lib/sks/aiusage against this stack's database (claims, leases,
 # stale verdicts, concurrent completion, the quota under concurrency), with
 # the job process stopped so it does not take the test's jobs; stopping and
 # starting it again is part of the test: TERM ends it cleanly.
@@ -597,7 +597,7 @@ test_ai_queue_library_against_postgres() {
     kill -0 "$pid" 2>/dev/null && fail "easysks-jobs still running"
     grep -q '"msg":"jobs stopped"' "$IT/log/jobs.log" || fail "no clean stop logged"
     out=$(EASYSKS_TEST_DATABASE_URL=$DATABASE_URL EASYSKS_TEST_ADMIN_URL=$MIGRATE_DATABASE_URL \
-        "$EASYSKS_ROOT/build/tests/test_aiqueue" 2>&1)
+        "$EASYSKS_ROOT/build/tests/sks/test_aiqueue" 2>&1)
     local rc=$?
     jobs_start "$IT" || fail "easysks-jobs did not start again"
     echo "$out" >&2

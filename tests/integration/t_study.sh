@@ -385,7 +385,7 @@ test_study_evaluate_answer() {
 test_study_statements_per_request() {
     local t calls
     # A Cognito subject is a UUID: the workers' users cache keeps only those
-    # (any other subject costs one more query per request, see lib/users.h).
+    # (any other subject costs one more query per request, see lib/sks/users.h).
     t=$(learner "$(cat /proc/sys/kernel/random/uuid)")
     api GET "/study/due?limit=200" "$t" # first sight: user row
     psql_owner -c "SELECT pg_stat_statements_reset()" >/dev/null

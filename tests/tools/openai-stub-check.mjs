@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // openai-stub-check.mjs - exercise tests/tools/openai-stub.mjs: every mode of both endpoints,
 // the control endpoints, the key check, and shutdown on SIGTERM with a request hanging. The
-// chat requests are lib/ai's own sample bodies (tests/unit/data/ai-*-request.json, kept equal
-// to what lib/ai builds by test_ai), so the stub's grader is checked against the real prompts.
+// chat requests are lib/sks/ai's own sample bodies (tests/unit/data/ai-*-request.json, kept equal
+// to what lib/sks/ai builds by test_ai), so the stub's grader is checked against the real prompts.
 //
 //   node tests/tools/openai-stub-check.mjs      (from the repository root; prints TAP and
 //                                                "N passed, M failed"; exit 1 on a failure)

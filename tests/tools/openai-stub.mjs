@@ -40,7 +40,7 @@
 // The good grader: the learner's answer is the text between the user message's first
 // "<<<ANTWORT-<nonce>>>" line and the first "<<<ENDE-<nonce>>>" line after it (a naive reader:
 // if the app let the learner close the block early, the stub sees the shorter answer and the
-// rest as instructions). The scale is read from lib/ai's wording: "ganze Punkte von 0 bis N"
+// rest as instructions). The scale is read from lib/sks/ai's wording: "ganze Punkte von 0 bis N"
 // (whole points) or "Schritten von 0,5 von 0 bis N" (half points); neither gives whole points
 // to 2. Score: max when the answer contains "richtig" (any case), else floor(max / 2) on the
 // whole scale and floor(max) / 2 on the half scale (2 -> 1, 1 -> 0, 3 -> 1.5). The reply's

@@ -9,6 +9,8 @@
  *     fcgi_test_send(&t, params, body, body_len, body_len);
  *     FCGX_Accept_r(&t.req);  ...  FCGX_Finish_r(&t.req);
  *     fcgi_test_response(&t, out, sizeof(out));
+ *
+ * or, for the whole request through the application, fcgi_test_serve().
  */
 #ifndef EASYSKS_FCGI_CLIENT_H
 #define EASYSKS_FCGI_CLIENT_H
@@ -20,6 +22,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <fcgiapp.h>
+
+#include "http/app.h"
+#include "http/serve.h"
 
 struct fcgi_pair {
     const char *name, *value;
@@ -155,6 +160,25 @@ static void fcgi_test_close(struct fcgi_test *t)
     close(t->client_fd);
     close(t->listen_fd);
     unlink(t->path);
+}
+
+/* Send one request on a fresh connection, serve it through app_serve() as
+ * a worker would (accept, serve, finish, reset the request's memory) and
+ * read the response into out[cap]. Returns out, or a message when the
+ * request could not be accepted. */
+static const char *fcgi_test_serve(struct fcgi_test *t, struct app *app,
+                                   const struct fcgi_pair *params, const char *body,
+                                   size_t send_len, char *out, size_t cap)
+{
+    fcgi_test_reconnect(t);
+    fcgi_test_send(t, params, body, send_len);
+    if (FCGX_Accept_r(&t->req) < 0)
+        return "accept failed";
+    app_serve(app, &t->req);
+    FCGX_Finish_r(&t->req);
+    app_after_request(app);
+    fcgi_test_response(t, out, cap);
+    return out;
 }
 
 #endif
