@@ -42,9 +42,9 @@ test_db_password_never_reaches_the_logs() {
 
 test_db_library_against_postgres() {
     local out
-    [ -x "$EASYSKS_ROOT/build/tests/infra/test_db" ] || fail "build/tests/infra/test_db not built"
+    [ -x "$EASYSKS_BIN_DIR/tests/infra/test_db" ] || fail "build/tests/infra/test_db not built"
     out=$(EASYSKS_TEST_DATABASE_URL=$DATABASE_URL EASYSKS_TEST_ADMIN_URL=$MIGRATE_DATABASE_URL \
-        "$EASYSKS_ROOT/build/tests/infra/test_db" 2>&1) || fail "test_db failed: $out"
+        "$EASYSKS_BIN_DIR/tests/infra/test_db" 2>&1) || fail "test_db failed: $out"
     echo "$out" >&2
     grep -q '^not ok' <<<"$out" && fail "test_db: $(grep '^not ok' <<<"$out")"
     local plan
