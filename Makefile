@@ -54,7 +54,7 @@ BINS       := $(BUILD)/easysks-fcgi $(CLI_BINS)
 
 .PHONY: all deps run stop test unit integration bench bench-scaling bench-keepalive \
         bench-levers bench-failover bench-rss bench-profile bench-explain dist tf-check lint fuzz \
-        fmt clean staging-local print-san-cc
+        fmt clean staging-local print-san-cc chaos
 .DEFAULT_GOAL := all
 # Keep test objects between runs (they are intermediate files otherwise).
 .SECONDARY:
@@ -124,6 +124,12 @@ bench: deps all $(BUILD)/bench-hello
 bench-scaling bench-keepalive bench-levers bench-failover bench-rss bench-profile bench-explain: \
 		deps all $(BUILD)/bench-hello
 	@tests/bench.sh $(@:bench-%=%)
+
+# Faults under load against a throwaway stack, a table at the end
+# (tests/chaos/run.sh, docs/operations.md): a pre-release step, not part of
+# `make test`. CHAOS_SECONDS per scenario.
+chaos: deps all
+	@tests/chaos/run.sh
 
 # The compiler of the sanitized build (tests/fuzz/run.sh replay links with it).
 print-san-cc:

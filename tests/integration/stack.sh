@@ -56,7 +56,9 @@ export EASYSKS_SKS_DATA=${EASYSKS_SKS_DATA:-$EASYSKS_ROOT/../shared/data/sks}
 mkdir -p "$IT/run" "$IT/log" "$EASYSKS_MEDIA_ROOT/premium"
 
 stack_start_all() {
-    pg_init "$IT/pg" fast && pg_start "$IT/pg" && pg_setup_db "$IT/pg" || return 1
+    # fast: fsync and synchronous_commit off (a crash loses the last
+    # commits); STACK_PG_MODE=durable keeps PostgreSQL's defaults (make chaos).
+    pg_init "$IT/pg" "${STACK_PG_MODE:-fast}" && pg_start "$IT/pg" && pg_setup_db "$IT/pg" || return 1
     export DATABASE_URL MIGRATE_DATABASE_URL
     DATABASE_URL=$(pg_url "$IT/pg" easysks_web)
     MIGRATE_DATABASE_URL=$(pg_url "$IT/pg" easysks_owner)
