@@ -35,7 +35,7 @@ struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot
     app->db = db_new(cfg->database_url, cfg->db_statement_timeout_ms + DB_DEADLINE_MARGIN_MS);
     if (db_ensure(app->db, 0, &e) < 0)
         log_warn("worker starting without a database connection", "code", e.code, NULL);
-    app->auth = authn_verifier_new(cfg);
+    app->auth = authn_verifier_new(cfg, board);
     app->users = users_cache_new(16384); /* every active learner: see lib/sks/users.h */
     if (cfg->stripe_api_key != NULL && (app->stripe = http_client_new(&e)) == NULL)
         log_warn("no HTTP client for Stripe; billing answers 503", "code", e.code, NULL);

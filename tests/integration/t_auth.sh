@@ -234,6 +234,29 @@ test_auth_jwks_outage_keeps_cached_keys() {
     if [ "$s2" != 401 ] || [ "$c2" != unknown_key ]; then fail "unknown kid during the outage: $s2 $c2"; fi
 }
 
+# A worker that starts while the key endpoint is down (recycled after its
+# request budget, respawned after a crash, a reload) verifies with the key
+# set its predecessors fetched, instead of refusing every token.
+test_auth_jwks_outage_new_workers_keep_the_keys() {
+    local old i s=""
+    me "Bearer $(mint --sub outage-new-worker)" # every worker has fetched the keys at start
+    curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=503&delay_ms=0" >/dev/null
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    for ((i = 0; i < 150; i++)); do
+        local stale=0 p
+        for p in $old; do kill -0 "$p" 2>/dev/null && stale=1; done
+        [ "$stale" = 0 ] && [ -n "$(worker_pids)" ] && break
+        sleep 0.1
+    done
+    for i in 1 2 3 4 5 6; do
+        me "Bearer $(mint --sub outage-new-worker)"
+        s="$s $STATUS"
+    done
+    curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=0" >/dev/null
+    [ "$s" = " 200 200 200 200 200 200" ] || fail "new workers during the outage answered:$s"
+}
+
 test_auth_jwks_stall_does_not_hang_requests() {
     curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=8000" >/dev/null
     req GET /api/me -H "Authorization: Bearer $(mint --kid stall-kid)" --max-time 7
