@@ -195,20 +195,22 @@ chaos_jwks() {
         [ "$STATUS" = 200 ] && { ok=1; break; }
         sleep 0.5
     done
-    local s1 s2 unk p99
+    local s1 s2 unk slow1 slow2
     s1=$(jq -c .statuses "$out1")
     s2=$(jq -c .statuses "$out2")
     unk=$(awk '{printf "%s%s in %.1f s", sep, $1, $2; sep=", "}' "$IT/jwks.unknown")
-    p99=$(jq -r '[.p99_ms // .latency_ms.p99 // empty] | first // "n/a"' "$out2")
+    slow1=$(jq .slowest_ms "$out1")
+    slow2=$(jq .slowest_ms "$out2")
     if [ "$(jq '[.statuses | to_entries[] | select(.key != "200") | .value] | add // 0' "$out1")" != 0 ] ||
         [ "$(jq '[.statuses | to_entries[] | select(.key != "200") | .value] | add // 0' "$out2")" != 0 ] ||
-        [ "$ok" != 1 ] || awk '$2 > 5 || $1 != "401" {bad=1} END {exit !bad}' "$IT/jwks.unknown"; then
+        [ "$slow1" -gt 4000 ] || [ "$slow2" -gt 4000 ] ||
+        [ "$ok" != 1 ] || awk '$2 > 4 || $1 != "401" {bad=1} END {exit !bad}' "$IT/jwks.unknown"; then
         verdict=FAIL
         cat "$out1" "$out2" "$IT/jwks.unknown" >&2
     fi
     row "JWKS endpoint" "16 clients on /api/me, ${half} s down (503) then ${half} s slow (8 s)" \
         "JWKS 503, then 8 s per answer; 5 tokens with unknown kids" \
-        "down: $s1; slow: $s2 (p99 $p99 ms); unknown kids: $unk; new key accepted after recovery: $([ "$ok" = 1 ] && echo yes || echo no)" \
+        "down: $s1, slowest $slow1 ms; slow: $s2, slowest $slow2 ms (limit 4 s: the 3 s JWKS timeout, never the 8 s stall); unknown kids: $unk; a key published after recovery accepted: $([ "$ok" = 1 ] && echo yes || echo no)" \
         "$verdict"
     [ "$verdict" = pass ]
 }
