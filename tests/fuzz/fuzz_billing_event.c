@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "billing.h"
-#include "log.h"
+#include "sks/billing.h"
+#include "core/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalogue.h"
+#include "sks/catalogue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
-#include "timefmt.h"
+#include "core/text.h"
+#include "core/timefmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "core/arena.h"
 #include "http/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

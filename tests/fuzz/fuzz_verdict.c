@@ -21,9 +21,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "ai.h"
-#include "arena.h"
-#include "text.h"
+#include "sks/ai.h"
+#include "core/arena.h"
+#include "core/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
