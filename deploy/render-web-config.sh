@@ -37,7 +37,11 @@ die() {
 # Checked rather than escaped: every value is written into JSON verbatim.
 [[ $env_name =~ ^(dev|staging|prod)$ ]] || die "EASYSKS_ENV must be dev, staging or prod"
 [[ $client_id =~ ^[A-Za-z0-9_-]{1,128}$ ]] || die "the client id has unexpected characters"
-[[ $endpoint =~ ^(https://[A-Za-z0-9.:-]+)?/[A-Za-z0-9._~/-]*$ ]] ||
+# Plain http only in dev, where the app accepts an http issuer (a local
+# Cognito stand-in) too.
+scheme=https
+[ "$env_name" != dev ] || scheme='https?'
+[[ $endpoint =~ ^($scheme://[A-Za-z0-9.:-]+)?/[A-Za-z0-9._~/-]*$ ]] ||
     die "AUTH_CLIENT_ENDPOINT must be https://host/… or a path on this origin"
 [[ $api_base =~ ^/[A-Za-z0-9._~/-]*$ ]] || die "EASYSKS_API_BASE must be a path on this origin"
 

@@ -11,7 +11,8 @@
 #   SMOKE_HTTP_URL           plain-http base expected to redirect (default: BASE_URL
 #                            with http://, same host, port 80)
 #   SMOKE_CERT_MIN_DAYS      certificate must stay valid this long (default 14)
-#   SMOKE_COGNITO_ENDPOINT   Cognito IdP API (default
+#   SMOKE_COGNITO_ENDPOINT   Cognito IdP API (default: what the site's /config.json
+#                            tells browsers, the user pool's region; else
 #                            https://cognito-idp.$AWS_REGION.amazonaws.com/)
 #   SMOKE_CLIENT_ID, SMOKE_USERNAME, SMOKE_PASSWORD   a test user of the pool
 #                            (USER_PASSWORD_AUTH); the password is sent on stdin,
@@ -45,7 +46,7 @@ http_base=${SMOKE_HTTP_URL:-http://$host}
 min_days=${SMOKE_CERT_MIN_DAYS:-14}
 timeout=${SMOKE_TIMEOUT:-10}
 region=${AWS_REGION:-${AWS_DEFAULT_REGION:-eu-central-1}}
-cognito=${SMOKE_COGNITO_ENDPOINT:-https://cognito-idp.$region.amazonaws.com/}
+cognito=${SMOKE_COGNITO_ENDPOINT:-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/easysks-smoke.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -158,6 +159,12 @@ check_login() {
     if [ ${#missing[@]} -gt 0 ]; then
         not_ok "Cognito login (set ${missing[*]}, or pass --no-login)"
         return
+    fi
+    # Where the web client signs in: the pool's region may differ from ours.
+    if [ -z "$cognito" ]; then
+        cognito=$(curl -sf "${curl_tls[@]}" --max-time "$timeout" "$base/config.json" 2>/dev/null |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["auth"]["endpoint"])' 2>/dev/null || true)
+        [[ $cognito =~ ^https:// ]] || cognito=https://cognito-idp.$region.amazonaws.com/
     fi
     # The request body (with the password) goes to curl on stdin.
     code=$(python3 -c 'import json,os

@@ -224,6 +224,7 @@ for a in "\$@"; do
     s3) exec /usr/bin/aws.real --endpoint-url "$S3" "\$@" ;;
     ssm | secretsmanager) exec /usr/bin/aws.real --endpoint-url "$SM" "\$@" ;;
     autoscaling) echo "\$(date +%s.%N) \$*" >>/var/log/easysks-rehearsal-autoscaling.log; exit 0 ;;
+    cloudwatch) echo "\$(date +%s.%N) \$*" >>/var/log/easysks-rehearsal-cloudwatch.log; exit 0 ;;
     esac
 done
 echo "aws shim: no stand-in for: \$*" >&2
@@ -311,8 +312,9 @@ do_scripts_user() {
 
 check_lifecycle() {
     local log
-    log=$(hx cat /var/log/easysks-rehearsal-autoscaling.log)
-    echo "$log"
+    hx cat /var/log/easysks-rehearsal-autoscaling.log
+    # Heartbeats may come first on a slow boot; the hook is completed once.
+    log=$(hx grep complete-lifecycle-action /var/log/easysks-rehearsal-autoscaling.log)
     [ "$(wc -l <<<"$log")" = 1 ]
     grep -q 'complete-lifecycle-action --auto-scaling-group-name easysks-staging-local --lifecycle-hook-name easysks-ready --instance-id i-0rehearsal --lifecycle-action-result CONTINUE' <<<"$log"
     # CONTINUE came after readiness answered 200, as the bootstrap logged it.
@@ -394,6 +396,13 @@ check_recovery() {
     echo "restarts: $(hx systemctl show -p NRestarts --value easysks-fcgi.service)"
     [ "$(hx systemctl show -p NRestarts --value easysks-fcgi.service)" -ge 1 ]
     wait_for 20 "/api/health after recovery" curl -sfk "https://127.0.0.1:$HOST_HTTPS_PORT/api/health" -o /dev/null
+}
+
+# easysks-pool-watch publishes the pool's busy share for target tracking.
+check_pool_watch() {
+    hx systemctl is-active --quiet easysks-pool-watch.service
+    wait_for 30 "BusyWorkersPercent" hx grep -q 'put-metric-data --namespace EasySKS/Host --metric-name BusyWorkersPercent --unit Percent --value [0-9.]* --dimensions AutoScalingGroupName=easysks-staging-local' /var/log/easysks-rehearsal-cloudwatch.log
+    hx cat /var/log/easysks-rehearsal-cloudwatch.log | tail -n 2
 }
 
 # A host whose release parameter holds no release must leave its launch.

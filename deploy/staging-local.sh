@@ -182,9 +182,15 @@ RELEASE_BUCKET=easysks-staging-local-releases
 FRONTEND_BUCKET=easysks-staging-local-frontend
 
 do_dist() {
-    EASYSKS_VERSION=$VERSION DIST_DIR=$T/dist "$here/dist.sh"
+    # The RDS CA bundle a release ships: a throwaway CA here (the rehearsal's
+    # database is local), the real bundle for AWS (docs/runbook.md).
+    mkdir -p "$T/rds-ca"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=easysks-rehearsal-rds-ca -keyout "$T/rds-ca/key.pem" -out "$T/rds-ca/ca.pem" 2>/dev/null
+    EASYSKS_VERSION=$VERSION DIST_DIR=$T/dist EASYSKS_RDS_CA_BUNDLE=$T/rds-ca/ca.pem "$here/dist.sh"
     tar -tzf "$T/dist/easysks-$VERSION.tar.gz" >"$T/dist/contents"
-    grep -qx './bin/easysks-fcgi' "$T/dist/contents" && grep -qx './bin/easysks-jobs' "$T/dist/contents"
+    grep -qx './bin/easysks-fcgi' "$T/dist/contents" && grep -qx './bin/easysks-jobs' "$T/dist/contents" &&
+        grep -qx './rds-ca.pem' "$T/dist/contents" && grep -qx './bin/easysks-pool-watch' "$T/dist/contents"
 }
 
 start_s3() {
@@ -424,6 +430,19 @@ do_nginx() {
     wait_for 10 "nginx" curl -sf --cacert "$H/run/easysks-nginx/tls/cert.pem" "https://localhost:$HTTPS_PORT/health"
 }
 
+# The web client's files leave compressed, with Vary: Accept-Encoding
+# (issue 22: nginx compressed nothing).
+check_gzip() {
+    local f h
+    for f in app.js style.css manifest.json; do
+        h=$(curl -sf --cacert "$H/run/easysks-nginx/tls/cert.pem" -H 'Accept-Encoding: gzip' -D - -o "$T/gz.body" \
+            "https://localhost:$HTTPS_PORT/$f") || return 1
+        grep -qi '^content-encoding: gzip' <<<"$h" || { echo "$f: not compressed"; return 1; }
+        grep -qi '^vary: accept-encoding' <<<"$h" || { echo "$f: no Vary: Accept-Encoding"; return 1; }
+        gzip -t "$T/gz.body" || return 1
+    done
+}
+
 run_smoke() {
     SMOKE_CA_FILE=$H/run/easysks-nginx/tls/cert.pem SMOKE_HTTP_URL=http://localhost:$HTTP_PORT \
         SMOKE_COGNITO_ENDPOINT=http://127.0.0.1:$COGNITO_PORT/ SMOKE_CLIENT_ID=$CLIENT_ID \
@@ -463,6 +482,7 @@ step "cognito: cognito-local pool, client and smoke user" do_cognito
 step "pool: release binary running with NAME_FILE secrets, socket 0660 www-data" do_pool
 step "frontend: synced from S3 into the web root" do_frontend
 step "nginx: rendered from the release, host certificate made by easysks-tls, started" do_nginx
+check "nginx: JS, CSS and the manifest are sent gzip-compressed with Vary: Accept-Encoding" check_gzip
 
 smoke_out=$T/logs/smoke.out
 run_smoke >"$smoke_out" 2>&1 || true
@@ -488,6 +508,7 @@ if why=$(host_can_boot); then
         check "bootstrap: lifecycle hook completed once, with CONTINUE, after /api/health answered 200" check_lifecycle
         check "systemd: SSM agent, IMDS guard, pool, job process and nginx active; pool and jobs as easysks with 0400 secrets, no master secret" check_services
         check "host: /api/health answers 200 and /config.json names the app client, through the booted host's nginx" check_host_readiness
+        check "pool watch: BusyWorkersPercent published for the group's target tracking" check_pool_watch
         check "reload: systemctl reload keeps the socket reachable; reload-or-restart starts a stopped pool" check_reload
         check "migrate: migrate.sh's remote commands under sh (dash) start easysks-migrate@VERSION as easysks-migrate" check_migrate_sh sh
         check "migrate: the same commands under bash" check_migrate_sh bash

@@ -34,8 +34,31 @@ check_env() {
     case $1 in staging | prod) ;; *) die "--env must be staging or prod (got '$1')" ;; esac
 }
 
-asg_default() { echo "easysks-$1"; } # terraform: local.name = easysks-<env>
-db_default() { echo "easysks-$1"; }  # the RDS identifier is the same name
+# tf_output ENV KEY: one value of the environment's Terraform outputs (the
+# root's output "stack": asg_name, db_identifier, release_bucket, ...), so
+# that no script repeats Terraform's naming. From EASYSKS_TF_OUTPUTS (a file
+# holding `terraform output -json stack`, e.g. saved by CI after the apply),
+# else from `terraform -chdir=terraform/envs/ENV output -json stack`.
+tf_output() {
+    local env=$1 key=$2 json root
+    if [ -n "${EASYSKS_TF_OUTPUTS:-}" ]; then
+        json=$(cat "$EASYSKS_TF_OUTPUTS") || die "cannot read EASYSKS_TF_OUTPUTS=$EASYSKS_TF_OUTPUTS"
+    else
+        root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+        command -v terraform >/dev/null ||
+            die "$key: no terraform here; pass it as an option or set EASYSKS_TF_OUTPUTS (terraform output -json stack)"
+        json=$(terraform -chdir="$root/terraform/envs/$env" output -json stack) ||
+            die "$key: terraform output -json stack failed in terraform/envs/$env"
+    fi
+    python3 -c '
+import json, sys
+v = json.load(sys.stdin).get(sys.argv[1])
+if not isinstance(v, str) or not v:
+    sys.exit("no output " + sys.argv[1])
+print(v)' "$key" <<<"$json" || die "the Terraform outputs of $env have no $key"
+}
+asg_default() { tf_output "$1" asg_name; }
+db_default() { tf_output "$1" db_identifier; }
 param_release() { echo "/easysks/$1/release_version"; }
 param_previous() { echo "/easysks/$1/previous_release_version"; }
 param_lock() { echo "/easysks/$1/deploy_lock"; }

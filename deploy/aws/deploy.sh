@@ -12,11 +12,14 @@
 #   migrate.sh   database snapshot, then the release's migrations from one host
 #   roll.sh      release parameter and instance refresh (undone on failure)
 #   smoke.sh     the public URL: liveness, readiness, certificate, redirect,
-#                sign-in (SMOKE_CLIENT_ID, SMOKE_USERNAME, SMOKE_PASSWORD)
+#                sign-in (SMOKE_CLIENT_ID, SMOKE_USERNAME, SMOKE_PASSWORD);
+#                a failed smoke rolls back (rollback.sh, under the same
+#                lock) to the release that ran before, then exits 1
 # and gives the lock back, also when a step failed. The steps see the lock
 # through EASYSKS_DEPLOY_LOCK and do not take it again; run alone, each
 # takes it itself, so a hand-run migrate.sh cannot overlap a deploy.
-# Bucket names default to terraform's naming (easysks-<env>-releases-<account>).
+# Bucket names default to the environment's Terraform outputs (release_bucket,
+# frontend_bucket; EASYSKS_TF_OUTPUTS, see common.sh).
 # --break-lock deletes a lock left by a deploy that died (check first that it
 # is dead: the lock says who and since when).
 set -euo pipefail
@@ -62,15 +65,15 @@ fi
 
 [ -n "$version" ] || usage
 check_version "$version"
-[ "$smoke" = 0 ] || [ -n "$url" ] || die "--url https://<app_hostname> (terraform output public_url), or --skip-smoke"
-if [ -z "$release_bucket" ] || [ -z "$frontend_bucket" ]; then
-    account=$(awsc sts get-caller-identity --query Account --output text)
-    [ -n "$release_bucket" ] || release_bucket=easysks-$env-releases-$account
-    [ -n "$frontend_bucket" ] || frontend_bucket=easysks-$env-frontend-$account
-fi
+[ "$smoke" = 0 ] || [ -n "$url" ] || die "--url https://<app_hostname> (terraform output -json stack: public_url), or --skip-smoke"
+[ -n "$release_bucket" ] || release_bucket=$(tf_output "$env" release_bucket)
+[ -n "$frontend_bucket" ] || frontend_bucket=$(tf_output "$env" frontend_bucket)
 
 lock_acquire "$env" "deploy $version"
 trap lock_release EXIT
+# What runs now: where a failed smoke goes back to.
+before=$(ssm_get "$(param_release "$env")")
+[ "$before" != none ] || before=
 
 say "1/4 publish $version"
 "$here/publish.sh" --release-bucket "$release_bucket" --frontend-bucket "$frontend_bucket" \
@@ -81,7 +84,15 @@ say "3/4 roll"
 "$here/roll.sh" --env "$env" --version "$version" "${endpoint[@]}"
 if [ "$smoke" = 1 ]; then
     say "4/4 smoke $url"
-    "$here/../smoke.sh" "$url"
+    if ! "$here/../smoke.sh" "$url"; then
+        if [ -z "$before" ] || [ "$before" = "$version" ]; then
+            die "smoke failed and there is no earlier release to go back to: $version stays live"
+        fi
+        say "smoke failed: rolling back to $before"
+        "$here/rollback.sh" --env "$env" --to "$before" "${endpoint[@]}" ||
+            die "smoke failed and the rollback to $before failed too: check the hosts"
+        die "smoke failed: rolled back to $before ($version is not live)"
+    fi
 else
     say "4/4 smoke skipped (--skip-smoke)"
 fi

@@ -11,7 +11,7 @@
 # VERSION defaults to `git describe --always --dirty` (as deploy/dist.sh).
 # Releases are immutable: an existing VERSION with a different checksum is
 # refused (--force overwrites; never do that for a release any host runs).
-# Bucket names: terraform output release_bucket / frontend_bucket.
+# Bucket names: release_bucket / frontend_bucket of `terraform output -json stack`.
 # AWS_CLI (default /usr/bin/aws), AWS_ENDPOINT_URL or --endpoint-url.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

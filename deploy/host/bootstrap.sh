@@ -20,7 +20,10 @@
 # refresh does not count it) on any failure or after EASYSKS_READY_TIMEOUT
 # seconds, except while a worker answers that the database is not ready
 # (schema or login role missing: a first deploy, whose migrations run on a
-# host waiting here), which may take up to the hook's own timeout.
+# host waiting here), which may take up to the hook's own timeout. While it
+# works, a heartbeat every third of the hook's timeout keeps the hook from
+# timing out under a slow boot (apt, agents, a large release): the limits
+# above are this script's own.
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${EASYSKS_HOST_ENV:-/etc/easysks/host.env}"
@@ -52,9 +55,21 @@ lifecycle() {
     return 1
 }
 
+# heartbeat: record a lifecycle action heartbeat every third of the hook's
+# timeout until killed.
+heartbeat() {
+    while sleep $((EASYSKS_READY_HOOK_TIMEOUT / 3)); do
+        "$aws" autoscaling record-lifecycle-action-heartbeat --auto-scaling-group-name "$EASYSKS_ASG_NAME" \
+            --lifecycle-hook-name "$EASYSKS_READY_HOOK" --instance-id "$instance" >/dev/null 2>&1 ||
+            log "warning: lifecycle heartbeat failed"
+    done
+}
+
 done_ok=0
+hb_pid=
 finish() {
     local rc=$?
+    [ -z "$hb_pid" ] || kill "$hb_pid" 2>/dev/null || true
     if [ "$done_ok" != 1 ]; then
         log "FAILED (status $rc); abandoning the launch"
         lifecycle ABANDON || true
@@ -64,6 +79,8 @@ trap finish EXIT
 
 [ -n "$instance" ] || { log "no instance id from cloud-init"; exit 1; }
 log "instance $instance of $EASYSKS_ASG_NAME"
+heartbeat &
+hb_pid=$!
 
 # Without the SSM agent the deploy cannot reach this host (no SSH).
 if [ "${EASYSKS_REQUIRE_SSM_AGENT:-1}" = 1 ] && ! systemctl is-active --quiet amazon-ssm-agent.service; then
@@ -95,16 +112,29 @@ install -m 0644 "$rel"/systemd/*.service /etc/systemd/system/
 install -m 0644 "$rel/systemd/easysks-imds.nft" /etc/easysks/imds.nft
 systemctl daemon-reload
 
-# RDS certificate authorities, for DATABASE_URL's sslrootcert=/etc/easysks/rds-ca.pem.
-if curl -fsS --retry 5 --max-time 30 -o /etc/easysks/rds-ca.pem.new "$EASYSKS_RDS_CA_URL"; then
+# RDS certificate authorities, for DATABASE_URL's sslrootcert=/etc/easysks/rds-ca.pem:
+# the release ships them (deploy/dist.sh); a download is the fallback for an
+# older release. Without them every connection fails verify-full, so no
+# bundle fails the boot now rather than after the hook's timeout.
+if [ -s "$rel/rds-ca.pem" ]; then
+    install -m 0644 "$rel/rds-ca.pem" /etc/easysks/rds-ca.pem
+elif curl -fsS --retry 5 --max-time 30 -o /etc/easysks/rds-ca.pem.new "$EASYSKS_RDS_CA_URL"; then
     mv /etc/easysks/rds-ca.pem.new /etc/easysks/rds-ca.pem
+    chmod 0644 /etc/easysks/rds-ca.pem
 else
-    log "WARNING: could not fetch the RDS CA bundle"
+    log "no RDS CA bundle: not in release $version and not downloadable from $EASYSKS_RDS_CA_URL"
+    exit 1
 fi
-chmod 0644 /etc/easysks/rds-ca.pem 2>/dev/null || true
 
 "$rel/bin/easysks-sync-frontend" --bucket "$EASYSKS_FRONTEND_BUCKET" --version "$version" \
     --dest /var/www/easysks
+
+# The user pool's Cognito API (browser sign-in; the CSP's connect-src): the
+# origin of AUTH_ISSUER, whose region is the pool's (its id says so), not
+# necessarily this host's.
+app_setting() { sed -n "s/^$1=//p" /etc/easysks/easysks.env | tail -n 1; }
+auth_origin=$(app_setting AUTH_ISSUER | sed -E 's#^(https?://[^/]+).*#\1#')
+[[ $auth_origin =~ ^https?://[A-Za-z0-9.:-]+$ ]] || { log "AUTH_ISSUER is not a URL"; exit 1; }
 
 # nginx from the release's templates; Debian's own nginx.service stays off.
 systemctl disable --now nginx.service 2>/dev/null || true
@@ -116,15 +146,14 @@ NGINX_CONF_DIR=/etc/easysks/nginx NGINX_RUN_DIR=/run/easysks-nginx \
     EASYSKS_BIND=${EASYSKS_BIND:-0.0.0.0} EASYSKS_HTTPS_PORT=$https_port EASYSKS_HTTP_PORT=$http_port \
     EASYSKS_STATUS_PORT=$status_port \
     NGINX_USER_DIRECTIVE="user www-data;" EASYSKS_ENV=$EASYSKS_DEPLOY_ENV \
-    EASYSKS_CSP_CONNECT_SRC="'self' https://cognito-idp.$AWS_REGION.amazonaws.com" \
+    EASYSKS_CSP_CONNECT_SRC="'self' $auth_origin" \
     "$rel/deploy/render-nginx.sh" /etc/easysks/nginx
 
 # The web client's /config.json: the app client the pool accepts, and the
-# region's Cognito API (what the CSP above allows). nginx serves it from
+# pool's Cognito API (what the CSP above allows). nginx serves it from
 # outside the web root, so a frontend sync never removes it.
-app_setting() { sed -n "s/^$1=//p" /etc/easysks/easysks.env | tail -n 1; }
-EASYSKS_ENV=$EASYSKS_DEPLOY_ENV AUTH_CLIENT_IDS=$(app_setting AUTH_CLIENT_IDS) \
-    AUTH_CLIENT_ENDPOINT="https://cognito-idp.$AWS_REGION.amazonaws.com/" \
+EASYSKS_ENV=$(app_setting EASYSKS_ENV) AUTH_CLIENT_IDS=$(app_setting AUTH_CLIENT_IDS) \
+    AUTH_CLIENT_ENDPOINT="$auth_origin/" \
     "$rel/deploy/render-web-config.sh" /etc/easysks/nginx/config.json
 
 # CloudWatch agent (installed by easysks-install-agents): the log groups and
@@ -143,12 +172,13 @@ else
 fi
 
 systemctl enable easysks-imds-guard.service easysks-fcgi.service easysks-nginx.service \
-    easysks-jobs.service
+    easysks-jobs.service easysks-pool-watch.service
 systemctl start easysks-imds-guard.service
 # --no-block: a unit still waiting for a secret value keeps retrying on its
 # own (no start limit); readiness below is what decides (the job process,
 # AI grading, is not part of it: exams are graded heuristically without it).
-systemctl start --no-block easysks-fcgi.service easysks-nginx.service easysks-jobs.service
+systemctl start --no-block easysks-fcgi.service easysks-nginx.service easysks-jobs.service \
+    easysks-pool-watch.service
 
 start=$(date +%s)
 limit=$EASYSKS_READY_TIMEOUT

@@ -13,9 +13,10 @@
 # they go from the AWS CLI straight into a 0600 temporary file.
 #
 # --optional names may have no value yet (Secrets Manager answers
-# ResourceNotFoundException for a secret without a version): they are skipped
-# with a warning. Any other failure is fatal (exit 1), so systemd retries the
-# unit instead of starting with a partial configuration.
+# ResourceNotFoundException for a secret without a version) or be scheduled
+# for deletion (InvalidRequestException "... marked for deletion"): they are
+# skipped with a warning. Any other failure is fatal (exit 1), so systemd
+# retries the unit instead of starting with a partial configuration.
 #
 # Credentials: the instance role (IMDSv2) through the AWS CLI. AWS_CLI selects
 # the CLI (default /usr/bin/aws, Debian's v2); AWS_ENDPOINT_URL or
@@ -102,6 +103,14 @@ while IFS= read -r line || [ -n "$line" ]; do
         if in_list "$name" "$optional" && grep -q ResourceNotFoundException "$errlog"; then
             rm -f "$dest/$name"
             log "warning: $name has no value yet; skipped (optional)"
+            continue
+        fi
+        # A deleted secret stays "marked for deletion" for its recovery
+        # window: for an optional one that means off, not a broken host.
+        if in_list "$name" "$optional" && grep -q InvalidRequestException "$errlog" &&
+            grep -qi 'marked for deletion' "$errlog"; then
+            rm -f "$dest/$name"
+            log "warning: $name is scheduled for deletion; skipped (optional)"
             continue
         fi
         # The CLI's error names the secret and the reason, never the value.

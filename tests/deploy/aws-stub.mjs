@@ -5,7 +5,8 @@
 // Secrets Manager GetSecretValue: from a JSON file {"<secret-id>": "<value>"},
 // re-read on every request so a test can rotate a value. A secret id mapped
 // to null behaves like a secret without a value (ResourceNotFoundException),
-// an unknown id likewise.
+// an unknown id likewise. A secret id mapped to {"deleted": true} behaves
+// like a secret scheduled for deletion (InvalidRequestException).
 //
 // SSM parameters GetParameter, PutParameter (ParameterAlreadyExists without
 // Overwrite: what the deploy lock relies on) and DeleteParameter: kept in
@@ -48,6 +49,12 @@ const server = createServer((req, res) => {
     const secrets = JSON.parse(readFileSync(file, 'utf8'));
     const id = body.SecretId;
     const value = Object.prototype.hasOwnProperty.call(secrets, id) ? secrets[id] : null;
+    if (value !== null && typeof value === 'object' && value.deleted) {
+      return reply(res, 400, {
+        __type: 'InvalidRequestException',
+        message: "You can't perform this operation on the secret because it was marked for deletion.",
+      });
+    }
     if (value === null) {
       return reply(res, 400, {
         __type: 'ResourceNotFoundException',

@@ -227,8 +227,190 @@ fi
 t "cloudwatch-agent.json is JSON with the placeholders the bootstrap fills in" bash -c \
     'jq -e . deploy/cloudwatch-agent.json >/dev/null && for p in LOG_GROUP_APP LOG_GROUP_NGINX_ACCESS LOG_GROUP_NGINX_ERROR METRICS_NAMESPACE ASG_NAME; do grep -q "__${p}__" deploy/cloudwatch-agent.json && grep -q "__${p}__" deploy/host/bootstrap.sh || exit 1; done'
 
+# --- issue 22: the first apply and the first month -------------------------------
+AWSENV=(env AWS_ACCESS_KEY_ID=stub AWS_SECRET_ACCESS_KEY=stub AWS_DEFAULT_REGION=us-east-1
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_PAGER=)
+start_stub() { # start_stub SECRETS.json: Secrets Manager + SSM stand-in; sets STUB_URL, STUB_PID
+    rm -f "$T/stub.port"
+    node tests/deploy/aws-stub.mjs "$1" "$T/stub.port" >"$T/stub.log" 2>&1 &
+    STUB_PID=$!
+    for _ in $(seq 1 50); do [ -s "$T/stub.port" ] && break; sleep 0.1; done
+    STUB_URL=http://127.0.0.1:$(cat "$T/stub.port")
+}
+a_arn() { echo "arn:aws:secretsmanager:us-east-1:000000000000:secret:easysks/check/$1"; }
+
+# 3: an optional secret scheduled for deletion is "off", not a dead host; a
+# required one still fails.
+fetch_deleted_optional() {
+    local d=$T/fs rc=0
+    mkdir -p "$d"
+    jq -n --arg a "$(a_arn A)" --arg o "$(a_arn OPT)" --arg r "$(a_arn REQ)" \
+        '{($a): "value-a", ($o): {deleted: true}, ($r): {deleted: true}}' >"$d/secrets.json"
+    start_stub "$d/secrets.json"
+    printf 'DATABASE_URL=%s\nOPENAI_API_KEY=%s\n' "$(a_arn A)" "$(a_arn OPT)" >"$d/opt.env"
+    printf 'DATABASE_URL=%s\nSTRIPE_API_KEY=%s\n' "$(a_arn A)" "$(a_arn REQ)" >"$d/req.env"
+    "${AWSENV[@]}" AWS_CLI=/usr/bin/aws deploy/host/fetch-secrets.sh --env-file "$d/opt.env" --dest "$d/out1" \
+        --endpoint-url "$STUB_URL" --only DATABASE_URL,OPENAI_API_KEY --optional OPENAI_API_KEY || rc=1
+    [ "$rc" = 0 ] && [ "$(cat "$d/out1/DATABASE_URL")" = value-a ] && [ ! -e "$d/out1/OPENAI_API_KEY" ] || rc=1
+    if "${AWSENV[@]}" AWS_CLI=/usr/bin/aws deploy/host/fetch-secrets.sh --env-file "$d/req.env" --dest "$d/out2" \
+        --endpoint-url "$STUB_URL"; then
+        echo "a required secret marked for deletion was accepted"; rc=1
+    fi
+    kill "$STUB_PID" 2>/dev/null
+    return "$rc"
+}
+t "fetch-secrets: an optional secret marked for deletion is skipped, a required one fails (22.3)" fetch_deleted_optional
+t "terraform: ai_enabled = false keeps the OpenAI key's secret from the hosts (22.3)" \
+    grep -q 'if var.ai_enabled || name != "OPENAI_API_KEY"' terraform/modules/stack/main.tf
+
+# 4 and 14: the pool watch publishes the busy share and marks a host whose
+# pool stops answering Unhealthy, but only once the pool had answered.
+pool_watch() {
+    local d=$T/pw port srv n
+    mkdir -p "$d/www"
+    printf '#!/bin/sh\necho "$*" >>%s/aws.log\n' "$d" >"$d/aws"
+    chmod +x "$d/aws"
+    echo i-0check >"$d/instance-id"
+    printf 'EASYSKS_METRICS_NAMESPACE=EasySKS/Host\nEASYSKS_ASG_NAME=easysks-check\nAWS_CLI=%s/aws\n' "$d" >"$d/host.env"
+    echo '{"workers_target":8,"workers":{"starting":0,"idle":2,"busy":6,"exiting":0}}' >"$d/www/status"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    python3 -m http.server --bind 127.0.0.1 --directory "$d/www" "$port" >/dev/null 2>&1 &
+    srv=$!
+    for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/status" && break; sleep 0.1; done
+    run() { EASYSKS_HOST_ENV=$d/host.env EASYSKS_INSTANCE_ID_FILE=$d/instance-id EASYSKS_WATCH_FAILURES=3 \
+        EASYSKS_STATUS_URL=http://127.0.0.1:$port/status deploy/host/pool-watch.sh --once --state "$1" 2>/dev/null; }
+    # Never answered: no replacement however long.
+    kill "$srv"; wait "$srv" 2>/dev/null
+    for _ in 1 2 3 4 5; do run "$d/fresh.state"; done
+    if grep -q set-instance-health "$d/aws.log" 2>/dev/null; then echo "replaced a host that never answered"; return 1; fi
+    python3 -m http.server --bind 127.0.0.1 --directory "$d/www" "$port" >/dev/null 2>&1 &
+    srv=$!
+    for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/status" && break; sleep 0.1; done
+    run "$d/s.state"
+    kill "$srv"; wait "$srv" 2>/dev/null
+    grep -qx 'cloudwatch put-metric-data --namespace EasySKS/Host --metric-name BusyWorkersPercent --unit Percent --value 75.0 --dimensions AutoScalingGroupName=easysks-check' "$d/aws.log" ||
+        { cat "$d/aws.log"; return 1; }
+    run "$d/s.state"; run "$d/s.state"
+    if grep -q set-instance-health "$d/aws.log"; then echo "marked after 2 failures"; return 1; fi
+    run "$d/s.state"; run "$d/s.state"
+    n=$(grep -c 'autoscaling set-instance-health --instance-id i-0check --health-status Unhealthy' "$d/aws.log")
+    [ "$n" = 1 ] || { echo "set-instance-health $n times"; return 1; }
+}
+t "pool watch: BusyWorkersPercent from the scoreboard; a hung pool marks the host Unhealthy once (22.4, 22.14)" pool_watch
+t "the bootstrap enables and starts easysks-pool-watch; its unit verifies (22.4)" bash -c \
+    "grep -A1 '^systemctl enable ' deploy/host/bootstrap.sh | grep -q easysks-pool-watch.service &&
+     grep -A1 '^systemctl start --no-block ' deploy/host/bootstrap.sh | grep -q easysks-pool-watch.service &&
+     grep -qx 'ExecStart=/opt/easysks/current/bin/easysks-pool-watch' deploy/systemd/easysks-pool-watch.service"
+
+# 5: a release that fails smoke goes back to the one before, under the lock.
+deploy_smoke_rollback() {
+    local d=$T/dr rc=0 s
+    mkdir -p "$d/aws"
+    cp deploy/aws/deploy.sh deploy/aws/common.sh "$d/aws/"
+    for s in publish migrate roll rollback; do
+        printf '#!/bin/sh\necho "%s $*" >>%s/steps.log\n' "$s" "$d" >"$d/aws/$s.sh"
+        chmod +x "$d/aws/$s.sh"
+    done
+    printf '#!/bin/sh\necho "smoke $*" >>%s/steps.log\nexit "${SMOKE_RC:-1}"\n' "$d" >"$d/smoke.sh"
+    chmod +x "$d/smoke.sh"
+    echo '{}' >"$d/secrets.json"
+    echo '{"/easysks/staging/release_version":{"value":"v1","version":1}}' >"$d/secrets.json.params"
+    start_stub "$d/secrets.json"
+    if "${AWSENV[@]}" AWS_CLI=/usr/bin/aws "$d/aws/deploy.sh" --env staging --version v2 --url https://x.test \
+        --release-bucket rb --frontend-bucket fb --endpoint-url "$STUB_URL" >"$d/out" 2>&1; then
+        echo "deploy.sh exited 0 after a failed smoke"; rc=1
+    fi
+    grep -q "^rollback --env staging --to v1 --endpoint-url $STUB_URL\$" "$d/steps.log" || rc=1
+    grep -q '"/easysks/staging/deploy_lock"' "$d/secrets.json.params" && { echo "lock left behind"; rc=1; }
+    : >"$d/steps.log"
+    SMOKE_RC=0 "${AWSENV[@]}" AWS_CLI=/usr/bin/aws "$d/aws/deploy.sh" --env staging --version v2 --url https://x.test \
+        --release-bucket rb --frontend-bucket fb --endpoint-url "$STUB_URL" >>"$d/out" 2>&1 || rc=1
+    grep -q '^rollback' "$d/steps.log" && { echo "rolled back after a passing smoke"; rc=1; }
+    kill "$STUB_PID" 2>/dev/null
+    [ "$rc" = 0 ] || { cat "$d/steps.log" "$d/out"; }
+    return "$rc"
+}
+t "deploy.sh: a failed smoke rolls back to the previous release under the same lock and exits 1 (22.5)" deploy_smoke_rollback
+
+# 6: the browser's Cognito API and the CSP follow the pool's region (its issuer).
+t "bootstrap: CSP and /config.json from AUTH_ISSUER, not the host's region (22.6)" bash -c \
+    "! grep -q 'cognito-idp\.\$AWS_REGION' deploy/host/bootstrap.sh &&
+     grep -q \"EASYSKS_CSP_CONNECT_SRC=\\\"'self' \\\$auth_origin\\\"\" deploy/host/bootstrap.sh &&
+     grep -q 'AUTH_CLIENT_ENDPOINT=\"\$auth_origin/\"' deploy/host/bootstrap.sh"
+
+# 8 and 9: releases come from a Debian 12 amd64 machine and carry the RDS CA.
+printf 'ID=ubuntu\nVERSION_ID="22.04"\n' >"$T/os-release-ubuntu"
+t "dist.sh refuses a build machine other than Debian 12 amd64 (22.8)" bash -c \
+    "! EASYSKS_OS_RELEASE=$T/os-release-ubuntu deploy/dist.sh 2>$T/dist-os.err && grep -q 'Debian 12 amd64' $T/dist-os.err &&
+     ! EASYSKS_DIST_ARCH=arm64 deploy/dist.sh 2>/dev/null"
+t "dist.sh refuses to build without the RDS CA bundle (22.9)" bash -c \
+    "! EASYSKS_RDS_CA_BUNDLE=$T/no-such-bundle.pem deploy/dist.sh 2>$T/dist-ca.err && grep -q 'no RDS CA bundle' $T/dist-ca.err"
+t "bootstrap: the release's RDS CA first, a failed boot without any (22.9)" bash -c \
+    "grep -q 'if \[ -s \"\$rel/rds-ca.pem\" \]' deploy/host/bootstrap.sh &&
+     grep -A1 'no RDS CA bundle' deploy/host/bootstrap.sh | grep -q 'exit 1'"
+
+# 12 and 20: envsubst and the clock on the host.
+t "user data installs gettext-base, the package of the envsubst render-nginx.sh runs (22.12)" bash -c \
+    "grep -qx gettext-base $T/packages && grep -q '^envsubst ' deploy/render-nginx.sh &&
+     dpkg -S \"\$(command -v envsubst)\" | grep -q '^gettext-base:'"
+t "user data: chrony on the Amazon Time Sync Service 169.254.169.123 (22.20)" bash -c \
+    "grep -qx chrony $T/packages && $PY -c '
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+f = [w for w in doc[\"write_files\"] if w[\"path\"] == \"/etc/chrony/sources.d/aws.sources\"]
+sys.exit(0 if f and \"server 169.254.169.123 prefer iburst\" in f[0][\"content\"] else 1)' $ud"
+
+# 15: heartbeats keep a slow boot inside the hook's timeout.
+t "bootstrap: lifecycle heartbeats while it works, stopped when it ends (22.15)" bash -c \
+    "grep -q 'autoscaling record-lifecycle-action-heartbeat' $T/easysks-bootstrap &&
+     grep -q '^heartbeat &' $T/easysks-bootstrap && grep -q 'kill \"\$hb_pid\"' $T/easysks-bootstrap"
+
+# 17: compression (the real nginx is checked by make staging-local).
+t "nginx: gzip for JS, CSS, JSON and the manifest with Vary (22.17)" bash -c \
+    "grep -qx '    gzip on;' nginx/nginx.conf.tmpl && grep -qx '    gzip_vary on;' nginx/nginx.conf.tmpl &&
+     for m in text/css application/javascript application/json application/manifest+json; do
+         grep '^    gzip_types ' nginx/nginx.conf.tmpl | grep -qw \"\$m\" || exit 1; done"
+
+# 19: what the deploy scripts call, the deployer policy allows; plans and
+# values stay out of git.
+deployer_covers_scripts() {
+    $PY - <<'PY'
+import re, glob, sys
+calls = set()
+for f in glob.glob("deploy/aws/*.sh"):
+    calls |= set(re.findall(r"\bawsc +([a-z0-9-]+) +([a-z0-9-]+)", open(f).read()))
+skip = {("sts", "get-caller-identity"), ("rds", "wait"), ("s3", "cp"), ("s3", "sync")}
+text = open("terraform/modules/app/main.tf").read()
+doc = text[text.index('data "aws_iam_policy_document" "deployer"'):text.index('resource "aws_iam_policy" "deployer"')]
+missing = []
+for svc, op in sorted(calls - skip):
+    action = svc + ":" + "".join(w.capitalize() for w in op.split("-"))
+    action = action.replace("Db", "DB")
+    if '"%s"' % action not in doc:
+        missing.append(action)
+print("\n".join(missing))
+sys.exit(1 if missing else 0)
+PY
+}
+t "the deployer policy allows every AWS call of deploy/aws/*.sh (admin.sh: cognito-idp:ListUsers) (22.19)" deployer_covers_scripts
+t ".gitignore keeps tfplan and terraform.tfvars out (22.19)" bash -c \
+    "[ \"\$(git check-ignore terraform/envs/prod/tfplan terraform/envs/staging/terraform.tfvars | wc -l)\" = 2 ]"
+
+# 21: names come from Terraform's outputs, not from a copy of its naming.
+tf_outputs_names() {
+    echo '{"asg_name":"easysks-x-asg","db_identifier":"easysks-x-db","release_bucket":"rb-x"}' >"$T/outputs.json"
+    [ "$(EASYSKS_TF_OUTPUTS=$T/outputs.json bash -c '. deploy/aws/common.sh; asg_default staging')" = easysks-x-asg ] &&
+        [ "$(EASYSKS_TF_OUTPUTS=$T/outputs.json bash -c '. deploy/aws/common.sh; db_default staging')" = easysks-x-db ] &&
+        ! EASYSKS_TF_OUTPUTS=$T/outputs.json bash -c '. deploy/aws/common.sh; tf_output staging frontend_bucket' 2>/dev/null &&
+        ! grep -nE 'easysks-\$\{?env|easysks-\$1' deploy/aws/*.sh
+}
+t "deploy scripts read resource names from the Terraform outputs (22.21)" tf_outputs_names
+
 # --- the release tarball -----------------------------------------------------------
 if [ -x build/easysks-fcgi ] && [ -x build/easysks-migrate ] && [ -x build/easysks-jobs ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=check-rds-ca \
+        -keyout "$T/rds-ca.key" -out "$T/rds-ca.pem" 2>/dev/null
+    export EASYSKS_RDS_CA_BUNDLE=$T/rds-ca.pem
     t "dist.sh builds a release" env EASYSKS_VERSION=check-1 DIST_DIR="$T/d1" deploy/dist.sh
     tb=$T/d1/easysks-check-1.tar.gz
     tar -tzvf "$tb" >"$T/listing" 2>/dev/null
@@ -240,7 +422,8 @@ if [ -x build/easysks-fcgi ] && [ -x build/easysks-migrate ] && [ -x build/easys
         ./bin/easysks-tls ./deploy/render-nginx.sh ./nginx/nginx.conf.tmpl ./web/index.html \
         ./systemd/easysks-fcgi.service ./systemd/easysks-nginx.service ./systemd/easysks-migrate@.service \
         ./systemd/easysks-imds-guard.service ./systemd/easysks-imds.nft ./bin/easysks-bootstrap \
-        ./cloudwatch-agent.json ./sql/migrations/0001_roles.sql ./data/sks/sks_catalog.json; do
+        ./cloudwatch-agent.json ./sql/migrations/0001_roles.sql ./data/sks/sks_catalog.json \
+        ./rds-ca.pem ./bin/easysks-pool-watch ./systemd/easysks-pool-watch.service; do
         grep -qx -- "$f" "$T/names" || missing+=("$f")
     done
     if [ ${#missing[@]} -eq 0 ]; then ok "tarball holds the release layout"; else echo "missing: ${missing[*]}" >"$T/out"; not_ok "tarball holds the release layout" "$T/out"; fi

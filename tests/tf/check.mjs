@@ -61,6 +61,26 @@
 //   first-apply           environment whose Auto Scaling group cannot start empty
 //   env-drift             envs/* roots with different variables, outputs or module calls,
 //                         or resources of their own
+//   env-common            the same literal passed by every envs/* root (a default of the
+//                         module), or an output per module output instead of one object
+// Issue 22 (the first apply and the first month):
+//   asg-capacity-wait     hooked Auto Scaling group without wait_for_capacity_timeout = "0"
+//   launch-hook-resource  the launch hook not also an aws_autoscaling_lifecycle_hook
+//   scaling-metric        scaling without target tracking on BusyWorkersPercent
+//   cognito-email         user pool mailing with COGNITO_DEFAULT, or without bot resistance
+//   cognito-region        Cognito URL from the provider's region where a pool id is passed in
+//   deployer-tag-on-launch RunInstances without tag-on-create or DescribeLaunchTemplates
+//   event-notifications   database or backup vault without events to the alarm topic
+//   backup-window         AWS Backup rule starting inside the RDS backup/maintenance window
+//   rds-apply-immediately aws_db_instance without apply_immediately
+//   db-connections        no connection budget check, or an environment over its budget
+//   dns-overwrite         alias record without an allow_overwrite decision
+//   rds-credit-alarm      alarm on RDS CPUCreditBalance (fires at creation in unlimited mode)
+//   az-input              zones sliced from aws_availability_zones
+//   provider-pin          child module pinning other than >=, root other than exactly
+//   module-path           child module reaching files through path.root
+// Issue 24:
+//   retention-doc         docs/terraform.md's Retention table differs from Terraform
 
 import { parse } from "@cdktf/hcl2json";
 import fs from "node:fs";
@@ -746,6 +766,7 @@ function checkPolicy(mod) {
         }
         break;
     }
+    checkResource22(r, mod, lookup, label, at);
     // The launch template's user data must not carry the release: every
     // release would create a template version and roll the whole fleet.
     if (r.type === "aws_launch_template" && /(\brelease_version\s*=|var\.release_version\b)/.test(String(body.user_data ?? ""))) {
@@ -938,6 +959,286 @@ function checkEnvDrift(roots) {
   }
 }
 
+// What every environment passes alike is no difference between them: it is
+// the module's default. An env root re-declaring the module's outputs one by
+// one repeats them; it exports the module as one object.
+function checkEnvCommon(roots) {
+  const envs = roots.filter(isEnvRoot);
+  if (envs.length < 2) return;
+  const [first, ...rest] = envs;
+  for (const call of first.calls.values()) {
+    const others = rest.map((m) => m.calls.get(call.name));
+    if (others.some((c) => !c)) continue;
+    for (const [key, value] of Object.entries(call.body)) {
+      if (MODULE_META_ARGS.has(key)) continue;
+      if ([...strings(value)].some((s) => interpolations(s).length)) continue;
+      const json = JSON.stringify(value);
+      if (others.every((c) => key in c.body && JSON.stringify(c.body[key]) === json)) {
+        report(call.file.rel, argLine(call.file.text, call.offset, key), "env-common",
+          `module "${call.name}": ${key} = ${json} in every environment; make it the default in ${call.body.source}`);
+      }
+    }
+  }
+  for (const mod of envs) {
+    for (const o of mod.outputs.values()) {
+      if (/^\$\{\s*module\.[\w-]+\.[\w-]+\s*\}$/.test(String(o.body.value))) {
+        report(o.file.rel, argLine(o.file.text, o.offset), "env-common",
+          `output "${o.name}" re-exports one module output; export the module as one object (value = module.<name>)`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The first apply and the first month in production (issue 22).
+
+const resourcesOf = (mods, type) => mods.flatMap((m) => [...m.resources.values()].filter((r) => r.type === type).map((r) => ({ ...r, mod: m })));
+const statementsOf = (d) => [...(d.body.statement ?? []), ...(d.body.dynamic?.statement ?? []).flatMap((dyn) => dyn.content ?? [])];
+const listOf = (v) => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+
+// Minutes since midnight of "HH:MM" (a day prefix "sun:" is dropped).
+const minutes = (hhmm) => {
+  const m = /(\d{2}):(\d{2})$/.exec(hhmm);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+};
+// [start, end) minute intervals of "A-B" windows, wrapping midnight.
+function windowOf(value) {
+  const [a, b] = String(value).split("-");
+  const s = minutes(a), e = minutes(b);
+  if (Number.isNaN(s) || Number.isNaN(e)) return [];
+  return e > s ? [[s, e]] : [[s, 1440], [0, e]];
+}
+const overlaps = (x, y) => x.some(([a, b]) => y.some(([c, d]) => a < d && c < b));
+
+// One resource, from checkPolicy's loop.
+function checkResource22(r, mod, lookup, label, at) {
+  const { type, body, file } = r;
+  switch (type) {
+    case "aws_autoscaling_group": {
+      const hook = (body.initial_lifecycle_hook ?? []).find((h) => h.lifecycle_transition === "autoscaling:EC2_INSTANCE_LAUNCHING");
+      if (hook && resolve(body.wait_for_capacity_timeout, lookup) !== "0") {
+        report(file.rel, at("wait_for_capacity_timeout"), "asg-capacity-wait", `${label}: wait_for_capacity_timeout = "0": hosts wait in Pending:Wait on the launch hook until migrations ran after the apply, and the provider's default 10-minute wait fails the apply`);
+      }
+      if (hook) {
+        const hookName = resolve(hook.name, lookup);
+        const standalone = [...mod.resources.values()].some((h) => h.type === "aws_autoscaling_lifecycle_hook" && resolve(h.body.name, lookup) === hookName && "heartbeat_timeout" in h.body);
+        if (!standalone) {
+          report(file.rel, at("initial_lifecycle_hook"), "launch-hook-resource", `${label}: the launch hook also as aws_autoscaling_lifecycle_hook (same name, heartbeat_timeout): the inline block is applied at creation only, so its timeout could never change`);
+        }
+      }
+      const policies = [...mod.resources.values()].filter((p) => p.type === "aws_autoscaling_policy");
+      const busy = policies.some((p) => p.body.target_tracking_configuration?.[0]?.customized_metric_specification?.[0]?.metric_name === "BusyWorkersPercent");
+      if (policies.length && !busy) {
+        report(file.rel, at(), "scaling-metric", `${label}: no target tracking on BusyWorkersPercent: the pool's workers fill up at about 15 % CPU, so a CPU target never scales (docs/capacity.md)`);
+      }
+      break;
+    }
+    case "aws_cognito_user_pool": {
+      const email = body.email_configuration?.[0];
+      if (!email || resolve(email.email_sending_account, lookup) !== "DEVELOPER" || !email.source_arn || !email.from_email_address) {
+        report(file.rel, at("email_configuration"), "cognito-email", `${label}: email_configuration must send through SES (email_sending_account = "DEVELOPER", source_arn, from_email_address): Cognito's default mailer sends 50 messages a day`);
+      }
+      if (!("user_pool_add_ons" in body) && !body.dynamic?.user_pool_add_ons) {
+        report(file.rel, at(), "cognito-email", `${label}: self sign-up is open without bot resistance (user_pool_add_ons: threat protection)`);
+      }
+      break;
+    }
+    case "aws_db_instance":
+      if (!("apply_immediately" in body)) {
+        report(file.rel, at(), "rds-apply-immediately", `${label}: expose apply_immediately (a variable): without it every change waits for the maintenance window`);
+      }
+      break;
+    case "aws_cloudwatch_metric_alarm":
+      if (resolve(body.namespace, lookup) === "AWS/RDS" && resolve(body.metric_name, lookup) === "CPUCreditBalance") {
+        report(file.rel, at("metric_name"), "rds-credit-alarm", `${label}: RDS runs burstable classes unlimited, the balance starts at 0 and the alarm fires at creation; alarm on CPUSurplusCreditsCharged`);
+      }
+      break;
+    case "aws_route53_record":
+      if (body.alias && !("allow_overwrite" in body)) {
+        report(file.rel, at(), "dns-overwrite", `${label}: decide allow_overwrite for the alias record (false: an existing record at the name fails the apply instead of being replaced silently)`);
+      }
+      break;
+  }
+}
+
+function checkModule22(mod) {
+  // Strings: the pool's region from data.aws_region, a module reaching out
+  // through path.root, zones sliced from the currently available ones.
+  const isCalled = mod.calledBy > 0;
+  const scan = (value, file, offset) => {
+    for (const s of strings(value)) {
+      if (/cognito-idp\.\$\{data\.aws_region\./.test(s) && mod.variables.has("existing_user_pool_id")) {
+        report(file.rel, argLine(file.text, offset), "cognito-region", `a Cognito URL from the provider's region: an existing pool's region is in its id (<region>_...)`);
+      }
+      if (isCalled && /\bpath\.root\b/.test(s)) {
+        report(file.rel, argLine(file.text, offset), "module-path", `a child module reaching files through path.root: take the path as an input`);
+      }
+      if (/slice\(\s*data\.aws_availability_zones\./.test(s)) {
+        report(file.rel, argLine(file.text, offset), "az-input", `availability zones sliced from a data source shift when a zone is impaired (subnets would move); pass the zones in`);
+      }
+    }
+  };
+  for (const l of mod.locals.values()) scan(l.value, l.file, l.offset);
+  for (const r of [...mod.resources.values(), ...mod.data.values(), ...mod.calls.values()]) scan(r.body, r.file, r.offset);
+  for (const o of mod.outputs.values()) scan(o.body, o.file, o.offset);
+  // IAM: tag-on-create for RunInstances, the launch template lookups.
+  for (const d of mod.data.values()) {
+    if (d.type !== "aws_iam_policy_document") continue;
+    const sts = statementsOf(d);
+    const actions = sts.flatMap((st) => listOf(st.actions));
+    if (!actions.includes("ec2:RunInstances")) continue;
+    const tagOnCreate = sts.some((st) => listOf(st.actions).includes("ec2:CreateTags") &&
+      (st.condition ?? []).some((c) => c.variable === "ec2:CreateAction" && listOf(c.values).includes("RunInstances")));
+    if (!tagOnCreate || !actions.includes("ec2:DescribeLaunchTemplates")) {
+      report(d.file.rel, argLine(d.file.text, d.offset), "deployer-tag-on-launch", `data.${d.type}.${d.name}: RunInstances needs ec2:CreateTags under ec2:CreateAction = RunInstances (tags on launch) and ec2:DescribeLaunchTemplates`);
+    }
+  }
+  // Provider pins: child modules state minimums, roots pin exactly.
+  for (const t of mod.terraform) {
+    for (const [name, spec] of Object.entries(t.body.required_providers?.[0] ?? {})) {
+      const version = String(spec?.version ?? "");
+      const ok = isCalled ? /^>=\s*\d/.test(version) : /^=?\s*\d+\.\d+\.\d+$/.test(version);
+      if (!ok) {
+        report(t.file.rel, argLine(t.file.text, t.offset, "version"), "provider-pin",
+          `${name} = "${version}": ${isCalled ? "a child module pins a minimum (>=)" : "a root pins the exact version (x.y.z) its lock file holds"}`);
+      }
+    }
+  }
+}
+
+// Across one configuration (a root and what it calls): database and backup
+// events reach the alarm topic, the backup plan keeps out of RDS's windows,
+// and the connection budget is asserted.
+function checkTree22(root) {
+  const mods = [];
+  walkTree(root, rootLookup(root), (mod) => { if (!mods.includes(mod)) mods.push(mod); });
+  const dbs = resourcesOf(mods, "aws_db_instance");
+  if (!dbs.length) return;
+  const where = dbs[0];
+  const at = argLine(where.file.text, where.offset);
+  const hasTopic = resourcesOf(mods, "aws_sns_topic").length > 0;
+  if (hasTopic && !resourcesOf(mods, "aws_db_event_subscription").length) {
+    report(where.file.rel, at, "event-notifications", `${where.type}.${where.name}: no aws_db_event_subscription to the alarm topic (failover, failure, low storage are silent)`);
+  }
+  if (hasTopic && resourcesOf(mods, "aws_backup_vault").length && !resourcesOf(mods, "aws_backup_vault_notifications").length) {
+    report(where.file.rel, at, "event-notifications", `aws_backup_vault without aws_backup_vault_notifications: a failed backup job is silent`);
+  }
+  for (const db of dbs) {
+    const lookup = defaultsLookup(db.mod);
+    const rds = [...windowOf(resolve(db.body.backup_window, lookup)), ...windowOf(String(resolve(db.body.maintenance_window, lookup)).replace(/[a-z]{3}:/g, ""))];
+    for (const plan of resourcesOf([db.mod], "aws_backup_plan")) {
+      for (const rule of plan.body.rule ?? []) {
+        const m = /cron\((\d+) (\d+) /.exec(String(rule.schedule));
+        if (!m) continue;
+        const start = Number(m[2]) * 60 + Number(m[1]);
+        const window = [[start, start + Number(rule.start_window ?? 60)]];
+        if (overlaps(window, rds)) {
+          report(plan.file.rel, argLine(plan.file.text, plan.offset, "schedule"), "backup-window",
+            `aws_backup_plan.${plan.name} rule ${rule.rule_name}: starts within the RDS backup or maintenance window (${resolve(db.body.backup_window, lookup)}, ${resolve(db.body.maintenance_window, lookup)})`);
+        }
+      }
+    }
+  }
+  // The connection budget: a `check` in the configuration, and the
+  // grading processes' parallelism set by Terraform.
+  const hasCheck = mods.some((m) => m.files.some((f) => f.body?.check && Object.keys(f.body.check).length));
+  const setsParallel = mods.some((m) => [...m.locals.values()].some((l) => isObject(l.value) && "AI_JOBS_PARALLEL" in l.value));
+  if (resourcesOf(mods, "aws_autoscaling_group").length && (!hasCheck || !setsParallel)) {
+    report(where.file.rel, at, "db-connections", `no Terraform check that 2 x max hosts x (workers + AI_JOBS_PARALLEL) fits max_connections${setsParallel ? "" : ", and AI_JOBS_PARALLEL is not set from Terraform"}`);
+  }
+}
+
+// The budget itself, per environment, with the values it passes.
+function checkEnvConnections(root) {
+  const call = [...root.calls.values()].find((c) => c.target && c.target.variables.has("max_instances") && c.target.locals.has("db_memory_gib"));
+  if (!call) return;
+  const lookup = callLookup(call, rootLookup(root));
+  const num = (k) => possible(lookup(k)).find((v) => typeof v === "number");
+  const cls = possible(lookup("db_instance_class")).find((v) => typeof v === "string");
+  const memory = call.target.locals.get("db_memory_gib").value;
+  const gib = isObject(memory) ? memory[cls] : undefined;
+  const override = num("db_max_connections");
+  const limit = override ?? (typeof gib === "number" ? Math.min(5000, Math.floor((gib - 0.3) * 1073741824 / 9531392)) : undefined);
+  const [hosts, workers, jobs] = [num("max_instances"), num("worker_count"), num("ai_jobs_parallel")];
+  const at = argLine(call.file.text, call.offset);
+  if (limit === undefined) {
+    report(call.file.rel, at, "db-connections", `${root.rel}: max_connections of ${cls ?? "the database class"} unknown (add it to db_memory_gib)`);
+  } else if ([hosts, workers, jobs].every((v) => typeof v === "number") && 2 * hosts * (workers + jobs) + 10 > limit) {
+    report(call.file.rel, at, "db-connections", `${root.rel}: 2 x ${hosts} hosts x (${workers} workers + ${jobs} grading) + 10 = ${2 * hosts * (workers + jobs) + 10} connections exceed max_connections ${limit} of ${cls}`);
+  }
+}
+
+// Retention (issue 24): docs/terraform.md's "Retention" table states what each
+// environment keeps; every row must match the values the environment roots
+// pass (or the backup plan's rules), and every log group must keep its logs
+// for the documented log_retention_days.
+function checkRetentionDoc(treeDir, roots) {
+  const envs = roots.filter(isEnvRoot);
+  const doc = path.resolve(treeDir, "..", "docs", "terraform.md");
+  if (!envs.length || path.basename(path.resolve(treeDir)) !== "terraform" || !fs.existsSync(doc)) return;
+  const rel = path.relative(process.cwd(), doc);
+  const lines = fs.readFileSync(doc, "utf8").split("\n");
+  const start = lines.findIndex((l) => /^## Retention\s*$/.test(l));
+  if (start < 0) {
+    report(rel, 0, "retention-doc", `no "## Retention" section stating how long logs and backups are kept`);
+    return;
+  }
+  const header = lines.slice(start).findIndex((l) => /^\|\s*data\s*\|\s*setting\s*\|/.test(l)) + start;
+  const cols = lines[header].split("|").map((c) => c.trim());
+  const rows = [];
+  for (let i = header + 2; i < lines.length && lines[i].startsWith("|"); i++) {
+    const cells = lines[i].split("|").map((c) => c.trim());
+    const setting = /`([^`]+)`/.exec(cells[cols.indexOf("setting")] ?? "")?.[1];
+    if (setting) rows.push({ line: i + 1, setting, cells });
+  }
+  const documented = new Set(rows.map((r) => r.setting));
+  if (!documented.has("log_retention_days") || !documented.has("db_backup_retention_days")) {
+    report(rel, start + 1, "retention-doc", `the Retention table must state log_retention_days and db_backup_retention_days`);
+  }
+  for (const root of envs) {
+    const env = path.basename(root.dir);
+    const col = cols.indexOf(env);
+    const call = [...root.calls.values()].find((c) => c.target && !c.target.parseFailed);
+    if (col < 0 || !call) {
+      report(rel, header + 1, "retention-doc", `the Retention table has no column for ${env}`);
+      continue;
+    }
+    const lookup = callLookup(call, rootLookup(root));
+    const num = (v) => possible(v).find((x) => typeof x === "number" || typeof x === "boolean");
+    // The backup plan's rules, where the environment has one.
+    const plans = new Map();
+    walkTree(call.target, lookup, (mod, lk) => {
+      for (const r of mod.resources.values()) {
+        if (r.type === "aws_backup_plan") {
+          const n = countOf(r, lk);
+          for (const rule of r.body.rule ?? []) plans.set(rule.rule_name, n === 0 ? null : rule.lifecycle?.[0]?.delete_after);
+        }
+        if (r.type === "aws_cloudwatch_log_group") {
+          const days = num(resolve(r.body.retention_in_days, lk));
+          const want = num(lookup("log_retention_days"));
+          if (days !== want) {
+            report(r.file.rel, argLine(r.file.text, r.offset, "retention_in_days"), "retention-doc",
+              `${r.type}.${r.name} keeps ${days ?? "an unknown number of"} days in ${env}, not log_retention_days (${want}) as docs/terraform.md states`);
+          }
+        }
+      }
+    });
+    for (const row of rows) {
+      const cell = row.cells[col];
+      const want = /^\d+$/.test(cell) ? Number(cell) : null;
+      let got;
+      const m = /^aws_backup_plan:(.+)$/.exec(row.setting);
+      if (m) got = plans.has(m[1]) ? plans.get(m[1]) ?? null : undefined;
+      else got = num(lookup(row.setting)) ?? undefined;
+      if (got === undefined) {
+        report(rel, row.line, "retention-doc", `${row.setting}: not found in ${root.rel}'s configuration`);
+      } else if (got !== want) {
+        report(rel, row.line, "retention-doc", `${row.setting}: the table says ${cell} for ${env}, Terraform has ${got ?? "none"}`);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Formatting, following hclwrite's rules: indent two spaces per line that
 // opens brackets, align `=` of consecutive single-line attributes, and align
@@ -1051,12 +1352,14 @@ async function checkTree(dir, schema) {
   for (const m of moduleDirs(path.resolve(dir))) await loadModule(m);
   const all = [...modules.values()];
   const called = new Set(all.flatMap((m) => [...m.calls.values()].map((c) => c.target)).filter(Boolean));
+  for (const mod of all) mod.calledBy = called.has(mod) ? 1 : 0;
   for (const mod of all) {
     for (const file of mod.files) if (file.body) checkFormat(file);
     if (mod.parseFailed) continue;
     checkDeclarations(mod);
     checkResources(mod, schema);
     checkPolicy(mod);
+    checkModule22(mod);
   }
   const roots = all.filter((m) => !called.has(m) && !m.parseFailed);
   checkBackends(roots);
@@ -1066,6 +1369,10 @@ async function checkTree(dir, schema) {
   }
   for (const mod of roots.filter(isEnvRoot)) checkFirstApply(mod);
   checkEnvDrift(roots);
+  checkEnvCommon(roots);
+  for (const mod of roots) checkTree22(mod);
+  for (const mod of roots.filter(isEnvRoot)) checkEnvConnections(mod);
+  checkRetentionDoc(dir, roots);
 
   const position = (f) => {
     const m = /^(.*?)(?::(\d+))?(?::\d+)?: /.exec(f);

@@ -1,4 +1,7 @@
 # Everything moved into modules/stack (one wiring for both environments).
+# A move across modules is honoured only in the root module, so each root
+# keeps these; delete them from both once every state has been applied past
+# them (terraform plan shows no "has moved to" line).
 moved {
   from = module.network
   to   = module.stack.module.network

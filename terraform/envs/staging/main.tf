@@ -1,50 +1,48 @@
-locals {
-  environment = "staging"
-
-  tags = {
-    Project     = "easysks"
-    Environment = local.environment
-    ManagedBy   = "terraform"
-  }
-}
+# Staging: what differs from production, and nothing else. The wiring, the
+# outputs and every default live in modules/stack (tf-check: env-drift,
+# env-common).
 
 module "stack" {
   source = "../../modules/stack"
 
-  environment = local.environment
-  tags        = local.tags
+  environment = "staging"
 
-  app_hostname    = var.app_hostname
-  route53_zone_id = var.route53_zone_id
+  # Inputs of whoever applies (terraform.tfvars, docs/terraform.md).
+  app_hostname         = var.app_hostname
+  route53_zone_id      = var.route53_zone_id
+  hosts_enabled        = var.hosts_enabled
+  ami_id               = var.ami_id
+  stripe_price_id      = var.stripe_price_id
+  cognito_user_pool_id = var.cognito_user_pool_id
+  alarm_email          = var.alarm_email
+  availability_zones   = var.availability_zones
+  db_apply_immediately = var.db_apply_immediately
+  ai_enabled           = var.ai_enabled
 
-  hosts_enabled     = var.hosts_enabled
-  ami_id            = var.ami_id
-  instance_type     = var.instance_type
-  min_instances     = var.min_instances
-  max_instances     = var.max_instances
-  desired_instances = var.desired_instances
-  worker_count      = var.worker_count
-  log_level         = var.log_level
-  stripe_price_id   = var.stripe_price_id
+  instance_type     = "t3.small"
+  min_instances     = 1
+  max_instances     = 2
+  desired_instances = 1
+  worker_count      = 4
+  log_level         = "debug"
 
-  vpc_cidr           = var.vpc_cidr
-  single_nat_gateway = var.single_nat_gateway
+  # One NAT gateway for both AZs: cheaper; an AZ outage cuts the other AZ's egress.
+  vpc_cidr           = "10.20.0.0/16"
+  single_nat_gateway = true
 
-  cognito_user_pool_id     = var.cognito_user_pool_id
-  cognito_domain_prefix    = var.cognito_domain_prefix
-  extra_callback_urls      = var.extra_callback_urls
-  allow_user_password_auth = var.allow_user_password_auth
+  cognito_domain_prefix = "easysks-staging"
+  # The local frontend against the staging pool.
+  extra_callback_urls = ["https://localhost:8443/"]
 
-  db_instance_class        = var.db_instance_class
-  db_multi_az              = var.db_multi_az
-  db_backup_retention_days = var.db_backup_retention_days
-  db_backup_plan           = var.db_backup_plan
-  db_performance_insights  = var.db_performance_insights
-  db_max_connections       = var.db_max_connections
+  db_instance_class        = "db.t4g.micro"
+  db_multi_az              = false
+  db_backup_retention_days = 7
+  db_backup_plan           = false
+  db_performance_insights  = false
 
-  deletion_protection         = var.deletion_protection
-  teardown_friendly           = var.teardown_friendly
-  secret_recovery_window_days = var.secret_recovery_window_days
-  log_retention_days          = var.log_retention_days
-  alarm_email                 = var.alarm_email
+  deletion_protection         = false
+  teardown_friendly           = true
+  secret_recovery_window_days = 7
+  # 30 days: enough to debug a release, little personal data kept.
+  log_retention_days = 30
 }

@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.25"
+      version = "6.25.0"
     }
   }
 
@@ -23,6 +23,10 @@ provider "aws" {
   region = var.region
 
   default_tags {
-    tags = local.tags
+    tags = {
+      Project     = "easysks"
+      Environment = "staging"
+      ManagedBy   = "terraform"
+    }
   }
 }

@@ -9,9 +9,6 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  user_data_template_path = coalesce(var.user_data_template_path, "${path.root}/../../../deploy/cloud-init/user-data.yaml.tftpl")
-  host_scripts_dir        = coalesce(var.host_scripts_dir, "${path.root}/../../../deploy/host")
-
   # deploy/host scripts cloud-init needs before any release is installed,
   # embedded in the user data as they are (the release ships them too).
   boot_scripts = ["install-agents", "bootstrap", "install-release"]
@@ -25,6 +22,9 @@ locals {
     AUTH_CLIENT_IDS = join(",", var.auth_client_ids)
     STRIPE_PRICE_ID = var.stripe_price_id
     LOG_LEVEL       = var.log_level
+    # easysks-jobs' grading processes: each holds a database connection
+    # (the stack's db_connections check counts them).
+    AI_JOBS_PARALLEL = tostring(var.ai_jobs_parallel)
 
     # Where Stripe sends the learner back: the web client's pages
     # (app/web/js/views/plan.js). Checkout appends the session id.
@@ -178,9 +178,12 @@ data "aws_iam_policy_document" "instance" {
     resources = [local.parameter_arns]
   }
 
+  # The bootstrap completes the launch hook (and keeps it alive with
+  # heartbeats); easysks-pool-watch marks the host unhealthy when its pool
+  # hangs, so that the group replaces it.
   statement {
-    sid       = "CompleteLaunchLifecycle"
-    actions   = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]
+    sid       = "LaunchLifecycleAndHealth"
+    actions   = ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat", "autoscaling:SetInstanceHealth"]
     resources = [local.asg_arn]
   }
 
@@ -306,13 +309,28 @@ data "aws_iam_policy_document" "deployer" {
   # host role are checked then.
   statement {
     sid       = "LaunchFromTemplate"
-    actions   = ["ec2:RunInstances", "ec2:CreateTags"]
+    actions   = ["ec2:RunInstances"]
     resources = ["*"]
 
     condition {
       test     = "ArnLike"
       variable = "ec2:LaunchTemplate"
       values   = [aws_launch_template.this.arn]
+    }
+  }
+
+  # Tag-on-create: the instances and volumes RunInstances creates carry the
+  # group's and the template's tags; the tags' resources have no
+  # ec2:LaunchTemplate key, so this is allowed by the creating action instead.
+  statement {
+    sid       = "TagOnLaunch"
+    actions   = ["ec2:CreateTags"]
+    resources = ["arn:aws:ec2:${local.region}:${local.account_id}:*/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = ["RunInstances"]
     }
   }
 
@@ -327,6 +345,7 @@ data "aws_iam_policy_document" "deployer" {
     actions = [
       "autoscaling:DescribeInstanceRefreshes",
       "autoscaling:DescribeAutoScalingGroups",
+      "ec2:DescribeLaunchTemplates",
       "ec2:DescribeLaunchTemplateVersions",
       "ssm:GetCommandInvocation",
       "rds:DescribeDBSnapshots",
@@ -367,6 +386,13 @@ data "aws_iam_policy_document" "deployer" {
     actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
     resources = ["${var.frontend_bucket.arn}/*"]
   }
+
+  # admin.sh --user-pool-id looks a learner's e-mail address up in the pool.
+  statement {
+    sid       = "AdminUserLookup"
+    actions   = ["cognito-idp:ListUsers"]
+    resources = [var.user_pool_arn]
+  }
 }
 
 resource "aws_iam_policy" "deployer" {
@@ -387,7 +413,7 @@ resource "aws_launch_template" "this" {
   # No release version in here: hosts read it from SSM at boot, so a release
   # never creates a launch template version. Compressed: three embedded
   # scripts would not fit EC2's 16 KiB otherwise (cloud-init unpacks gzip).
-  user_data = base64gzip(templatefile(local.user_data_template_path, {
+  user_data = base64gzip(templatefile(var.user_data_template_path, {
     env                  = var.environment
     region               = local.region
     asg_name             = var.name
@@ -405,7 +431,7 @@ resource "aws_launch_template" "this" {
     ssm_agent_url        = "https://s3.${local.region}.amazonaws.com/amazon-ssm-${local.region}/latest/debian_amd64/amazon-ssm-agent.deb"
     cloudwatch_agent_url = "https://amazoncloudwatch-agent-${local.region}.s3.${local.region}.amazonaws.com/debian/amd64/latest/amazon-cloudwatch-agent.deb"
     rds_ca_bundle_url    = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
-    scripts              = { for name in local.boot_scripts : "easysks-${name}" => file("${local.host_scripts_dir}/${name}.sh") }
+    scripts              = { for name in local.boot_scripts : "easysks-${name}" => file("${var.host_scripts_dir}/${name}.sh") }
   }))
 
   iam_instance_profile {
@@ -453,10 +479,18 @@ resource "aws_autoscaling_group" "this" {
   health_check_grace_period = 300
   default_instance_warmup   = 120
 
+  # New hosts wait in Pending:Wait on the launch hook until migrations ran
+  # (deploy/aws/migrate.sh, after the apply): waiting here for them to be
+  # InService would fail the apply after 10 minutes. Readiness is the hook's
+  # and the deploy's business, not Terraform's.
+  wait_for_capacity_timeout = "0"
+
   # A host counts as launched only when its bootstrap completes this hook,
   # after /api/health answered 200 on it; on ABANDON (or no answer within
   # the heartbeat timeout) it is terminated. Declared inline so that it also
-  # holds for the group's very first instances.
+  # holds for the group's very first instances; aws_autoscaling_lifecycle_hook
+  # .ready below owns it afterwards (the provider applies the inline block at
+  # creation only, so a new timeout would otherwise never arrive).
   initial_lifecycle_hook {
     name                 = local.ready_hook
     lifecycle_transition = "autoscaling:EC2_INSTANCE_LAUNCHING"
@@ -490,6 +524,48 @@ resource "aws_autoscaling_group" "this" {
   }
 }
 
+# The same hook as the group's inline one, as a resource of its own so that
+# its timeout can change later (PutLifecycleHook updates it in place).
+resource "aws_autoscaling_lifecycle_hook" "ready" {
+  name                   = local.ready_hook
+  autoscaling_group_name = aws_autoscaling_group.this.name
+  lifecycle_transition   = "autoscaling:EC2_INSTANCE_LAUNCHING"
+  default_result         = "ABANDON"
+  heartbeat_timeout      = var.ready_hook_timeout_seconds
+}
+
+# Scaling follows the pool, not the CPU: workers wait on the database, so
+# every worker of a host is busy at roughly 15 % CPU (docs/capacity.md).
+# easysks-pool-watch publishes the share of busy workers per host every
+# minute (BusyWorkersPercent, from the pool's scoreboard); the group keeps
+# its average at busy_workers_target_percent.
+resource "aws_autoscaling_policy" "busy_workers" {
+  name                   = "${var.name}-busy-workers-target"
+  autoscaling_group_name = aws_autoscaling_group.this.name
+  policy_type            = "TargetTrackingScaling"
+
+  target_tracking_configuration {
+    target_value = var.busy_workers_target_percent
+
+    customized_metric_specification {
+      namespace   = var.host_metrics_namespace
+      metric_name = "BusyWorkersPercent"
+      statistic   = "Average"
+      unit        = "Percent"
+
+      metric_dimension {
+        name  = "AutoScalingGroupName"
+        value = var.name
+      }
+    }
+  }
+}
+
+# A second target: a host whose CPU runs hot scales out too (target
+# tracking scales out when any policy asks and in only when all agree). On
+# t3 hosts in unlimited mode CPU above the baseline (20 % per vCPU on
+# t3.small/medium) is charged as surplus credits: a 60 % target lets that
+# happen for hours (docs/capacity.md).
 resource "aws_autoscaling_policy" "cpu" {
   name                   = "${var.name}-cpu-target"
   autoscaling_group_name = aws_autoscaling_group.this.name

@@ -158,15 +158,24 @@ variable "host_metrics_namespace" {
 }
 
 variable "host_scripts_dir" {
-  description = "Directory of the host scripts embedded in the user data (install-agents.sh, bootstrap.sh, install-release.sh); null means deploy/host of this repository, seen from terraform/envs/<env>."
+  description = "Directory of the host scripts embedded in the user data (install-agents.sh, bootstrap.sh, install-release.sh): deploy/host of the repository, passed by the caller."
   type        = string
-  default     = null
 }
 
 variable "user_data_template_path" {
-  description = "cloud-init template (see docs/terraform.md, host bootstrap contract); null means deploy/cloud-init/user-data.yaml.tftpl of this repository, seen from terraform/envs/<env>."
+  description = "cloud-init template (see docs/terraform.md, host bootstrap contract): deploy/cloud-init/user-data.yaml.tftpl of the repository, passed by the caller."
   type        = string
-  default     = null
+}
+
+variable "busy_workers_target_percent" {
+  description = "Target tracking on BusyWorkersPercent (share of the pool's workers busy, published by easysks-pool-watch): scale out above, in below."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.busy_workers_target_percent >= 10 && var.busy_workers_target_percent <= 90
+    error_message = "busy_workers_target_percent must be between 10 and 90."
+  }
 }
 
 # --- Application -----------------------------------------------------------
@@ -179,6 +188,22 @@ variable "worker_count" {
     condition     = var.worker_count >= 1 && var.worker_count <= 64
     error_message = "worker_count must be between 1 and 64."
   }
+}
+
+variable "ai_jobs_parallel" {
+  description = "AI_JOBS_PARALLEL: grading processes of easysks-jobs per host; each holds one PostgreSQL connection."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.ai_jobs_parallel >= 1 && var.ai_jobs_parallel <= 64
+    error_message = "ai_jobs_parallel must be between 1 and 64."
+  }
+}
+
+variable "user_pool_arn" {
+  description = "ARN of the Cognito user pool (deploy/aws/admin.sh looks learners up in it: cognito-idp:ListUsers)."
+  type        = string
 }
 
 variable "log_level" {

@@ -7,11 +7,55 @@
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 locals {
   create_pool  = var.existing_user_pool_id == null
   user_pool_id = local.create_pool ? aws_cognito_user_pool.this[0].id : var.existing_user_pool_id
-  # The issuer of a pool is derived from its id (and region) alone.
-  issuer_url = "https://cognito-idp.${data.aws_region.current.region}.amazonaws.com/${local.user_pool_id}"
+  # A pool id is "<region>_<suffix>": an existing pool may live in another
+  # region than the provider's, and its issuer, JWKS URL and Cognito API are
+  # that region's (the hosts take the browser's Cognito API and the CSP from
+  # AUTH_ISSUER, deploy/host/bootstrap.sh).
+  pool_region = local.create_pool ? data.aws_region.current.region : split("_", var.existing_user_pool_id)[0]
+  issuer_url  = "https://cognito-idp.${local.pool_region}.amazonaws.com/${local.user_pool_id}"
+  pool_arn    = "arn:aws:cognito-idp:${local.pool_region}:${data.aws_caller_identity.current.account_id}:userpool/${local.user_pool_id}"
+
+  # Cognito's own mailer sends 50 messages a day per account: confirmation
+  # codes and password resets would stop on launch day. Mail goes through
+  # SES with the environment's verified domain (aws_sesv2_email_identity below).
+  from_address = "EasySKS <${var.mail_from_local_part}@${var.mail_domain}>"
+}
+
+# --- Mail through SES ----------------------------------------------------------
+# The domain identity, verified by Easy DKIM records in the zone. A new SES
+# account is in the sandbox (only verified recipients, 200 a day): request
+# production access before launch (docs/runbook.md, "SES out of the sandbox").
+
+resource "aws_sesv2_email_identity" "mail" {
+  email_identity = var.mail_domain
+}
+
+resource "aws_route53_record" "dkim" {
+  count = 3
+
+  zone_id = var.zone_id
+  name    = "${aws_sesv2_email_identity.mail.dkim_signing_attributes[0].tokens[count.index]}._domainkey.${var.mail_domain}"
+  type    = "CNAME"
+  ttl     = 1800
+  records = ["${aws_sesv2_email_identity.mail.dkim_signing_attributes[0].tokens[count.index]}.dkim.amazonses.com"]
+}
+
+# An existing pool is configured outside Terraform: warn on every plan while
+# it still sends with Cognito's default mailer.
+check "existing_pool_mail" {
+  data "aws_cognito_user_pool" "existing" {
+    user_pool_id = local.user_pool_id
+  }
+
+  assert {
+    condition     = local.create_pool || try(data.aws_cognito_user_pool.existing.email_configuration[0].email_sending_account, "") == "DEVELOPER"
+    error_message = "The existing user pool sends mail with COGNITO_DEFAULT (50 a day): set its email configuration to DEVELOPER with the SES identity ${var.mail_domain} (docs/terraform.md)."
+  }
 }
 
 resource "aws_cognito_user_pool" "this" {
@@ -57,7 +101,22 @@ resource "aws_cognito_user_pool" "this" {
   }
 
   email_configuration {
-    email_sending_account = "COGNITO_DEFAULT"
+    email_sending_account = "DEVELOPER"
+    source_arn            = aws_sesv2_email_identity.mail.arn
+    from_email_address    = local.from_address
+  }
+
+  # Bot resistance (self sign-up is open): threat protection needs the Plus
+  # feature plan, billed per monthly active user (docs/terraform.md, "Sign-up
+  # abuse", states the cost). OFF keeps the Essentials plan.
+  user_pool_tier = var.threat_protection == "OFF" ? "ESSENTIALS" : "PLUS"
+
+  dynamic "user_pool_add_ons" {
+    for_each = var.threat_protection == "OFF" ? [] : [var.threat_protection]
+
+    content {
+      advanced_security_mode = user_pool_add_ons.value
+    }
   }
 }
 

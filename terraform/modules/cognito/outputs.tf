@@ -3,6 +3,21 @@ output "user_pool_id" {
   value       = local.user_pool_id
 }
 
+output "user_pool_arn" {
+  description = "ARN of the user pool (in the pool's own region)."
+  value       = local.pool_arn
+}
+
+output "region" {
+  description = "Region of the user pool, from its id."
+  value       = local.pool_region
+}
+
+output "ses_identity_arn" {
+  description = "SES identity the pool sends mail from."
+  value       = aws_sesv2_email_identity.mail.arn
+}
+
 output "issuer_url" {
   description = "Expected iss claim (AUTH_ISSUER): https://cognito-idp.<region>.amazonaws.com/<pool id>."
   value       = local.issuer_url

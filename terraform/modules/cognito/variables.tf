@@ -3,6 +3,33 @@ variable "name" {
   type        = string
 }
 
+variable "zone_id" {
+  description = "Route 53 zone of mail_domain (the SES identity's DKIM records)."
+  type        = string
+}
+
+variable "mail_domain" {
+  description = "Domain Cognito's mail is sent from through SES (verified with Easy DKIM in zone_id)."
+  type        = string
+}
+
+variable "mail_from_local_part" {
+  description = "Local part of the sender address (<local>@mail_domain)."
+  type        = string
+  default     = "no-reply"
+}
+
+variable "threat_protection" {
+  description = "Cognito threat protection of a created pool: OFF, AUDIT or ENFORCED (the last two use the Plus feature plan, billed per monthly active user)."
+  type        = string
+  default     = "OFF"
+
+  validation {
+    condition     = contains(["OFF", "AUDIT", "ENFORCED"], var.threat_protection)
+    error_message = "threat_protection must be OFF, AUDIT or ENFORCED."
+  }
+}
+
 variable "existing_user_pool_id" {
   description = "Use this existing user pool (e.g. eu-central-1_AbC123) instead of creating one; only the app client is managed then."
   type        = string

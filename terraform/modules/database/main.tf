@@ -48,6 +48,11 @@ resource "aws_db_parameter_group" "this" {
   }
 }
 
+locals {
+  backup_window      = "02:00-03:00"
+  maintenance_window = "sun:03:30-sun:04:30"
+}
+
 # Created here (rather than by RDS on first export) so it has a retention.
 resource "aws_cloudwatch_log_group" "postgresql" {
   name              = "/aws/rds/instance/${var.identifier}/postgresql"
@@ -75,9 +80,14 @@ resource "aws_db_instance" "this" {
   publicly_accessible    = false
   multi_az               = var.multi_az
 
-  backup_retention_period    = var.backup_retention_period
-  backup_window              = "02:00-03:00"
-  maintenance_window         = "sun:03:30-sun:04:30"
+  # UTC. The AWS Backup plan below starts at 05:00, after both windows: a
+  # snapshot job cannot run while RDS takes its own backup.
+  backup_retention_period = var.backup_retention_period
+  backup_window           = local.backup_window
+  maintenance_window      = local.maintenance_window
+  # false: changes wait for the maintenance window (Sunday); true for one
+  # apply applies them now (a class change restarts the instance).
+  apply_immediately          = var.apply_immediately
   auto_minor_version_upgrade = true
   copy_tags_to_snapshot      = true
   deletion_protection        = var.deletion_protection
@@ -118,7 +128,7 @@ resource "aws_backup_plan" "this" {
   rule {
     rule_name         = "daily"
     target_vault_name = aws_backup_vault.this[0].name
-    schedule          = "cron(0 3 * * ? *)"
+    schedule          = "cron(0 5 * * ? *)"
     start_window      = 60
     completion_window = 300
 
@@ -130,7 +140,7 @@ resource "aws_backup_plan" "this" {
   rule {
     rule_name         = "monthly"
     target_vault_name = aws_backup_vault.this[0].name
-    schedule          = "cron(0 4 1 * ? *)"
+    schedule          = "cron(0 6 1 * ? *)"
     start_window      = 60
     completion_window = 300
 

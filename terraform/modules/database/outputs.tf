@@ -32,3 +32,8 @@ output "arn" {
   description = "ARN of the database instance (snapshot permissions, backup selection)."
   value       = aws_db_instance.this.arn
 }
+
+output "backup_vault_name" {
+  description = "AWS Backup vault of the database; null without a backup plan."
+  value       = var.backup_plan ? aws_backup_vault.this[0].name : null
+}

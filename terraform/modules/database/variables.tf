@@ -105,3 +105,9 @@ variable "log_min_duration_statement_ms" {
   type        = number
   default     = 500
 }
+
+variable "apply_immediately" {
+  description = "Apply instance changes now instead of in the maintenance window (Sunday 03:30 UTC)."
+  type        = bool
+  default     = false
+}

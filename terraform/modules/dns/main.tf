@@ -38,10 +38,14 @@ resource "aws_acm_certificate_validation" "this" {
 }
 
 # IPv4 only, like the load balancer (an AAAA alias would answer nothing).
+# allow_overwrite = false: an A record already at app_hostname (at the apex,
+# often a parked page or an old site) fails the apply instead of being
+# replaced without a word; delete or import it deliberately (runbook §1).
 resource "aws_route53_record" "alias" {
-  zone_id = var.zone_id
-  name    = var.hostname
-  type    = "A"
+  zone_id         = var.zone_id
+  name            = var.hostname
+  type            = "A"
+  allow_overwrite = false
 
   alias {
     name                   = var.lb_dns_name

@@ -2,14 +2,18 @@
 # NAT gateways, private subnets for the instances and the database, and the
 # three security groups that tie NLB -> instances -> RDS together.
 
-data "aws_availability_zones" "available" {
-  state = "available"
+# Every zone of the region, whatever its state: only to check the names
+# passed in. The zones themselves are an input: a list sliced from the
+# currently "available" ones would shift while one zone is impaired, and the
+# next apply would move subnets (and everything in them) to another zone.
+data "aws_availability_zones" "all" {
+  all_availability_zones = true
 }
 
 data "aws_region" "current" {}
 
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, 2)
+  azs = var.availability_zones
 
   # Every subnet is a /20: the first two are public, the next two private.
   subnet_newbits  = 20 - tonumber(split("/", var.vpc_cidr)[1])
@@ -22,6 +26,13 @@ locals {
 }
 
 resource "aws_vpc" "this" {
+  lifecycle {
+    precondition {
+      condition     = alltrue([for az in var.availability_zones : contains(data.aws_availability_zones.all.names, az)])
+      error_message = "availability_zones must be zones of the provider's region."
+    }
+  }
+
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
   enable_dns_hostnames = true

@@ -23,3 +23,13 @@ variable "ingress_cidrs" {
   type        = list(string)
   default     = ["0.0.0.0/0"]
 }
+
+variable "availability_zones" {
+  description = "The two availability zones of the subnets, by name (e.g. eu-central-1a, eu-central-1b). Fixed on purpose: changing them replaces every subnet."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.availability_zones) == 2 && length(distinct(var.availability_zones)) == 2
+    error_message = "availability_zones must name two different zones."
+  }
+}

@@ -124,6 +124,34 @@ data "aws_iam_policy_document" "alarms_topic" {
       values   = [aws_cloudwatch_event_rule.launch_failed.arn]
     }
   }
+
+  statement {
+    sid       = "DatabaseEvents"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.rds.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_db_event_subscription.this.arn]
+    }
+  }
+
+  statement {
+    sid       = "BackupVaultEvents"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["backup.amazonaws.com"]
+    }
+  }
 }
 
 resource "aws_sns_topic_policy" "alarms" {
@@ -372,23 +400,63 @@ resource "aws_cloudwatch_metric_alarm" "db_memory" {
   }
 }
 
+# RDS runs burstable classes in unlimited mode: the balance starts at 0 and
+# is never "about to throttle", so an alarm on CPUCreditBalance would fire
+# from creation on. What costs money is CPU above the baseline once the
+# balance is spent: surplus credits charged at the end of the hour.
 resource "aws_cloudwatch_metric_alarm" "db_cpu_credits" {
   count = local.db_burstable ? 1 : 0
 
   alarm_name          = "${var.name}-db-cpu-credits"
-  alarm_description   = "Database CPU credit balance below ${var.db_cpu_credit_threshold}: the burstable instance is about to be throttled."
+  alarm_description   = "Database CPU above its burstable baseline is being charged (CPUSurplusCreditsCharged): sustained load wants a larger or non-burstable class."
   namespace           = "AWS/RDS"
-  metric_name         = "CPUCreditBalance"
-  statistic           = "Minimum"
-  period              = 300
-  evaluation_periods  = 3
-  comparison_operator = "LessThanThreshold"
+  metric_name         = "CPUSurplusCreditsCharged"
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
   threshold           = var.db_cpu_credit_threshold
-  treat_missing_data  = "breaching"
+  treat_missing_data  = "missing"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 
   dimensions = {
     DBInstanceIdentifier = var.db_identifier
   }
+}
+
+# --- Database and backup events --------------------------------------------
+# A failover, a failed backup or a storage problem has no metric to alarm on:
+# RDS and AWS Backup publish their events to the alarm topic.
+
+resource "aws_db_event_subscription" "this" {
+  name        = "${var.name}-db-events"
+  sns_topic   = aws_sns_topic.alarms.arn
+  source_type = "db-instance"
+  source_ids  = [var.db_identifier]
+  event_categories = [
+    "availability",
+    "backup",
+    "failover",
+    "failure",
+    "low storage",
+    "maintenance",
+    "notification",
+    "recovery",
+    "restoration",
+  ]
+}
+
+resource "aws_backup_vault_notifications" "this" {
+  count = var.backup_vault_name == null ? 0 : 1
+
+  backup_vault_name = var.backup_vault_name
+  sns_topic_arn     = aws_sns_topic.alarms.arn
+  backup_vault_events = [
+    "BACKUP_JOB_FAILED",
+    "BACKUP_JOB_EXPIRED",
+    "COPY_JOB_FAILED",
+    "RESTORE_JOB_COMPLETED",
+    "S3_BACKUP_OBJECT_FAILED",
+  ]
 }

@@ -89,9 +89,9 @@ variable "db_freeable_memory_threshold_bytes" {
 }
 
 variable "db_cpu_credit_threshold" {
-  description = "Alarm when a burstable database's CPU credit balance falls below this."
+  description = "Alarm when a burstable database is charged more surplus CPU credits than this in an hour (unlimited mode: one credit is one vCPU-minute at 100 %)."
   type        = number
-  default     = 20
+  default     = 1
 }
 
 variable "db_cpu_threshold" {
@@ -104,4 +104,10 @@ variable "db_free_storage_threshold_bytes" {
   description = "Alarm when free database storage falls below this many bytes."
   type        = number
   default     = 2147483648
+}
+
+variable "backup_vault_name" {
+  description = "AWS Backup vault whose failures go to the alarm topic; null without a backup plan."
+  type        = string
+  default     = null
 }

@@ -1,5 +1,6 @@
-# Per-environment values. envs/<env>/main.tf passes each of them; the
-# environments' own variables.tf hold the defaults that differ.
+# Per-environment values. envs/<env>/main.tf passes what differs between
+# staging and production (as literals) and the inputs of whoever applies;
+# a value both environments share is a default here (tf-check: env-common).
 
 variable "environment" {
   description = "staging or prod: EASYSKS_ENV, names (easysks-<env>), parameter and log paths."
@@ -9,11 +10,6 @@ variable "environment" {
     condition     = contains(["staging", "prod"], var.environment)
     error_message = "environment must be staging or prod."
   }
-}
-
-variable "tags" {
-  description = "Tags of the environment (the provider's default_tags; repeated on the Auto Scaling group, which ignores them)."
-  type        = map(string)
 }
 
 # --- Public name -------------------------------------------------------------
@@ -66,6 +62,18 @@ variable "worker_count" {
   type        = number
 }
 
+variable "ai_jobs_parallel" {
+  description = "AI_JOBS_PARALLEL: grading processes of easysks-jobs per host (each holds a database connection)."
+  type        = number
+  default     = 2
+}
+
+variable "ai_enabled" {
+  description = "false switches AI grading off: the hosts are not given the OpenAI key's secret (never delete the secret for that: docs/runbook.md)."
+  type        = bool
+  default     = true
+}
+
 variable "log_level" {
   description = "LOG_LEVEL of the application."
   type        = string
@@ -81,6 +89,11 @@ variable "stripe_price_id" {
 variable "vpc_cidr" {
   description = "CIDR of the environment's VPC."
   type        = string
+}
+
+variable "availability_zones" {
+  description = "The two availability zones of the subnets, by name."
+  type        = list(string)
 }
 
 variable "single_nat_gateway" {
@@ -107,9 +120,16 @@ variable "extra_callback_urls" {
   default     = []
 }
 
+variable "cognito_threat_protection" {
+  description = "Threat protection of a created user pool: OFF, AUDIT or ENFORCED (Plus feature plan, billed per monthly active user: docs/terraform.md)."
+  type        = string
+  default     = "OFF"
+}
+
 variable "allow_user_password_auth" {
-  description = "Allow USER_PASSWORD_AUTH for scripted smoke tests."
+  description = "USER_PASSWORD_AUTH: the web client sends the password over TLS to Cognito (never to our hosts; it has no SRP yet, docs/web.md), and deploy/smoke.sh signs in with it. false leaves the web client unable to sign in."
   type        = bool
+  default     = true
 }
 
 # --- Data --------------------------------------------------------------------
@@ -140,8 +160,15 @@ variable "db_performance_insights" {
 }
 
 variable "db_max_connections" {
-  description = "max_connections of the database class; the connections alarm fires at 80 % of it."
+  description = "max_connections of the database, if set in a parameter group of its own; null derives it from db_instance_class's memory like RDS does. The connections alarm fires at 80 % of it."
   type        = number
+  default     = null
+}
+
+variable "db_apply_immediately" {
+  description = "Apply database changes now (true, for one apply) instead of in the Sunday maintenance window."
+  type        = bool
+  default     = false
 }
 
 # --- Lifetimes and protection ------------------------------------------------
