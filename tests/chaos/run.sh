@@ -2,9 +2,9 @@
 # `make chaos`: faults under load on a throwaway stack (the integration
 # suite's: PostgreSQL, nginx, the pool, cognito-local, the JWKS and Stripe
 # stand-ins, all on loopback), each scenario checked against the database
-# afterwards, a table at the end. Bounded: about four minutes.
+# afterwards, a table at the end. Bounded: about six minutes.
 #
-#   tests/chaos/run.sh [SCENARIO...]    (reviews stripe jwks catalogue; all by default)
+#   tests/chaos/run.sh [SCENARIO...]    (reviews stripe checkout jwks catalogue; all by default)
 #
 # CHAOS_SECONDS (default 30) is the load phase of each scenario;
 # EASYSKS_BIN_DIR=build-san runs it against the sanitized build. Ends with
@@ -26,7 +26,7 @@ export STACK_PG_MODE=durable
 
 SECONDS_LOAD=${CHAOS_SECONDS:-30}
 scenarios=("$@")
-[ "${#scenarios[@]}" -eq 0 ] && scenarios=(reviews stripe jwks catalogue)
+[ "${#scenarios[@]}" -eq 0 ] && scenarios=(reviews stripe checkout jwks catalogue)
 ROWS=$IT/chaos.rows
 : >"$ROWS"
 passed=0 failed=0
@@ -163,6 +163,62 @@ chaos_stripe() {
     row "Stripe webhooks" "4 events x 50 deliveries, shuffled, 20 at a time, retried until 2xx ($codes)" \
         "PostgreSQL restart (fast) during the deliveries" \
         "$events events recorded once each, $applied answers 'applied'; final: $final; plan $plan" "$verdict"
+    [ "$verdict" = pass ]
+}
+
+# --- checkout: Stripe's API failing, then hanging, under load ---
+chaos_checkout() {
+    local i d=$SECONDS_LOAD verdict=pass pids=() health=$IT/checkout.health.json
+    for i in 1 2 3 4 5 6 7 8; do token "chaos-checkout-$i"; done >"$IT/checkout.tokens"
+    : >"$IT/checkout.codes"
+    curl -sf -X POST "$STRIPE_STUB/_stub/reset" >/dev/null
+    curl -sf -X POST "$STRIPE_STUB/_stub/next" -H 'Content-Type: application/json' \
+        --data-binary '{"status":500,"body":{"error":{"type":"api_error","message":"chaos"}},"count":60}' >/dev/null
+    node "$root/tests/tools/load.mjs" --url "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/health" --concurrency 8 \
+        --duration-ms $((d * 1000)) >"$health" &
+    local loadpid=$!
+    while read -r t; do
+        (
+            end=$((SECONDS + d))
+            while [ "$SECONDS" -lt "$end" ]; do
+                curl -ks -o /dev/null -w '%{http_code} %{time_total}\n' -X POST --max-time 30 \
+                    -H "Authorization: Bearer $t" "https://127.0.0.1:$EASYSKS_HTTPS_PORT/api/billing/checkout" >>"$IT/checkout.codes"
+                sleep 0.2
+            done
+        ) &
+        pids+=($!)
+    done <"$IT/checkout.tokens"
+    sleep $((d / 3))
+    # Then Stripe hangs: each call waits 5 s, past STRIPE_TIMEOUT_MS.
+    curl -sf -X POST "$STRIPE_STUB/_stub/next" -H 'Content-Type: application/json' \
+        --data-binary '{"status":200,"delay_ms":5000,"count":60}' >/dev/null
+    wait "${pids[@]}" "$loadpid"
+    # Recovered: every learner gets a Checkout URL.
+    curl -sf -X POST "$STRIPE_STUB/_stub/reset" >/dev/null
+    local recovered=0
+    while read -r t; do
+        req POST /api/billing/checkout -H "Authorization: Bearer $t"
+        [ "$STATUS" = 200 ] && recovered=$((recovered + 1))
+    done <"$IT/checkout.tokens"
+    local codes slowest hs hslow timeout_ms=${STRIPE_TIMEOUT_MS:-10000}
+    # The slowest checkout may have queued behind the other workers' Stripe
+    # calls (16 clients, EASYSKS_WORKERS of them served at a time), each
+    # bounded by STRIPE_TIMEOUT_MS: 4 of those and 2 s, never the 5 s hang.
+    codes=$(awk '{print $1}' "$IT/checkout.codes" | sort | uniq -c | awk '{printf "%s%s: %s", sep, $2, $1; sep=", "}')
+    slowest=$(awk '$2 > m {m = $2} END {printf "%d", m * 1000}' "$IT/checkout.codes")
+    hs=$(jq -c .statuses "$health")
+    hslow=$(jq .slowest_ms "$health")
+    if awk '$1 != "200" && $1 != "502" && $1 != "504" {bad=1} END {exit !bad}' "$IT/checkout.codes" ||
+        [ "$slowest" -gt $((4 * timeout_ms + 2000)) ] || [ "$recovered" != 8 ] ||
+        [ "$(jq '[.statuses | to_entries[] | select(.key != "200") | .value] | add // 0' "$health")" != 0 ] ||
+        ! grep -q '^504 ' "$IT/checkout.codes" || ! grep -q '^502 ' "$IT/checkout.codes"; then
+        verdict=FAIL
+        echo "codes: $codes slowest $slowest health $hs $hslow recovered $recovered" >&2
+    fi
+    row "Stripe API during checkout" "8 learners starting checkouts, 8 clients on /api/health, ${d} s" \
+        "Stripe answering 500 (60 calls), then hanging 5 s per call (60 calls, STRIPE_TIMEOUT_MS=$timeout_ms)" \
+        "checkout: $codes, slowest $slowest ms (limit $((4 * timeout_ms + 2000)) ms); /api/health meanwhile: $hs, slowest $hslow ms; $recovered of 8 learners got a Checkout URL after recovery" \
+        "$verdict"
     [ "$verdict" = pass ]
 }
 
