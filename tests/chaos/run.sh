@@ -2,7 +2,7 @@
 # `make chaos`: faults under load on a throwaway stack (the integration
 # suite's: PostgreSQL, nginx, the pool, cognito-local, the JWKS and Stripe
 # stand-ins, all on loopback), each scenario checked against the database
-# afterwards, a table at the end. Bounded: about six minutes.
+# afterwards, a table at the end. Bounded: about four minutes.
 #
 #   tests/chaos/run.sh [SCENARIO...]    (reviews stripe checkout jwks catalogue; all by default)
 #
