@@ -48,6 +48,7 @@ int api_exam_save(struct request *r);
 int api_exam_submit(struct request *r);
 int api_exam_result(struct request *r);
 int api_exam_abandon(struct request *r);
+int api_exam_self_assess(struct request *r);
 /* billing.c */
 int api_billing_checkout(struct request *r);
 int api_billing_portal(struct request *r);

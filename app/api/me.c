@@ -3,6 +3,7 @@
  */
 #include "api/api.h"
 #include "core/json.h"
+#include "http/app.h"
 
 int api_me(struct request *r)
 {
@@ -15,6 +16,9 @@ int api_me(struct request *r)
     json_add_string(body, "premium_until", r->user.premium_until);
     json_add_string(body, "created_at", r->user.created_at);
     json_add_string(body, "last_seen_at", r->user.last_seen_at);
+    /* The server has AI configured (a key): the client offers AI checks and
+     * spoken answers only then (docs/web.md); premium decides who may use them. */
+    json_add_bool(body, "ai_available", r->app->cfg->openai_api_key != NULL);
     request_send_json(r, 200, body, NULL);
     cJSON_Delete(body);
     return 200;

@@ -18,26 +18,34 @@ const struct route api_routes[] = {
     {"GET", "/dashboard/summary", api_dashboard, 0, 0, 0},
     {"GET", "/settings", api_settings_get, 0, 0, 0},
     {"PUT", "/settings", api_settings_put, 0, 4096, 0},
-    /* exam simulation: question sheets (the reference contract; starting needs premium) */
+    /* exam simulation: question sheets (the reference contract; starting needs premium but for
+       sheet 1) */
     {"GET", "/exams", api_exam_templates, 0, 0, EXAM_SHEET},
     {"GET", "/exam-sessions", api_exam_history, 0, 0, EXAM_SHEET},
-    {"POST", "/exam-sessions", api_exam_start, ROUTE_PREMIUM, 4096, EXAM_SHEET},
+    {"POST", "/exam-sessions", api_exam_start, ROUTE_PROFILE, 4096, EXAM_SHEET},
     {"GET", "/exam-sessions/{session_id}", api_exam_get, 0, 0, EXAM_SHEET},
     {"DELETE", "/exam-sessions/{session_id}", api_exam_abandon, 0, 0, EXAM_SHEET},
     {"PUT", "/exam-sessions/{session_id}/answers/{card_id}", api_exam_save, 0, 64 * 1024,
      EXAM_SHEET},
-    {"POST", "/exam-sessions/{session_id}/submit", api_exam_submit, 0, 4096, EXAM_SHEET},
+    {"POST", "/exam-sessions/{session_id}/submit", api_exam_submit, ROUTE_PROFILE, 4096,
+     EXAM_SHEET},
     {"GET", "/exam-sessions/{session_id}/result", api_exam_result, 0, 0, EXAM_SHEET},
     /* chart tasks */
     {"GET", "/navigation-exams", api_exam_templates, 0, 0, EXAM_CHART},
     {"GET", "/navigation-sessions", api_exam_history, 0, 0, EXAM_CHART},
-    {"POST", "/navigation-sessions", api_exam_start, ROUTE_PREMIUM, 4096, EXAM_CHART},
+    {"POST", "/navigation-sessions", api_exam_start, ROUTE_PROFILE, 4096, EXAM_CHART},
     {"GET", "/navigation-sessions/{session_id}", api_exam_get, 0, 0, EXAM_CHART},
     {"DELETE", "/navigation-sessions/{session_id}", api_exam_abandon, 0, 0, EXAM_CHART},
     {"PUT", "/navigation-sessions/{session_id}/answers/{task_id}", api_exam_save, 0, 64 * 1024,
      EXAM_CHART},
-    {"POST", "/navigation-sessions/{session_id}/submit", api_exam_submit, 0, 4096, EXAM_CHART},
+    {"POST", "/navigation-sessions/{session_id}/submit", api_exam_submit, ROUTE_PROFILE, 4096,
+     EXAM_CHART},
     {"GET", "/navigation-sessions/{session_id}/result", api_exam_result, 0, 0, EXAM_CHART},
+    /* self-assessment of a result (docs/api.md) */
+    {"PATCH", "/exam-sessions/{session_id}/results/{card_id}", api_exam_self_assess, 0, 1024,
+     EXAM_SHEET},
+    {"PATCH", "/navigation-sessions/{session_id}/results/{task_id}/sub-questions/{number}",
+     api_exam_self_assess, 0, 1024, EXAM_CHART},
     /* nginx auth_request target; authenticates itself, refuses non-subrequests */
     {"GET", "/_auth", api_auth_check, ROUTE_PUBLIC, 0, 0},
     /* operators' scoreboard; only nginx's loopback status server reaches it */

@@ -24,6 +24,7 @@ const SHELL = [
   '/js/dom.js',
   '/js/media.js',
   '/js/sync.js',
+  '/js/voice.js',
   '/js/views/account.js',
   '/js/views/dashboard.js',
   '/js/views/exams.js',

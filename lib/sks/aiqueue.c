@@ -102,8 +102,10 @@ static const struct db_stmt failed_sql = {
     " UPDATE exam_answers x SET ai_error = $3::text FROM j"
     " WHERE x.session_id = j.session_id AND x.item_id = j.item_id RETURNING 1"};
 
+/* The learner's points count where given (self-assessment, lib/sks/exams.h). */
 static const struct db_stmt totals_sql = {
-    "aiqueue_totals", "SELECT coalesce(sum(a.score), 0), coalesce(bool_or(a.grader = 'ai'), false),"
+    "aiqueue_totals", "SELECT coalesce(sum(coalesce(a.self_points, a.score)), 0), "
+                      "coalesce(bool_or(a.grader = 'ai'), false),"
                       " EXISTS (SELECT 1 FROM grading_jobs g WHERE g.session_id = $1::uuid"
                       "  AND g.state IN ('queued', 'running'))"
                       " FROM exam_answers a WHERE a.session_id = $1::uuid"};

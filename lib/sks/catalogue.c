@@ -414,6 +414,73 @@ static int source_cards(struct catalogue *c, const cJSON *root, struct err *e)
     return 0;
 }
 
+/* The sheet's "Erlaubte Hilfsmittel:" paragraph (up to "Für die Prüfung"),
+ * its line breaks joined, split at commas outside parentheses; and the
+ * rule paragraph after it (up to "Hinweise:"). */
+static void source_materials(struct catalogue *c, int sheet, const char *intro)
+{
+    const char *start, *end, *rules, *rules_end;
+    struct buf b;
+    int depth = 0;
+
+    if (intro == NULL || sheet < 1 || sheet > CATALOGUE_NAV_SHEETS ||
+        (start = strstr(intro, "Erlaubte Hilfsmittel:")) == NULL)
+        return;
+    start += strlen("Erlaubte Hilfsmittel:");
+    rules = strstr(start, "Für die Prüfung");
+    end = rules != NULL ? rules : start + strlen(start);
+    buf_init(&b);
+    for (const char *p = start; p < end; p++) {
+        if (*p == '\n' || *p == '\r') {
+            /* "Begleit-\nheft" is one word; other breaks are spaces */
+            if (b.len > 0 && buf_str(&b)[b.len - 1] == '-' && p + 1 < end && p[1] >= 'a' &&
+                p[1] <= 'z')
+                b.len--;
+            else if (b.len > 0 && buf_str(&b)[b.len - 1] != ' ' && buf_str(&b)[b.len - 1] != '\n')
+                buf_putc(&b, ' ');
+            continue;
+        }
+        if (*p == '(')
+            depth++;
+        else if (*p == ')' && depth > 0)
+            depth--;
+        if (*p == ',' && depth == 0) {
+            buf_putc(&b, '\n');
+            while (p + 1 < end && p[1] == ' ')
+                p++;
+            continue;
+        }
+        if (*p == ' ' && (b.len == 0 || buf_str(&b)[b.len - 1] == '\n'))
+            continue;
+        buf_putc(&b, *p);
+    }
+    while (b.len > 0 && (buf_str(&b)[b.len - 1] == ' ' || buf_str(&b)[b.len - 1] == '.' ||
+                         buf_str(&b)[b.len - 1] == '\n'))
+        b.len--;
+    if (b.len > 0)
+        c->nav_materials[sheet] = arena_strndup(&c->arena, buf_str(&b), b.len);
+    if (rules != NULL) {
+        buf_reset(&b);
+        rules_end = strstr(rules, "Hinweise:");
+        if (rules_end == NULL)
+            rules_end = rules + strlen(rules);
+        for (const char *p = rules; p < rules_end; p++) {
+            if (*p == '\n') {
+                if (b.len > 0 && buf_str(&b)[b.len - 1] == '-' && p[1] >= 'a' && p[1] <= 'z')
+                    b.len--;
+                else
+                    buf_putc(&b, ' ');
+                continue;
+            }
+            buf_putc(&b, *p);
+        }
+        while (b.len > 0 && buf_str(&b)[b.len - 1] == ' ')
+            b.len--;
+        c->nav_material_rules[sheet] = arena_strndup(&c->arena, buf_str(&b), b.len);
+    }
+    buf_cleanup(&b);
+}
+
 static int source_tasks(struct catalogue *c, const cJSON *root, struct err *e)
 {
     const cJSON *sheet, *task;
@@ -427,6 +494,7 @@ static int source_tasks(struct catalogue *c, const cJSON *root, struct err *e)
         if (int_field(sheet, "sheet_number", &sheet_number) < 0 ||
             !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(sheet, "tasks")))
             return invalid(e, "sks_navigation_catalog.json", "a sheet without number or tasks");
+        source_materials(c, sheet_number, str_field(sheet, "intro_text"));
         cJSON_ArrayForEach(task, cJSON_GetObjectItemCaseSensitive(sheet, "tasks"))
         {
             struct cat_task *t = add_task(c);
@@ -542,6 +610,10 @@ static const struct db_stmt load_tasks = {
                        " sub_questions::text, solution_text, key_answers::text,"
                        " (SELECT source_sha256 FROM catalogue_meta)"
                        " FROM navigation_tasks WHERE NOT retired"};
+
+static const struct db_stmt load_sheets = {"catalogue_sheets",
+                                           "SELECT sheet_number, allowed_materials, material_rules"
+                                           " FROM navigation_sheets"};
 
 static cJSON *parse_col(const PGresult *r, int row, int col)
 {
@@ -660,6 +732,20 @@ struct catalogue *catalogue_from_db(struct db *db, struct err *e)
         }
         if (!PQgetisnull(r, i, 8))
             snprintf(c->source_sha256, sizeof(c->source_sha256), "%s", PQgetvalue(r, i, 8));
+    }
+    PQclear(r);
+    /* Empty until the seed has run with this version: no materials then. */
+    r = db_query(db, &load_sheets, 0, NULL, 0, e);
+    if (r == NULL)
+        goto fail;
+    for (int i = 0; i < PQntuples(r); i++) {
+        int n = atoi(PQgetvalue(r, i, 0));
+        if (n < 1 || n > CATALOGUE_NAV_SHEETS)
+            continue;
+        if (!PQgetisnull(r, i, 1))
+            c->nav_materials[n] = arena_strdup(&c->arena, PQgetvalue(r, i, 1));
+        if (!PQgetisnull(r, i, 2))
+            c->nav_material_rules[n] = arena_strdup(&c->arena, PQgetvalue(r, i, 2));
     }
     PQclear(r);
     r = NULL;

@@ -101,6 +101,11 @@ struct catalogue {
     struct cat_task *tasks; /* by sheet, then task number */
     int ntasks;
     int nav_first[CATALOGUE_NAV_SHEETS + 1], nav_count[CATALOGUE_NAV_SHEETS + 1];
+    /* chart sheet n: the allowed materials as its text lists them, one per
+     * line ("Übungskarte 49 (INT 1463)\nKarte 1/INT 1\n…"), and the rule on
+     * them ("Für die Prüfung darf …"); NULL when the text has none */
+    const char *nav_materials[CATALOGUE_NAV_SHEETS + 1];
+    const char *nav_material_rules[CATALOGUE_NAV_SHEETS + 1];
     char source_sha256[65]; /* of the source files, "" when unknown */
 };
 

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "sks/aiusage.h"
+#include "sks/chartgrade.h"
 #include "core/buf.h"
 #include "sks/grade.h"
 #include "core/log.h"
@@ -76,6 +79,7 @@ static int sheet_items(const struct catalogue *cat, struct exam_session *s, stru
             it->max_score = 2;
         it->answer = "";
         it->errors_json = "[]";
+        it->self_points = -1;
     }
     return n;
 }
@@ -201,6 +205,13 @@ int exam_start(struct db *db, const struct catalogue *cat, const char *user_id, 
 
 /* --- load --------------------------------------------------------------- */
 
+/* The sub-question arrays as JSON, the learner's points and when (answer
+ * columns 12..17). */
+#define SUB_COLS(t)                                                                                \
+    "array_to_json(" t ".sub_answers)::text, array_to_json(" t ".sub_scores)::text,"               \
+    " array_to_json(" t ".sub_needs_self)::text, array_to_json(" t ".sub_self_points)::text, " t   \
+    ".self_points, " US(t ".self_assessed_at")
+
 /* The session and its saved answers (one row per answer, or one row with
  * NULL answer columns when none). */
 static const struct db_stmt load_sql = {
@@ -208,11 +219,14 @@ static const struct db_stmt load_sql = {
     "SELECT " SESSION_COLS ", a.item_id, a.answer, " US(
         "a.answered_at") ","
                          " a.score, a.is_correct, a.feedback, a.errors::text, "
-                         "a.needs_self_assessment, a.grader, a.grader_model, a.ai_error, j.state"
-                         " FROM exam_sessions s LEFT JOIN exam_answers a ON a.session_id = s.id"
-                         " LEFT JOIN grading_jobs j ON j.session_id = a.session_id"
-                         "  AND j.item_id = a.item_id"
-                         " WHERE s.id = $1::uuid AND s.user_id = $2::bigint AND s.kind = $3::text"};
+                         "a.needs_self_assessment, a.grader, a.grader_model, a.ai_error, j.state,"
+                         " " SUB_COLS(
+                             "a") " FROM exam_sessions s LEFT JOIN exam_answers a ON a.session_id "
+                                  "= s.id"
+                                  " LEFT JOIN grading_jobs j ON j.session_id = a.session_id"
+                                  "  AND j.item_id = a.item_id"
+                                  " WHERE s.id = $1::uuid AND s.user_id = $2::bigint AND s.kind = "
+                                  "$3::text"};
 
 /* A job's state as the API shows it. */
 static const char *ai_status(const char *job_state)
@@ -222,6 +236,58 @@ static const char *ai_status(const char *job_state)
     if (strcmp(job_state, "failed") == 0)
         return "failed";
     return "pending";
+}
+
+/* A JSON array (array_to_json) of n_subs numbers, booleans or strings into
+ * the item; NULL elements become -1, 0 or NULL. */
+static int json_array(const PGresult *r, int row, int col, cJSON **out)
+{
+    *out = NULL;
+    if (PQgetisnull(r, row, col))
+        return 0;
+    *out = cJSON_Parse(PQgetvalue(r, row, col));
+    if (*out == NULL || !cJSON_IsArray(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return 0;
+    }
+    return cJSON_GetArraySize(*out);
+}
+
+static void read_subs(const PGresult *r, int row, int c, struct exam_item *it, struct arena *a)
+{
+    cJSON *arr[4];
+    int n[4], count = 0;
+
+    for (int k = 0; k < 4; k++) {
+        n[k] = json_array(r, row, c + k, &arr[k]);
+        if (n[k] > count)
+            count = n[k];
+    }
+    if (count > 0 && count <= 16) {
+        it->n_subs = count;
+        it->sub_scores = arena_alloc(a, (size_t)count * sizeof(double));
+        it->sub_self = arena_alloc(a, (size_t)count * sizeof(double));
+        it->sub_needs = arena_alloc(a, (size_t)count * sizeof(int));
+        it->sub_answers = arr[0] != NULL ? arena_alloc(a, (size_t)count * sizeof(char *)) : NULL;
+        for (int k = 0; k < count; k++) {
+            const cJSON *x;
+            if (it->sub_answers != NULL) {
+                x = cJSON_GetArrayItem(arr[0], k);
+                it->sub_answers[k] = cJSON_IsString(x) ? arena_strdup(a, x->valuestring) : "";
+            }
+            x = cJSON_GetArrayItem(arr[1], k);
+            it->sub_scores[k] = cJSON_IsNumber(x) ? x->valuedouble : 0;
+            x = cJSON_GetArrayItem(arr[2], k);
+            it->sub_needs[k] = cJSON_IsTrue(x);
+            x = cJSON_GetArrayItem(arr[3], k);
+            it->sub_self[k] = cJSON_IsNumber(x) ? x->valuedouble : -1;
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        cJSON_Delete(arr[k]);
+    it->self_points = PQgetisnull(r, row, c + 4) ? -1 : strtod(PQgetvalue(r, row, c + 4), NULL);
+    it->self_assessed_us = col_us(r, row, c + 5);
 }
 
 static void read_answers(const PGresult *r, int first_col, struct exam_session *s, struct arena *a)
@@ -256,6 +322,28 @@ static void read_answers(const PGresult *r, int first_col, struct exam_session *
                                 ? NULL
                                 : ai_status(PQgetvalue(r, row, first_col + 11));
         }
+        if (PQnfields(r) > first_col + 17)
+            read_subs(r, row, first_col + 12, it, a);
+    }
+}
+
+/* provisional and self_assessed from the items. */
+static void assessment_state(struct exam_session *s)
+{
+    s->provisional = s->self_assessed = 0;
+    for (int i = 0; i < s->nitems; i++) {
+        const struct exam_item *it = &s->items[i];
+        int open = 0;
+        if (it->self_points >= 0)
+            s->self_assessed = 1;
+        if (!it->needs_self_assessment)
+            continue;
+        if (it->n_subs == 0)
+            open = it->self_points < 0;
+        for (int k = 0; k < it->n_subs; k++)
+            open |= it->sub_needs[k] && it->sub_self[k] < 0;
+        if (open && s->evaluated)
+            s->provisional = 1;
     }
 }
 
@@ -280,14 +368,20 @@ int exam_load(struct db *db, const struct catalogue *cat, const char *user_id, i
     sheet_items(cat, out, a);
     read_answers(r, NSESSION_COLS, out, a);
     PQclear(r);
+    assessment_state(out);
     return 0;
+}
+
+double exam_item_points(const struct exam_item *it)
+{
+    return it->self_points >= 0 ? it->self_points : it->score;
 }
 
 /* --- save --------------------------------------------------------------- */
 
 /* $4 item, $5/$6 the sheets the item is on and its position there, $7 the
- * answer. The share lock orders a save against a submit, which locks the
- * row for update: whichever comes second sees the other's effect. */
+ * answer, $8 the sub-question answers or NULL. The share lock orders a save against a submit, which
+ * locks the row for update: whichever comes second sees the other's effect. */
 static const struct db_stmt save_sql = {
     "exam_save",
     "WITH s AS (SELECT s.id, s.sheet_number,"
@@ -296,21 +390,62 @@ static const struct db_stmt save_sql = {
     "  WHERE s.id = $1::uuid AND s.user_id = $2::bigint AND s.kind = $3::text FOR SHARE),"
     " p AS (SELECT u.pos FROM s, unnest($5::int[], $6::int[]) AS u(sheet, pos)"
     "  WHERE u.sheet = s.sheet_number),"
-    " up AS (INSERT INTO exam_answers AS x (session_id, item_id, position, answer, answered_at)"
-    "  SELECT s.id, $4::text, p.pos, $7::text, now() FROM s, p"
+    " up AS (INSERT INTO exam_answers AS x (session_id, item_id, position, answer, answered_at,"
+    "   sub_answers)"
+    "  SELECT s.id, $4::text, p.pos, $7::text, now(), $8::text[] FROM s, p"
     "  WHERE s.st = 'in_progress' AND s.in_time"
     "  ON CONFLICT (session_id, item_id) DO UPDATE"
-    "  SET answer = EXCLUDED.answer, answered_at = EXCLUDED.answered_at"
+    "  SET answer = EXCLUDED.answer, answered_at = EXCLUDED.answered_at,"
+    "   sub_answers = EXCLUDED.sub_answers"
     "  RETURNING " US(
         "answered_at") ")"
                        " SELECT s.st, (SELECT pos FROM p), (SELECT * FROM up) FROM s"};
 
+/* The sub-question answers checked and joined into the task's answer
+ * ("a) …\nb) …"); *arr is their array literal. 0, or -1 with e (422). */
+static int join_sub_answers(const struct cat_task *task, const char *const *sub, int n,
+                            struct arena *a, const char **joined, const char **arr, struct err *e)
+{
+    int want = task->n_sub > 0 ? task->n_sub : 1;
+    struct pgarr x;
+    struct buf b;
+
+    if (n != want || n > 8)
+        return err_set(e, 422, "invalid_sub_answers",
+                       "sub_answers must hold %d answers, one per sub-question", want);
+    for (int k = 0; k < n; k++) {
+        if (!text_utf8_valid(sub[k]))
+            return err_set(e, 422, "invalid_text", "sub_answers[%d] is not valid UTF-8", k);
+        if (text_utf8_length(sub[k]) > EXAM_ANSWER_MAX_CHARS)
+            return err_set(e, 422, "answer_too_long",
+                           "sub_answers[%d] is longer than %d characters", k,
+                           EXAM_ANSWER_MAX_CHARS);
+    }
+    buf_init(&b);
+    pgarr_begin(&x);
+    for (int k = 0; k < n; k++) {
+        if (k > 0)
+            buf_putc(&b, '\n');
+        buf_printf(&b, "%c) %s", 'a' + k, sub[k]);
+        pgarr_text(&x, sub[k]);
+    }
+    *joined = arena_strndup(a, buf_str(&b), b.len);
+    *arr = pgarr_end(&x, a);
+    buf_cleanup(&b);
+    if (text_utf8_length(*joined) > EXAM_ANSWER_MAX_CHARS)
+        return err_set(e, 422, "answer_too_long",
+                       "the sub-question answers together are longer than %d characters",
+                       EXAM_ANSWER_MAX_CHARS);
+    return 0;
+}
+
 int exam_save(struct db *db, const struct catalogue *cat, const char *user_id, int kind,
-              const char *session_id, const char *item_id, const char *answer, struct arena *a,
-              struct exam_item *item, struct err *e)
+              const char *session_id, const char *item_id, const char *answer,
+              const char *const *sub_answers, int n_sub, struct arena *a, struct exam_item *item,
+              struct err *e)
 {
     char id[37];
-    const char *params[7] = {id, user_id, kind_names[kind], item_id, NULL, NULL, answer};
+    const char *params[8] = {id, user_id, kind_names[kind], item_id, NULL, NULL, answer, NULL};
     const struct cat_card *card = NULL;
     const struct cat_task *task = NULL;
     struct pgarr sheets, positions;
@@ -319,6 +454,16 @@ int exam_save(struct db *db, const struct catalogue *cat, const char *user_id, i
     memset(item, 0, sizeof(*item));
     if (!timefmt_uuid(session_id, id))
         return err_set(e, 404, "session_not_found", "no such session");
+    if (sub_answers != NULL) {
+        /* Per sub-question: a chart task of the catalogue (one that is not
+         * part of the session is refused below). */
+        if (kind != EXAM_CHART)
+            return err_set(e, 422, "invalid_sub_answers", "only chart tasks have sub-questions");
+        if ((task = catalogue_task(cat, item_id)) != NULL &&
+            join_sub_answers(task, sub_answers, n_sub, a, &answer, &params[7], e) < 0)
+            return -1;
+        params[6] = answer;
+    }
     if (!text_utf8_valid(answer))
         return err_set(e, 422, "invalid_text", "student_answer is not valid UTF-8");
     if (text_utf8_length(answer) > EXAM_ANSWER_MAX_CHARS)
@@ -343,7 +488,7 @@ int exam_save(struct db *db, const struct catalogue *cat, const char *user_id, i
     }
     params[4] = pgarr_end(&sheets, a);
     params[5] = pgarr_end(&positions, a);
-    r = db_query(db, &save_sql, 7, params, 0, e);
+    r = db_query(db, &save_sql, 8, params, 0, e);
     if (r == NULL)
         return -1;
     if (PQntuples(r) == 0) {
@@ -369,6 +514,10 @@ int exam_save(struct db *db, const struct catalogue *cat, const char *user_id, i
     item->number = atoi(PQgetvalue(r, 0, 1));
     item->answer = answer;
     item->answered_us = col_us(r, 0, 2);
+    if (sub_answers != NULL && task != NULL) {
+        item->sub_answers = (const char **)sub_answers;
+        item->n_subs = n_sub;
+    }
     PQclear(r);
     return 0;
 }
@@ -381,28 +530,35 @@ static const struct db_stmt lock_sql = {
                  " FOR UPDATE"};
 
 static const struct db_stmt answers_sql = {
-    "exam_answers",
-    "SELECT item_id, answer, " US("answered_at") ", NULL, NULL, NULL, NULL, NULL"
-                                                 " FROM exam_answers WHERE session_id = $1::uuid"};
+    "exam_answers", "SELECT a.item_id, a.answer, " US(
+                        "a.answered_at") ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+                                         " " SUB_COLS("a") " FROM exam_answers a"
+                                                           " WHERE a.session_id = $1::uuid"};
 
 /* $1 session; items: $2 id, $3 position, $4 score, $5 correct, $6 feedback,
  * $7 errors (JSON text), $8 self-assessment; $9 submitted, $10 time_over,
  * $11 total, $12 max, $13 passed, $14 outcome, $15 grader, $16 grading,
- * $17 grading note. The heuristic score is kept apart too: the model's may
- * replace it later. */
+ * $17 grading note; $18/$19 per item the sub-question points and whether
+ * each needs self-assessment, as array literals (NULL for sheets). The
+ * heuristic score is kept apart too: the model's may replace it later. */
 static const struct db_stmt grade_sql = {
     "exam_grade",
     "WITH a AS (INSERT INTO exam_answers AS x (session_id, item_id, position, score, is_correct,"
-    "  feedback, errors, needs_self_assessment, grader, heuristic_score, graded_at)"
+    "  feedback, errors, needs_self_assessment, grader, heuristic_score, graded_at,"
+    "  sub_scores, sub_needs_self, sub_self_points)"
     "  SELECT $1::uuid, u.id, u.pos, u.score, u.ok, u.feedback, u.errors::jsonb, u.self,"
-    "   'heuristic', u.score, now()"
+    "   'heuristic', u.score, now(), u.subs::float8[], u.needs::boolean[],"
+    "   CASE WHEN u.subs IS NOT NULL"
+    "    THEN array_fill(NULL::float8, ARRAY[cardinality(u.subs::float8[])]) END"
     "  FROM unnest($2::text[], $3::int[], $4::float8[], $5::boolean[], $6::text[], $7::text[],"
-    "   $8::boolean[]) AS u(id, pos, score, ok, feedback, errors, self)"
+    "   $8::boolean[], $18::text[], $19::text[])"
+    "   AS u(id, pos, score, ok, feedback, errors, self, subs, needs)"
     "  ON CONFLICT (session_id, item_id) DO UPDATE SET score = EXCLUDED.score,"
     "   is_correct = EXCLUDED.is_correct, feedback = EXCLUDED.feedback,"
     "   errors = EXCLUDED.errors, needs_self_assessment = EXCLUDED.needs_self_assessment,"
     "   grader = EXCLUDED.grader, heuristic_score = EXCLUDED.heuristic_score,"
-    "   graded_at = EXCLUDED.graded_at"
+    "   graded_at = EXCLUDED.graded_at, sub_scores = EXCLUDED.sub_scores,"
+    "   sub_needs_self = EXCLUDED.sub_needs_self, sub_self_points = EXCLUDED.sub_self_points"
     "  RETURNING 1)"
     " UPDATE exam_sessions SET status = 'evaluated', submitted_at = " TS(
         "$9::bigint") ","
@@ -461,6 +617,39 @@ static int plan_ai(struct db *db, const char *user_id, const struct exam_ai *ai,
     return 0;
 }
 
+/* A question the grader can judge: it has a short answer or reference text
+ * (three answers of the catalogue are only a figure). */
+static int has_key_points(const struct cat_card *c)
+{
+    for (int k = 0; k < c->n_short; k++)
+        if (!text_is_blank(c->short_answer[k]))
+            return 1;
+    return !text_is_blank(c->answer_text);
+}
+
+/* A chart task by sub-question (sks/chartgrade) into the item. */
+static void grade_chart_item(struct exam_item *it, struct arena *a)
+{
+    struct chartgrade_result g;
+
+    chartgrade_task(a, it->task, it->sub_answers, it->sub_answers != NULL ? it->n_subs : 0,
+                    it->answer, &g);
+    it->score = g.score;
+    it->is_correct = g.is_correct;
+    it->needs_self_assessment = g.needs_self_assessment;
+    it->feedback = g.feedback;
+    it->errors_json = "[]";
+    it->n_subs = g.n_subs;
+    it->sub_scores = arena_alloc(a, (size_t)g.n_subs * sizeof(double));
+    it->sub_self = arena_alloc(a, (size_t)g.n_subs * sizeof(double));
+    it->sub_needs = arena_alloc(a, (size_t)g.n_subs * sizeof(int));
+    for (int k = 0; k < g.n_subs; k++) {
+        it->sub_scores[k] = g.subs[k].score;
+        it->sub_self[k] = -1;
+        it->sub_needs[k] = g.subs[k].needs_self_assessment;
+    }
+}
+
 /* Grade every item of an in-progress session in C (heuristic graders). */
 static void grade_items(struct exam_session *s, struct arena *a)
 {
@@ -489,16 +678,16 @@ static void grade_items(struct exam_session *s, struct arena *a)
             }
             buf_putc(&b, ']');
             it->errors_json = arena_strndup(a, buf_str(&b), b.len);
+            if (!has_key_points(c)) {
+                /* Nothing to compare with: the grader would give full marks. */
+                it->score = 0;
+                it->is_correct = 0;
+                it->needs_self_assessment = 1;
+                it->feedback = "Automatische Bewertung nicht möglich – bitte mit der "
+                               "Musterlösung vergleichen.";
+            }
         } else {
-            struct grade_nav_result g;
-            const struct cat_task *t = it->task;
-            if (grade_nav_answer(a, t->key_answers, t->n_keys, it->answer, t->points, &g, &e) < 0)
-                memset(&g, 0, sizeof(g));
-            it->score = g.score;
-            it->is_correct = g.is_correct;
-            it->needs_self_assessment = g.needs_self_assessment;
-            it->feedback = g.feedback != NULL ? g.feedback : "";
-            it->errors_json = "[]";
+            grade_chart_item(it, a);
         }
         total += it->score;
         max += it->max_score;
@@ -513,8 +702,8 @@ int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id,
                 struct exam_session *out, struct err *e)
 {
     char id[37], sub[24], total[40], max[40];
-    const char *params[17], **ai_items, *note;
-    struct pgarr arr[7];
+    const char *params[19], **ai_items, *note;
+    struct pgarr arr[9];
     PGresult *r = NULL;
     int n_ai, queued;
 
@@ -558,8 +747,9 @@ int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id,
     out->outcome = exam_outcome(kind, out->total_score, out->time_over, &out->passed);
     out->status = "evaluated";
     out->evaluated = 1;
+    assessment_state(out);
 
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 9; i++)
         pgarr_begin(&arr[i]);
     for (int i = 0; i < out->nitems; i++) {
         const struct exam_item *it = &out->items[i];
@@ -570,9 +760,25 @@ int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id,
         pgarr_text(&arr[4], it->feedback);
         pgarr_text(&arr[5], it->errors_json);
         pgarr_bool(&arr[6], it->needs_self_assessment);
+        if (it->n_subs > 0) {
+            struct pgarr sc, nd;
+            pgarr_begin(&sc);
+            pgarr_begin(&nd);
+            for (int k = 0; k < it->n_subs; k++) {
+                pgarr_double(&sc, it->sub_scores[k]);
+                pgarr_bool(&nd, it->sub_needs[k]);
+            }
+            pgarr_text(&arr[7], pgarr_end(&sc, a));
+            pgarr_text(&arr[8], pgarr_end(&nd, a));
+        } else {
+            pgarr_null(&arr[7]);
+            pgarr_null(&arr[8]);
+        }
     }
     for (int i = 0; i < 7; i++)
         params[1 + i] = pgarr_end(&arr[i], a);
+    params[17] = pgarr_end(&arr[7], a);
+    params[18] = pgarr_end(&arr[8], a);
     snprintf(sub, sizeof(sub), "%lld", out->submitted_us);
     snprintf(total, sizeof(total), "%.17g", out->total_score);
     snprintf(max, sizeof(max), "%.17g", out->max_score);
@@ -590,7 +796,7 @@ int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id,
     out->grader = "heuristic";
     params[15] = out->grading;
     params[16] = note;
-    if ((r = db_query(db, &grade_sql, 17, params, 0, e)) == NULL)
+    if ((r = db_query(db, &grade_sql, 19, params, 0, e)) == NULL)
         goto fail;
     PQclear(r);
     r = NULL;
@@ -606,6 +812,151 @@ int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id,
                 it->ai_status = "pending";
     }
     return 0;
+fail:
+    PQclear(r);
+    db_rollback(db);
+    return -1;
+}
+
+/* --- self-assessment ------------------------------------------------------ */
+
+/* $1 session, $2 item, $3 points or NULL. */
+static const struct db_stmt self_sheet_sql = {
+    "exam_self_sheet", "UPDATE exam_answers SET self_points = $3::float8,"
+                       " self_assessed_at = CASE WHEN $3::float8 IS NULL THEN NULL ELSE now() END"
+                       " WHERE session_id = $1::uuid AND item_id = $2::text RETURNING 1"};
+
+/* $1 session, $2 item, $3 sub-question (1-based), $4 points or NULL. */
+static const struct db_stmt self_sub_sql = {
+    "exam_self_sub",
+    "UPDATE exam_answers SET sub_self_points[$3::int] = $4::float8"
+    " WHERE session_id = $1::uuid AND item_id = $2::text AND sub_scores IS NOT NULL"
+    " AND $3::int <= cardinality(sub_scores) RETURNING 1"};
+
+/* The task's learner points: the sum over its sub-questions of the
+ * learner's points where given and the grader's elsewhere, or NULL when the
+ * learner has assessed none. */
+static const struct db_stmt self_sum_sql = {
+    "exam_self_sum",
+    "UPDATE exam_answers x SET self_points = t.sum,"
+    " self_assessed_at = CASE WHEN t.sum IS NULL THEN NULL ELSE now() END"
+    " FROM (SELECT CASE WHEN count(u.p) > 0 THEN sum(coalesce(u.p, u.s)) END AS sum"
+    "  FROM exam_answers y, unnest(y.sub_self_points, y.sub_scores) AS u(p, s)"
+    "  WHERE y.session_id = $1::uuid AND y.item_id = $2::text) t"
+    " WHERE x.session_id = $1::uuid AND x.item_id = $2::text"};
+
+static const struct db_stmt self_total_sql = {
+    "exam_self_total", "SELECT coalesce(sum(coalesce(self_points, score)), 0) FROM exam_answers"
+                       " WHERE session_id = $1::uuid"};
+
+static const struct db_stmt self_session_sql = {
+    "exam_self_session", "UPDATE exam_sessions SET total_score = $2::float8, passed = $3::boolean,"
+                         " outcome = $4::text WHERE id = $1::uuid"};
+
+int exam_self_assess(struct db *db, const struct catalogue *cat, const char *user_id, int kind,
+                     const char *session_id, const char *item_id, int sub, double points,
+                     struct arena *a, struct exam_session *out, struct err *e)
+{
+    char id[37], pts[40], sub_s[16], total_s[40];
+    const char *params[4], *outcome;
+    const struct exam_item *it;
+    PGresult *r = NULL;
+    double max, total;
+    int passed;
+
+    memset(out, 0, sizeof(*out));
+    if (!timefmt_uuid(session_id, id))
+        return err_set(e, 404, "session_not_found", "no such session");
+    if (db_begin(db, e) < 0)
+        return -1;
+    params[0] = id;
+    params[1] = user_id;
+    params[2] = kind_names[kind];
+    /* The session's row lock orders this against a model's verdict landing
+     * (lib/sks/aiqueue) and another self-assessment: each recomputes the
+     * total from every answer after its own write. */
+    if ((r = db_query(db, &lock_sql, 3, params, 0, e)) == NULL)
+        goto fail;
+    if (PQntuples(r) == 0) {
+        err_set(e, 404, "session_not_found", "no such session");
+        goto fail;
+    }
+    read_session(r, 0, kind, a, out);
+    PQclear(r);
+    r = NULL;
+    if (!out->evaluated) {
+        err_set(e, 409, "session_not_evaluated", "the session is %s; assess after submitting",
+                out->status);
+        goto fail;
+    }
+    sheet_items(cat, out, a);
+    if ((it = find_item(out, item_id)) == NULL) {
+        err_set(e, 404, "item_not_in_session", "%s is not part of this session", item_id);
+        goto fail;
+    }
+    if (kind == EXAM_SHEET) {
+        max = it->max_score;
+        if (points >= 0 && (points > max || points != floor(points))) {
+            err_set(e, 422, "invalid_points", "self_points must be a whole number from 0 to %g",
+                    max);
+            goto fail;
+        }
+    } else {
+        int n_sub = it->task->n_sub > 0 ? it->task->n_sub : 1;
+        if (sub < 1 || sub > n_sub) {
+            err_set(e, 404, "sub_question_not_found", "task %s has sub-questions 1..%d", item_id,
+                    n_sub);
+            goto fail;
+        }
+        max = it->task->n_sub > 0 ? it->task->sub_questions[sub - 1].points : it->task->points;
+        if (points >= 0 && (points > max || points * 2 != floor(points * 2))) {
+            err_set(e, 422, "invalid_points", "self_points must be a multiple of 0.5 from 0 to %g",
+                    max);
+            goto fail;
+        }
+    }
+    snprintf(pts, sizeof(pts), "%.17g", points);
+    snprintf(sub_s, sizeof(sub_s), "%d", sub);
+    params[1] = it->item_id;
+    if (kind == EXAM_SHEET) {
+        params[2] = points >= 0 ? pts : NULL;
+        r = db_query(db, &self_sheet_sql, 3, params, 0, e);
+    } else {
+        params[2] = sub_s;
+        params[3] = points >= 0 ? pts : NULL;
+        r = db_query(db, &self_sub_sql, 4, params, 0, e);
+    }
+    if (r == NULL)
+        goto fail;
+    if (PQntuples(r) == 0) {
+        err_set(e, 409, "sub_results_unavailable",
+                "this result was graded before chart tasks were graded by sub-question");
+        goto fail;
+    }
+    PQclear(r);
+    if (kind == EXAM_CHART) {
+        if ((r = db_query(db, &self_sum_sql, 2, params, 0, e)) == NULL)
+            goto fail;
+        PQclear(r);
+    }
+    if ((r = db_query(db, &self_total_sql, 1, params, 0, e)) == NULL)
+        goto fail;
+    total = strtod(PQgetvalue(r, 0, 0), NULL);
+    PQclear(r);
+    r = NULL;
+    if (kind == EXAM_CHART)
+        total = grade_round1(total);
+    outcome = exam_outcome(kind, total, out->time_over, &passed);
+    snprintf(total_s, sizeof(total_s), "%.17g", total);
+    params[1] = total_s;
+    params[2] = passed ? "t" : "f";
+    params[3] = outcome;
+    if ((r = db_query(db, &self_session_sql, 4, params, 0, e)) == NULL)
+        goto fail;
+    PQclear(r);
+    if (db_commit(db, e) < 0)
+        return -1;
+    return exam_load(db, cat, user_id, kind, session_id, a, out, e);
 fail:
     PQclear(r);
     db_rollback(db);
@@ -651,9 +1002,18 @@ int exam_abandon(struct db *db, const char *user_id, int kind, const char *sessi
     return rc;
 }
 
+/* After the session: whether some answer still needs the learner's
+ * assessment, and whether the learner's points count anywhere. */
 static const struct db_stmt history_sql = {
     "exam_history",
-    "SELECT " SESSION_COLS " FROM exam_sessions s"
+    "SELECT " SESSION_COLS ","
+    " EXISTS (SELECT 1 FROM exam_answers a WHERE a.session_id = s.id AND a.needs_self_assessment"
+    "  AND CASE WHEN a.sub_needs_self IS NULL THEN a.self_points IS NULL"
+    "  ELSE EXISTS (SELECT 1 FROM unnest(a.sub_needs_self, a.sub_self_points) AS u(n, p)"
+    "   WHERE u.n AND u.p IS NULL) END),"
+    " EXISTS (SELECT 1 FROM exam_answers a WHERE a.session_id = s.id"
+    "  AND a.self_points IS NOT NULL)"
+    " FROM exam_sessions s"
     " WHERE s.user_id = $1::bigint AND s.kind = $2::text"
     " AND s.started_at < coalesce(" TS(
         "$3::bigint") ", 'infinity')"
@@ -679,6 +1039,8 @@ int exam_history(struct db *db, const char *user_id, int kind, const char *statu
     for (int i = 0; i < *n; i++) {
         memset(&(*out)[i], 0, sizeof((*out)[i]));
         read_session(r, i, kind, a, &(*out)[i]);
+        (*out)[i].provisional = (*out)[i].evaluated && PQgetvalue(r, i, NSESSION_COLS)[0] == 't';
+        (*out)[i].self_assessed = PQgetvalue(r, i, NSESSION_COLS + 1)[0] == 't';
     }
     PQclear(r);
     return 0;

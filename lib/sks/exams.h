@@ -35,6 +35,7 @@
 enum exam_kind { EXAM_SHEET = 0, EXAM_CHART = 1 };
 
 #define EXAM_TIME_LIMIT_DEFAULT 90
+#define EXAM_FREE_SHEET 1 /* of each kind, free for every learner (docs/billing.md) */
 #define EXAM_SAVE_GRACE_S 120
 #define EXAM_EXPIRY_S 86400 /* one day after the deadline */
 #define EXAM_ANSWER_MAX_CHARS 10000
@@ -59,6 +60,16 @@ struct exam_item {
     const char *grader_model; /* the model that graded it, NULL for the heuristic */
     const char *ai_status;    /* NULL (no AI grading asked), "pending", "graded", "failed" */
     const char *ai_error;     /* why the model did not grade it, NULL otherwise */
+    /* chart tasks by sub-question (n_subs 0: a question sheet, or a session
+     * graded before sub-questions were) */
+    const char **sub_answers; /* n_subs answers, or NULL: one answer for the task */
+    double *sub_scores;       /* the grader's points per sub-question */
+    double *sub_self;         /* the learner's, < 0 where not assessed */
+    int *sub_needs;           /* the grader could not judge it */
+    int n_subs;
+    /* self-assessment: the learner's points count instead of the grader's */
+    double self_points; /* the item's learner points (chart: the sum); < 0 = none */
+    long long self_assessed_us;
 };
 
 struct exam_session {
@@ -77,6 +88,8 @@ struct exam_session {
     const char *grading;      /* "complete", or "pending" while AI grading jobs are open */
     const char *grading_note; /* why AI grading was not used although asked for, or NULL */
     const char *grader;       /* "heuristic", "ai" (at least one answer); NULL before */
+    int provisional;          /* some answer needs the learner's assessment and has none yet */
+    int self_assessed;        /* the learner's points count for at least one answer */
     struct exam_item *items;
     int nitems;
 };
@@ -101,12 +114,17 @@ int exam_load(struct db *db, const struct catalogue *cat, const char *user_id, i
               const char *session_id, struct arena *a, struct exam_session *out, struct err *e);
 
 /* Save an answer (at most EXAM_ANSWER_MAX_CHARS characters, valid UTF-8).
- * Fills *item (number, answer, answered_us). 0, or -1 with e: 404
- * session_not_found / item_not_in_session, 409 session_not_editable,
- * 409 deadline_passed, 422 answer_too_long / invalid_text, 503. */
+ * A chart task's answer may come per sub-question instead: `sub_answers`
+ * (n_sub of them, the task's count; NULL for the one-text form), stored as
+ * they are and joined into the task's answer ("a) …\nb) …", which then
+ * must fit the limit). Fills *item (number, answer, answered_us,
+ * sub_answers). 0, or -1 with e: 404 session_not_found /
+ * item_not_in_session, 409 session_not_editable, 409 deadline_passed,
+ * 422 answer_too_long / invalid_text / invalid_sub_answers, 503. */
 int exam_save(struct db *db, const struct catalogue *cat, const char *user_id, int kind,
-              const char *session_id, const char *item_id, const char *answer, struct arena *a,
-              struct exam_item *item, struct err *e);
+              const char *session_id, const char *item_id, const char *answer,
+              const char *const *sub_answers, int n_sub, struct arena *a, struct exam_item *item,
+              struct err *e);
 
 /* AI grading at submit (docs/ai.md). */
 /* What a submit may hand to the model. The queue is the caller's
@@ -134,6 +152,24 @@ struct exam_ai {
 int exam_submit(struct db *db, const struct catalogue *cat, const char *user_id, int kind,
                 const char *session_id, const struct exam_ai *ai, struct arena *a,
                 struct exam_session *out, struct err *e);
+
+/* Self-assessment of an evaluated session: the learner's points for the
+ * question `item_id` (a question sheet: sub 0, whole points 0..2) or for
+ * sub-question `sub` (1-based) of the chart task `item_id` (multiples of 0.5,
+ * 0..its points); `points` < 0 withdraws them (the grader's count again).
+ * In one transaction under the session's row lock: the answer, then the
+ * session's total, passed and outcome. *out is the evaluated session
+ * afterwards. 0, or -1 with e: 404 session_not_found / item_not_in_session /
+ * sub_question_not_found, 409 session_not_evaluated (not submitted yet, or
+ * abandoned/expired), 409 sub_results_unavailable (graded before chart
+ * tasks were graded by sub-question), 422 invalid_points, 503. */
+int exam_self_assess(struct db *db, const struct catalogue *cat, const char *user_id, int kind,
+                     const char *session_id, const char *item_id, int sub, double points,
+                     struct arena *a, struct exam_session *out, struct err *e);
+
+/* The points that count for an item: the learner's when given, else the
+ * grader's. */
+double exam_item_points(const struct exam_item *it);
 
 /* Abandon a session in progress. 404, 409 session_not_in_progress. */
 int exam_abandon(struct db *db, const char *user_id, int kind, const char *session_id,

@@ -66,6 +66,14 @@ static const char upsert_tasks[] =
     " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
     "  (SELECT count(*) FROM gone) FROM up";
 
+/* $1: [{"sheet_number": n, "allowed_materials": "…", "material_rules": "…"}]. */
+static const char upsert_sheets[] =
+    "INSERT INTO navigation_sheets AS s (sheet_number, allowed_materials, material_rules)"
+    " SELECT sheet_number, allowed_materials, material_rules FROM jsonb_to_recordset($1::jsonb)"
+    "  AS x(sheet_number integer, allowed_materials text, material_rules text)"
+    " ON CONFLICT (sheet_number) DO UPDATE SET allowed_materials = EXCLUDED.allowed_materials,"
+    "  material_rules = EXCLUDED.material_rules";
+
 static const char upsert_meta[] =
     "INSERT INTO catalogue_meta AS m (source_sha256, cards, tasks) VALUES ($1, $2::int, $3::int)"
     " ON CONFLICT (singleton) DO UPDATE SET source_sha256 = EXCLUDED.source_sha256,"
@@ -144,6 +152,25 @@ static char *tasks_json(const struct catalogue *c)
     return text;
 }
 
+static char *sheets_json(const struct catalogue *c)
+{
+    cJSON *arr = cJSON_CreateArray();
+    char *text;
+
+    for (int n = 1; n <= CATALOGUE_NAV_SHEETS; n++) {
+        cJSON *o = json_new_object();
+        json_add_number(o, "sheet_number", n);
+        if (c->nav_materials[n] != NULL)
+            json_add_string(o, "allowed_materials", c->nav_materials[n]);
+        if (c->nav_material_rules[n] != NULL)
+            json_add_string(o, "material_rules", c->nav_material_rules[n]);
+        cJSON_AddItemToArray(arr, o);
+    }
+    text = json_print(arr);
+    cJSON_Delete(arr);
+    return text;
+}
+
 static PGresult *exec(PGconn *conn, const char *sql, int n, const char *const *params,
                       struct err *e)
 {
@@ -171,7 +198,8 @@ static int counts(PGresult *r, int *new_, int *changed, int *retired)
 
 int seed_catalogue(PGconn *conn, const struct catalogue *c, struct seed_counts *out, struct err *e)
 {
-    char *cards = cards_json(c), *tasks = tasks_json(c), lock[32], ncards[16], ntasks[16];
+    char *cards = cards_json(c), *tasks = tasks_json(c), *sheets = sheets_json(c), lock[32],
+         ncards[16], ntasks[16];
     const char *p[3];
     int rc = -1;
 
@@ -196,6 +224,10 @@ int seed_catalogue(PGconn *conn, const struct catalogue *c, struct seed_counts *
     if (counts(exec(conn, upsert_tasks, 1, p, e), &out->tasks_new, &out->tasks_changed,
                &out->tasks_retired) < 0)
         goto out;
+    p[0] = sheets;
+    if ((r = exec(conn, upsert_sheets, 1, p, e)) == NULL)
+        goto out;
+    PQclear(r);
     p[0] = c->source_sha256;
     p[1] = ncards;
     p[2] = ntasks;
@@ -211,5 +243,6 @@ out:
         PQclear(PQexec(conn, "ROLLBACK"));
     free(cards);
     free(tasks);
+    free(sheets);
     return rc;
 }

@@ -13,12 +13,15 @@
 //   node tests/e2e/app.mjs --base https://127.0.0.1:PORT --cert cert.pem \
 //     --cognito-state COGNITO_STATE_DIR --db OWNER_URL --access-log access.log [--out DIR]
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import {
   axe, confirmationCode, launch, recorder, sql, stackRequest, until, watchCsp,
 } from './lib.mjs';
 import { examFlow } from './exam.mjs';
+import {
+  aiGradedSheetFlow, aiSwitchFlow, chartSelfAssessmentFlow, freeSheetFlow, speechLikeWav, voiceFlow,
+} from './exam-results.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -29,6 +32,7 @@ const { values: opt } = parseArgs({
     'access-log': { type: 'string' },
     out: { type: 'string' },
     'stripe-secret': { type: 'string' },
+    'openai-stub': { type: 'string' },
   },
 });
 for (const k of ['base', 'cert', 'cognito-state', 'db', 'access-log', 'stripe-secret']) {
@@ -67,7 +71,10 @@ async function studyCard(page, revealKey, rating) {
   await until(async () => (await position(page)) !== before, 'the next card');
 }
 
-const { context, close } = await launch({ cert: opt.cert });
+const wav = `${opt.out}/answer.wav`;
+mkdirSync(opt.out, { recursive: true });
+writeFileSync(wav, speechLikeWav());
+const { context, close } = await launch({ cert: opt.cert, audio: wav });
 const rec = recorder(context, opt.out);
 await watchCsp(context, rec);
 const page = context.pages()[0] || await context.newPage();
@@ -292,6 +299,9 @@ try {
   await axe(page, rec, 'exam list, free plan');
   ok('a free learner sees the sheets and what premium unlocks');
 
+  await rec.step('exam: the free sheet');
+  ok(`free learner: ${await freeSheetFlow(page, rec)}`);
+
   // Upgrade as a learner does: the button leaves for the Checkout URL the API got
   // from the Stripe stand-in, Stripe sends the learner back before its webhook
   // arrives, and the return page waits for the signed webhook to grant premium.
@@ -335,6 +345,23 @@ try {
   await rec.step('exam');
   const how = await examFlow(page, rec);
   ok(`premium exam flow: ${how}`);
+
+  if (opt['openai-stub']) {
+    await rec.step('spoken answer and AI check', [/status of 429 .*transcribe-audio/, /ERR_INTERNET_DISCONNECTED/]);
+    const quota = (on) => sql(opt.db, on
+      ? `INSERT INTO ai_usage (user_id, day, requests) SELECT id, (now() AT TIME ZONE 'UTC')::date, 1000000 FROM users WHERE cognito_sub = '${sub}'
+         ON CONFLICT (user_id, day) DO UPDATE SET requests = 1000000`
+      : `UPDATE ai_usage SET requests = 0 WHERE user_id = (SELECT id FROM users WHERE cognito_sub = '${sub}')`);
+    ok(`voice: ${await voiceFlow(page, rec, opt['openai-stub'], quota)}`);
+  }
+  await rec.step('chart task by sub-question, self-assessed');
+  ok(await chartSelfAssessmentFlow(page, rec));
+  if (opt['openai-stub']) {
+    await rec.step('settings: AI grading');
+    ok(await aiSwitchFlow(page, rec));
+    await rec.step('exam graded by AI');
+    ok(await aiGradedSheetFlow(page, rec, opt['openai-stub']));
+  }
 
   await rec.step('installable, fast');
   const cdp = await context.newCDPSession(page);

@@ -78,7 +78,7 @@ export async function examFlow(page, rec) {
 
   // A chart task: the situation and its sub-questions, then abandoned.
   await page.locator('#tabs a', { hasText: 'Prüfung' }).click();
-  await page.getByRole('link', { name: /Fragebogen 1 · .* Punkten/ }).waitFor();
+  await page.getByRole('link', { name: /Fragebogen 1 · .* Punkten/ }).first().waitFor();
   await page.getByRole('button', { name: 'Kartenaufgabe 1 starten' }).click();
   await page.getByRole('button', { name: 'Jetzt starten' }).click();
   await page.locator('.question .subq li').first().waitFor();

@@ -17,9 +17,14 @@ import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-export async function launch({ cert, viewport = { width: 390, height: 844 } }) {
+// `audio`: a WAV file that Chromium's fake microphone plays (spoken answers).
+export async function launch({ cert, viewport = { width: 390, height: 844 }, audio }) {
   const args = ['--headless', '--lang=de-DE', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  if (audio) {
+    args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${audio}`);
+  }
   if (cert) {
     const spki = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
     args.push(`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`);

@@ -40,6 +40,7 @@ good_answer() {
         "$EASYSKS_SKS_DATA/sks_catalog.json"
 }
 
+# Sheet 1 of each kind is free (t_exam_results.sh); the others need premium.
 test_exams_listing_is_open_starting_needs_premium() {
     local t
     t=$(examinee free-learner)
@@ -50,9 +51,11 @@ test_exams_listing_is_open_starting_needs_premium() {
     call GET /navigation-exams "$t"
     [ "$(jb 'length')" = 10 ] && [ "$(jb '[.[].total_points] | unique | join(",")')" = 30 ] ||
         fail "chart sheets: $BODY"
-    call POST /exam-sessions "$t" '{"sheet_number":1}'
+    call POST /exam-sessions "$t" '{"sheet_number":2}'
     expect_error 403 premium_required
-    call POST /navigation-sessions "$t" '{"sheet_number":1}'
+    call POST /navigation-sessions "$t" '{"sheet_number":15}'
+    expect_error 422 validation_error
+    call POST /navigation-sessions "$t" '{"sheet_number":10}'
     expect_error 403 premium_required
 }
 
@@ -263,12 +266,16 @@ test_exams_chart_task_scores_and_self_assessment() {
     done <<<"$tasks"
     call POST "/navigation-sessions/$id/submit" "$t"
     expect_status 200
-    expected=$(jb '[.questions[] | select(.needs_self_assessment | not) | .max_score] | add')
-    [ "$(jb .total_score)" = "$expected" ] || fail "total $(jb .total_score), want $expected: $(jb '[.questions[] | {task_id, score, max_score, needs_self_assessment}]')"
-    [ "$(jb '[.questions[] | select(.needs_self_assessment) | .score] | add // 0')" = 0 ] || fail "free points for tasks without keys"
-    [ "$(jb '[.questions[] | select(.needs_self_assessment)] | length')" = \
-        "$(jq '[.[] | select(.sheet_number == 3) | .tasks[] | select(.solution.key_answers == [])] | length' "$EASYSKS_SKS_DATA/sks_navigation_catalog.json")" ] ||
+    # By sub-question: full points where the sub-question has key answers,
+    # none (and self-assessment) where it has none.
+    expected=$(jb '[.questions[].sub_results[] | select(.needs_self_assessment | not) | .max_points] | add')
+    [ "$(jb .total_score)" = "$expected" ] || fail "total $(jb .total_score), want $expected: $(jb '[.questions[] | {task_id, score, sub_results}]')"
+    [ "$(jb '[.questions[].sub_results[] | select(.needs_self_assessment) | .grader_points] | add // 0')" = 0 ] || fail "free points for sub-questions without keys"
+    [ "$(jb '[.questions[] | select(.key_answers == [] and (.needs_self_assessment | not))] | length')" = 0 ] &&
+        [ "$(jb '[.questions[] | select(.key_answers == [])] | length')" = \
+            "$(jq '[.[] | select(.sheet_number == 3) | .tasks[] | select(.solution.key_answers == [])] | length' "$EASYSKS_SKS_DATA/sks_navigation_catalog.json")" ] ||
         fail "tasks without keys not marked for self-assessment: $(jb '[.questions[] | {task_id, needs_self_assessment}]')"
+    [ "$(jb .provisional)" = true ] || fail "not provisional with questions to assess"
     [ "$(jb .max_score)" = 30 ] && [ "$(jb .pass_score_threshold)" = 20 ] || fail "$(jb '{max_score, pass_score_threshold}')"
     want=$(awk -v s="$expected" 'BEGIN { print (s >= 20 ? "passed" : s >= 17 ? "oral_exam" : "failed") }')
     [ "$(jb .outcome)" = "$want" ] || fail "outcome $(jb .outcome) for $expected"

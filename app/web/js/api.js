@@ -76,13 +76,15 @@ export async function api(path, { method = 'GET', body, headers: extra, asSub } 
       throw new ApiError(401, 'session_expired', MESSAGES.session_expired);
     }
     const headers = { ...extra, Authorization: `Bearer ${token}` };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // FormData (a recording) goes as multipart with the browser's boundary.
+    const form = typeof FormData !== 'undefined' && body instanceof FormData;
+    if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
     let res;
     try {
       res = await fetch(cfg().apiBase + path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || form ? body : JSON.stringify(body),
       });
     } catch {
       throw new ApiError(0, 'offline', OFFLINE);

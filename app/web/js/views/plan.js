@@ -38,8 +38,10 @@ async function toStripe(path, out) {
 }
 
 export const PREMIUM_BENEFITS = [
-  'Prüfungssimulation mit allen 15 amtlichen Fragebögen, mit Zeitlimit und Auswertung',
-  'Alle 10 Kartenaufgaben (Navigation) mit Lösungen',
+  'Prüfungssimulation mit allen 15 amtlichen Fragebögen, mit Zeitlimit und Auswertung (Fragebogen 1 ist kostenlos)',
+  'Alle 10 Kartenaufgaben (Navigation) mit Lösungen und den amtlichen Toleranzen (Kartenaufgabe 1 ist kostenlos)',
+  'Bewertung durch KI: Prüfungsantworten und eigene Antworten beim Lernen („Mit KI prüfen“)',
+  'Antworten sprechen statt tippen: das Mikrofon schreibt Ihre Antwort mit',
   'Ergebnis wie in der Prüfung: bestanden, mündliche Prüfung oder nicht bestanden',
 ];
 
@@ -67,9 +69,25 @@ function zones(current) {
   return list;
 }
 
-function settingsSection(s) {
+// Exams graded by the AI model (premium, and only when the server has AI).
+function aiField(s, me) {
+  if (!me.ai_available) return null;
+  const premium = me.plan === 'premium';
+  return h('div', { class: 'field switch' },
+    h('input', {
+      id: 's-ai', name: 'ai_enabled', type: 'checkbox', role: 'switch', checked: Boolean(s.ai_enabled) && premium,
+      disabled: !premium, 'aria-describedby': 's-ai-hint',
+    }),
+    h('label', { for: 's-ai', text: 'Prüfungen mit KI bewerten' }),
+    h('p', { id: 's-ai-hint', class: 'hint', text: premium
+      ? 'Ihre Prüfungsantworten werden nach der Abgabe zusätzlich von einem KI-Modell bewertet, mit Begründung.'
+      : 'Gehört zu Premium.' }));
+}
+
+function settingsSection(s, me = {}) {
   const status = h('div', { class: 'form-status' });
   const form = h('form', { class: 'form', novalidate: true },
+    aiField(s, me),
     h('div', { class: 'field' },
       h('label', { for: 's-exam', text: 'Prüfungstermin' }),
       h('input', { id: 's-exam', name: 'exam_date', type: 'date', value: s.exam_date || '', 'aria-describedby': 's-exam-hint' }),
@@ -98,7 +116,13 @@ function settingsSection(s) {
     try {
       await api('/settings', {
         method: 'PUT',
-        body: { timezone: data.get('timezone'), new_cards_per_day: n, exam_date: data.get('exam_date') || null },
+        body: {
+          timezone: data.get('timezone'),
+          new_cards_per_day: n,
+          exam_date: data.get('exam_date') || null,
+          ...(form.elements.ai_enabled && !form.elements.ai_enabled.disabled
+            ? { ai_enabled: form.elements.ai_enabled.checked } : {}),
+        },
       });
       mount(status, note('Gespeichert.'));
     } catch (err) {
@@ -147,7 +171,7 @@ export async function planView(main, _p, ctx) {
   }
   mount(main, heading,
     me.at ? note('Offline: Änderungen sind erst wieder online möglich.', 'warn') : null,
-    planSection(me.data), settingsSection(settings.data), accountSection());
+    planSection(me.data), settingsSection(settings.data, me.data), accountSection());
 }
 
 export async function billingReturnView(main, [which], ctx) {

@@ -12,6 +12,7 @@ import { currentSub } from '../auth.js';
 import { kvGet, kvSet, outboxList } from '../db.js';
 import { figure, figureKeys, prefetch } from '../media.js';
 import { flush, recordReview } from '../sync.js';
+import { micButton } from '../voice.js';
 import {
   announce, fmtDate, fmtNum, h, loading, mount, note,
 } from '../dom.js';
@@ -91,6 +92,9 @@ export async function studyView(main, _p, ctx) {
   // Both at once: the first question is one API round trip after the shell.
   const queued = loadQueue(mode, topic);
   queued.catch(() => {}); // handled below
+  // The plan and whether the server has AI: AI checks and spoken answers.
+  const me = await cached('me', '/me').then((r) => r.data).catch(() => ({}));
+  const premium = me.plan === 'premium';
   const list = await topics();
   const change = (m, t) => {
     const q = new URLSearchParams();
@@ -175,10 +179,39 @@ export async function studyView(main, _p, ctx) {
 
     const answerInput = h('textarea', { id: 'own-answer', rows: '3', maxlength: '10000' });
     const verdict = h('div', { class: 'verdict', 'aria-live': 'polite' });
+    // "Mit KI prüfen": absent without AI on the server; without premium it
+    // says what premium adds.
+    const aiCheck = me.ai_available ? h('button', {
+      type: 'button',
+      class: 'ai-check',
+      text: 'Mit KI prüfen',
+      onclick: async (e) => {
+        if (!premium) {
+          mount(verdict, h('div', { class: 'note note-warn' },
+            h('p', { text: 'Mit Premium bewertet ein KI-Modell Ihre Antwort: was fehlt, wie viele Punkte sie bekäme und welche Bewertung passt. Dazu Spracheingabe und alle Prüfungsbögen.' }),
+            h('a', { href: '/konto', text: 'Premium holen' })));
+          return;
+        }
+        const text = answerInput.value.trim();
+        if (!text) { mount(verdict, note('Bitte zuerst eine Antwort eingeben oder sprechen.', 'warn')); return; }
+        e.target.disabled = true;
+        mount(verdict, loading('Die KI prüft Ihre Antwort …'));
+        try {
+          showVerdict(await api('/study/evaluate-answer', { method: 'POST', body: { card_id: card.card_id, user_answer: text, mode: 'ai' } }));
+        } catch (err) {
+          mount(verdict, note(err.code === 'ai_quota_exceeded'
+            ? 'Ihr KI-Kontingent für heute ist aufgebraucht. Morgen geht es wieder.' : describe(err), 'error'));
+        } finally {
+          e.target.disabled = false;
+        }
+      },
+    }) : null;
     const check = h('details', { class: 'self-check' },
       h('summary', { text: 'Eigene Antwort prüfen (optional)' }),
       h('label', { for: 'own-answer', text: 'Ihre Antwort' }),
       answerInput,
+      me.ai_available && premium ? micButton(answerInput) : null,
+      aiCheck,
       h('button', {
         type: 'button',
         text: 'Antwort prüfen',
@@ -203,7 +236,10 @@ export async function studyView(main, _p, ctx) {
       const suggested = RATINGS.find((x) => x.value === r.suggested_rating);
       mount(verdict, h('div', { class: `verdict-box v-${r.verdict}` },
         h('p', null, h('strong', { text: VERDICTS[r.verdict] || r.verdict }),
-          ` · ${fmtNum(r.awarded_points, 1)} von ${fmtNum(r.max_points, 1)} Punkt`),
+          ` · ${fmtNum(r.awarded_points, 1)} von ${fmtNum(r.max_points, 1)} Punkt`,
+          r.grader === 'ai' ? h('span', { class: 'muted small', text: ` · geprüft von KI${r.model ? ` (${r.model})` : ''}` }) : null),
+        r.grader === 'ai' && r.reasoning_summary ? h('p', { class: 'reasoning', text: r.reasoning_summary }) : null,
+        r.fallback_reason ? h('p', { class: 'muted small', text: 'Die KI war nicht erreichbar; die automatische Prüfung hat bewertet.' }) : null,
         r.missing_points?.length ? h('div', null, h('p', { text: 'Es fehlt:' }),
           h('ul', null, r.missing_points.map((m) => h('li', { text: m })))) : null,
         suggested ? h('p', { text: `Vorschlag: „${suggested.label}“ (Taste ${suggested.value})` }) : null));
