@@ -74,7 +74,9 @@ test_pool_ttin_and_ttou_resize_at_runtime() {
     wait_pool "$N"
     kill -TTIN "$(pool_pid)"
     wait_pool $((N + 1))
+    # One signal at a time: two sent at once may arrive as one.
     kill -TTOU "$(pool_pid)"
+    wait_pool "$N"
     kill -TTOU "$(pool_pid)"
     wait_pool $((N - 1))
     kill -TTIN "$(pool_pid)"
