@@ -41,7 +41,19 @@ suite fuzz-corpus tests/fuzz/run.sh replay
 # The OpenAI stand-in the AI tests rely on, checked on its own (every mode).
 suite openai-stub node tests/tools/openai-stub-check.mjs
 suite lint tests/lint.sh
-suite integration tests/integration/run.sh
+# The integration suite runs once, against the sanitized build (the pool,
+# the job process, the CLIs and the library tests it runs, under ASan and
+# UBSan, leaks checked): the same tests as a plain pass, and a sanitizer
+# report fails the test it happened in. The plain build is exercised by the
+# unit tests and staging-local; EASYSKS_INTEGRATION_BUILD=plain runs the
+# integration suite against build/ instead.
+if [ "${EASYSKS_INTEGRATION_BUILD:-sanitized}" = plain ]; then
+    suite integration tests/integration/run.sh
+elif make -s -j2 SANITIZE=address,undefined all >/dev/null; then
+    suite integration-asan-ubsan env EASYSKS_BIN_DIR="$PWD/build-san" tests/integration/run.sh
+else
+    suite integration-asan-ubsan false
+fi
 suite terraform make -s tf-check
 if [ -x deploy/staging-local.sh ]; then
     suite deploy-checks tests/deploy/check.sh

@@ -18,6 +18,7 @@
 #include "sks/exams.h"
 #include "http/app.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 
 static void json_time_or_null(struct buf *b, long long us)
@@ -414,17 +415,6 @@ int api_exam_history(struct request *r)
     return render_send(r, 200);
 }
 
-/* As Stripe's: up to 255 characters; printable ASCII (a UUID, usually). */
-static int idempotency_key_ok(const char *key)
-{
-    size_t n = 0;
-
-    for (; key[n] != '\0'; n++)
-        if (key[n] < 0x21 || key[n] > 0x7e)
-            return 0;
-    return n >= 1 && n <= 255;
-}
-
 int api_exam_start(struct request *r)
 {
     const int kind = route_kind(r);
@@ -448,7 +438,7 @@ int api_exam_start(struct request *r)
                      NULL);
         return 403;
     }
-    if (key != NULL && !idempotency_key_ok(key)) {
+    if (key != NULL && !text_token_ok(key, 255) /* as Stripe's; a UUID, usually */) {
         request_fail(r, 422, "invalid_idempotency_key",
                      "Idempotency-Key must be 1-255 printable ASCII characters", NULL);
         return 422;

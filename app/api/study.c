@@ -36,6 +36,17 @@ int api_topics(struct request *r)
     return render_send(r, 200);
 }
 
+/* Answers a card_not_found: 404, or 503 catalogue_changed (with
+ * Retry-After) when the catalogue changed since this worker loaded it. */
+static int card_unknown(struct request *r, struct err *e)
+{
+    if (app_card_unknown(r->app, e))
+        request_send_error(r, e, "Retry-After: 1\r\n");
+    else
+        request_send_error(r, e, NULL);
+    return r->status;
+}
+
 int api_card(struct request *r)
 {
     const struct catalogue *cat = app_catalogue_or_fail(r);
@@ -44,8 +55,9 @@ int api_card(struct request *r)
     if (cat == NULL)
         return r->status;
     if ((card = catalogue_card(cat, r->params[0])) == NULL) {
-        request_fail(r, 404, "card_not_found", "no such card", NULL);
-        return 404;
+        struct err e = {0};
+        err_set(&e, 404, "card_not_found", "no such card");
+        return card_unknown(r, &e);
     }
     buf_append(&r->app->out, card->json, card->json_len);
     return render_send(r, 200);
@@ -240,6 +252,8 @@ int api_study_review(struct request *r)
                       rv.status == STUDY_DUPLICATE ? "Idempotent-Replayed: true\r\n" : NULL);
     return 200;
 fail:
+    if (e.code != NULL && strcmp(e.code, "card_not_found") == 0)
+        return card_unknown(r, &e);
     request_send_error(r, &e, NULL);
     return r->status;
 }
@@ -302,6 +316,8 @@ int api_study_reviews(struct request *r)
     buf_puts(b, "]}");
     return render_send(r, 200);
 fail:
+    if (e.code != NULL && strcmp(e.code, "card_not_found") == 0)
+        return card_unknown(r, &e);
     request_send_error(r, &e, NULL);
     return r->status;
 }

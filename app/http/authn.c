@@ -1,5 +1,7 @@
 #include "http/authn.h"
 
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,8 +11,55 @@
 #include "core/log.h"
 #include "http/router.h"
 #include "sks/users.h"
+#include "pool/scoreboard.h"
 
-struct auth_verifier *authn_verifier_new(const struct config *c)
+/* Share a fetched key set with the workers that start later; skipped when
+ * another worker is writing (it writes the same document). */
+static void jwks_publish(struct scoreboard *b, const struct auth_verifier *v)
+{
+    size_t len;
+    const char *doc = auth_verifier_jwks_document(v, &len);
+
+    if (b == NULL || doc == NULL || len == 0 || len > sizeof(b->jwks) ||
+        atomic_flag_test_and_set(&b->jwks_writer))
+        return;
+    atomic_fetch_add(&b->jwks_seq, 1); /* odd: being written */
+    atomic_thread_fence(memory_order_release);
+    memcpy(b->jwks, doc, len);
+    atomic_store(&b->jwks_len, len);
+    atomic_fetch_add(&b->jwks_seq, 1); /* even: complete */
+    atomic_flag_clear(&b->jwks_writer);
+}
+
+/* Load the key set the pool's workers last fetched; 0, or -1 if none. */
+static int jwks_inherit(struct scoreboard *b, struct auth_verifier *v)
+{
+    char *copy;
+    int rc = -1;
+
+    if (b == NULL || (copy = malloc(sizeof(b->jwks))) == NULL)
+        return -1;
+    for (int tries = 0; tries < 1000 && rc < 0; tries++) {
+        unsigned seq = atomic_load(&b->jwks_seq);
+        size_t len = atomic_load(&b->jwks_len);
+        struct err e = {0};
+        if (seq == 0)
+            break; /* nothing published yet */
+        if ((seq & 1) != 0 || len > sizeof(b->jwks))
+            continue;
+        memcpy(copy, b->jwks, len);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load(&b->jwks_seq) != seq)
+            continue; /* torn: written meanwhile */
+        rc = auth_verifier_load_jwks(v, copy, len, &e);
+        if (rc < 0)
+            break;
+    }
+    free(copy);
+    return rc;
+}
+
+struct auth_verifier *authn_verifier_new(const struct config *c, struct scoreboard *board)
 {
     struct auth_config ac;
     struct auth_verifier *v;
@@ -38,7 +87,13 @@ struct auth_verifier *authn_verifier_new(const struct config *c)
     }
     /* Fetch the keys before the first request; a failure is not fatal (the
      * first token with an unknown kid retries, rate-limited). */
-    if (auth_verifier_prefetch(v, &e) < 0)
+    if (auth_verifier_prefetch(v, &e) == 0)
+        jwks_publish(board, v);
+    else if (jwks_inherit(board, v) == 0)
+        log_warn("JWKS prefetch failed; verifying with the key set the pool fetched last, "
+                 "will retry on demand",
+                 "code", e.code, "error", e.msg, NULL);
+    else
         log_warn("JWKS prefetch failed; will retry on demand", "code", e.code, "error", e.msg,
                  NULL);
     return v;
@@ -51,7 +106,7 @@ static long long mono_s(void)
     return (long long)ts.tv_sec;
 }
 
-int authn_authenticate(struct request *r, int profile)
+int authn_verify_token(struct request *r)
 {
     struct app *app = r->app;
     struct err e = {0};
@@ -71,6 +126,16 @@ int authn_authenticate(struct request *r, int profile)
         return -1;
     }
     log_set_user(r->identity.sub);
+    return 0;
+}
+
+int authn_authenticate(struct request *r, int profile)
+{
+    struct app *app = r->app;
+    struct err e = {0};
+
+    if (authn_verify_token(r) < 0)
+        return -1;
     if (users_identify(app->db, app->users, r->arena, &r->identity, profile, mono_s(), &r->user,
                        &e) < 0) {
         if (e.status == 410 && r->route != NULL && (r->route->flags & ROUTE_ERASED)) {

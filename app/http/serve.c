@@ -35,7 +35,7 @@ struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot
     app->db = db_new(cfg->database_url, cfg->db_statement_timeout_ms + DB_DEADLINE_MARGIN_MS);
     if (db_ensure(app->db, 0, &e) < 0)
         log_warn("worker starting without a database connection", "code", e.code, NULL);
-    app->auth = authn_verifier_new(cfg);
+    app->auth = authn_verifier_new(cfg, board);
     app->users = users_cache_new(16384); /* every active learner: see lib/sks/users.h */
     app->study = studycache_new(STUDYCACHE_LEARNERS_DEFAULT);
     if (cfg->stripe_api_key != NULL && (app->stripe = http_client_new(&e)) == NULL)
@@ -48,14 +48,73 @@ struct app *app_new(const struct config *cfg, struct scoreboard *board, int slot
     return app;
 }
 
+static long long mono_ms(void);
+
+/* The version first, then the tables: a seed committing in between makes
+ * the next check load again, never keeps a stale catalogue for good. */
+static int catalogue_load(struct app *app, struct err *e)
+{
+    char version[CATALOGUE_VERSION_MAX], n[16];
+    struct catalogue *cat;
+
+    if (catalogue_db_version(app->db, 0, version, e) < 0 ||
+        (cat = catalogue_from_db(app->db, e)) == NULL)
+        return -1;
+    catalogue_free(app->cat);
+    app->cat = cat;
+    /* Held study states index the old catalogue's positions (and a later
+     * catalogue could even reuse its address). */
+    studycache_clear(app->study);
+    memcpy(app->cat_version, version, sizeof(version));
+    app->cat_checked_ms = mono_ms();
+    app->cat_stale = 0;
+    snprintf(n, sizeof(n), "%d", cat->ncards);
+    log_debug("catalogue loaded", "cards", n, NULL);
+    return 0;
+}
+
 const struct catalogue *app_catalogue(struct app *app, struct err *e)
 {
-    if (app->cat == NULL && (app->cat = catalogue_from_db(app->db, e)) != NULL) {
-        char n[16];
-        snprintf(n, sizeof(n), "%d", app->cat->ncards);
-        log_debug("catalogue loaded", "cards", n, NULL);
-    }
+    if (app->cat == NULL)
+        catalogue_load(app, e);
     return app->cat;
+}
+
+void app_catalogue_refresh(struct app *app)
+{
+    char version[CATALOGUE_VERSION_MAX];
+    struct err e = {0};
+    long long now = mono_ms();
+
+    if (app->cat == NULL || (!app->cat_stale && now - app->cat_checked_ms < APP_CATALOGUE_CHECK_MS))
+        return;
+    app->cat_checked_ms = now;
+    /* A short (soft) deadline: a slow database delays the next request
+     * little, and the check is simply repeated later. */
+    if (catalogue_db_version(app->db, APP_CATALOGUE_CHECK_MS, version, &e) < 0)
+        return;
+    if (strcmp(version, app->cat_version) == 0) {
+        app->cat_stale = 0;
+        return;
+    }
+    if (catalogue_load(app, &e) < 0)
+        log_warn("catalogue changed but could not be loaded; keeping the old one", "code", e.code,
+                 NULL);
+    else
+        log_info("catalogue reloaded: catalogue_meta changed", NULL);
+}
+
+int app_card_unknown(struct app *app, struct err *e)
+{
+    char version[CATALOGUE_VERSION_MAX];
+    struct err ignored = {0};
+
+    if (app->cat == NULL || catalogue_db_version(app->db, 0, version, &ignored) < 0 ||
+        strcmp(version, app->cat_version) == 0)
+        return 0;
+    app->cat_stale = 1;
+    err_set(e, 503, "catalogue_changed", "the question catalogue was just updated; retry");
+    return 1;
 }
 
 const struct catalogue *app_catalogue_or_fail(struct request *r)
@@ -247,6 +306,8 @@ void app_after_request(struct app *app)
     buf_reset(&app->out);
     app_ai_release(app); /* a handler that left early must not keep its AI slot */
     publish_study_cache(app);
+    db_request_done(app->db);
+    app_catalogue_refresh(app);
     db_request_done(app->db);
     arena_reset(&app->arena);
     log_set_request_id(NULL);

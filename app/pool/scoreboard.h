@@ -14,6 +14,8 @@
 
 #include "infra/config.h"
 
+#define SCOREBOARD_JWKS_MAX (64 * 1024)
+
 enum slot_state { SLOT_FREE = 0, SLOT_STARTING, SLOT_IDLE, SLOT_BUSY, SLOT_EXITING };
 
 struct slot {
@@ -41,6 +43,14 @@ struct scoreboard {
     _Atomic unsigned long study_hits;          /* study reads served from a worker's cache, */
     _Atomic unsigned long study_misses;        /* and loaded, by all workers ever */
     struct slot slots[CONFIG_MAX_WORKERS * 2]; /* room for a full pool being replaced */
+    /* The last JWKS document a worker fetched (app/http/authn.c): a worker
+     * that starts while the key endpoint is down verifies tokens with it
+     * instead of refusing them all. A seqlock: jwks_seq is odd while one
+     * worker (holding jwks_writer) writes; 0 while there is none. */
+    _Atomic unsigned jwks_seq;
+    atomic_flag jwks_writer;
+    _Atomic size_t jwks_len;
+    char jwks[SCOREBOARD_JWKS_MAX];
 };
 
 #define SCOREBOARD_SLOTS ((int)(sizeof(((struct scoreboard *)0)->slots) / sizeof(struct slot)))

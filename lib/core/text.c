@@ -530,3 +530,15 @@ char *text_clean_catalogue(struct arena *a, const char *s)
     } while (changed);
     return t;
 }
+
+int text_token_ok(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    if (s == NULL)
+        return 0;
+    for (; s[n] != '\0'; n++)
+        if ((unsigned char)s[n] < 0x21 || (unsigned char)s[n] > 0x7e || n >= max)
+            return 0;
+    return n >= 1;
+}

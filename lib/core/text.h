@@ -88,4 +88,8 @@ size_t text_tokenize(struct arena *a, const char *s, struct text_token **out);
  * linear except for deliberately nested markers (one pass per level). */
 char *text_clean_catalogue(struct arena *a, const char *s);
 
+/* 1 when s is 1..max bytes of printable ASCII without space (0x21..0x7e):
+ * what a client's opaque token may be (an Idempotency-Key). NULL: 0. */
+int text_token_ok(const char *s, size_t max);
+
 #endif

@@ -42,6 +42,8 @@ struct auth_verifier {
     int allow_http;
 
     struct jwks *keys;
+    char *doc; /* the last fetched document, doc_len bytes */
+    size_t doc_len;
     int fetch_attempted;
     long long last_fetch; /* rate-limit clock, seconds */
 
@@ -166,6 +168,7 @@ void auth_verifier_free(struct auth_verifier *v)
         return;
     free(v->issuer);
     free(v->jwks_url);
+    free(v->doc);
     for (size_t i = 0; i < v->n_client_ids; i++)
         free(v->client_ids[i]);
     jwks_free(v->keys);
@@ -252,6 +255,11 @@ static int fetch_jwks(struct auth_verifier *v, struct err *e)
     snprintf(nkeys, sizeof(nkeys), "%zu", jwks_count(fresh));
     log_info("auth: JWKS loaded", "keys", nkeys, NULL);
     install_keys(v, fresh);
+    free(v->doc);
+    if ((v->doc = malloc(resp.len > 0 ? resp.len : 1)) == NULL)
+        abort();
+    memcpy(v->doc, resp.body, resp.len);
+    v->doc_len = resp.len;
     ret = 0;
 
 out:
@@ -264,6 +272,12 @@ out:
 int auth_verifier_prefetch(struct auth_verifier *v, struct err *e)
 {
     return fetch_jwks(v, e);
+}
+
+const char *auth_verifier_jwks_document(const struct auth_verifier *v, size_t *len)
+{
+    *len = v->doc_len;
+    return v->doc;
 }
 
 /* Key for kid, refreshing the JWKS once if the penalty box allows it. */

@@ -86,6 +86,11 @@ void auth_verifier_free(struct auth_verifier *v);
  * attempt for the rate limit. */
 int auth_verifier_prefetch(struct auth_verifier *v, struct err *e);
 
+/* The last JWKS document fetched successfully (not loaded), `*len` bytes,
+ * owned by the verifier until the next fetch; NULL before any. For sharing
+ * it with processes that start while the endpoint is down. */
+const char *auth_verifier_jwks_document(const struct auth_verifier *v, size_t *len);
+
 /* Replace the key set with `len` bytes of JWKS JSON (tests; pinned keys).
  * Same effect as a successful fetch. Returns 0, or -1 with e set and the old
  * keys kept. */

@@ -25,6 +25,9 @@ struct db {
     const char *application_name; /* static storage */
     char listen_channel[64];      /* "" unless db_listen() */
     int notified;                 /* a notification (or a reconnect) not yet reported */
+    int soft;                     /* the call now running has a short deadline of its own */
+    int pending;                  /* a statement left running by a soft deadline */
+    const char *pending_prepare;  /* ... and it was this PREPARE (static storage) */
 };
 
 static long long now_ms(void)
@@ -55,6 +58,8 @@ static void db_disconnect(struct db *db)
         PQfinish(db->conn);
     db->conn = NULL;
     db->nprepared = 0;
+    db->pending = 0;
+    db->pending_prepare = NULL;
 }
 
 void db_free(struct db *db)
@@ -104,6 +109,19 @@ static int timed_out(struct db *db, const char *what, struct err *e)
     log_warn("database call exceeded its deadline; dropping the connection", "statement", what,
              NULL);
     connection_failed(db, "deadline exceeded");
+    return err_set(e, 503, "db_timeout", "the database did not answer in time");
+}
+
+/* A call with a short deadline of its own (the readiness check) ran out
+ * of time: the statement is only slow, the connection is not known to be
+ * broken. It stays, with the statement's answer collected before the next
+ * one (settle()); dropping it here would cost every request of this worker
+ * a reconnect, the backoff's 503s and re-preparing every statement. */
+static int abandoned(struct db *db, const char *what, struct err *e)
+{
+    log_info("database call passed its short deadline; its answer is collected later", "statement",
+             what, NULL);
+    db->pending = 1;
     return err_set(e, 503, "db_timeout", "the database did not answer in time");
 }
 
@@ -181,6 +199,8 @@ static int idle_socket_clean(struct db *db)
 }
 
 static PGresult *finish_query(struct db *db, const char *what, long long deadline, struct err *e);
+static PGresult *collect(struct db *db, long long deadline, int *why);
+static void remember_prepared(struct db *db, const char *name);
 
 /* Collect the notifications libpq has read. */
 static void drain_notifies(struct db *db)
@@ -210,10 +230,37 @@ static int listen_now(struct db *db, long long deadline, struct err *e)
     return 0;
 }
 
+/* Collect the answer of a statement a soft deadline left running, by
+ * `deadline`. Not in time either: a soft call gives up again (the
+ * connection stays), any other call drops it as for every deadline. */
+static int settle(struct db *db, long long deadline, struct err *e)
+{
+    int why = 0;
+    PGresult *res = collect(db, deadline, &why);
+
+    if (res == NULL && why == -2)
+        return db->soft ? err_set(e, 503, "db_timeout", "the database did not answer in time")
+                        : timed_out(db, "an abandoned statement", e);
+    if (res == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+        PQclear(res);
+        return unavailable(db, e);
+    }
+    if (db->pending_prepare != NULL && PQresultStatus(res) == PGRES_COMMAND_OK)
+        remember_prepared(db, db->pending_prepare);
+    PQclear(res);
+    db->pending = 0;
+    db->pending_prepare = NULL;
+    return 0;
+}
+
 static int ensure_by(struct db *db, long long deadline, struct err *e)
 {
-    int idle = db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
-               PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+    int idle;
+
+    if (db->pending && db->conn != NULL && settle(db, deadline, e) < 0)
+        return -1;
+    idle = db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+           PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 
     if (idle && db->listen_channel[0] != '\0') {
         /* A listening connection: what waits are notifications; reading
@@ -334,7 +381,9 @@ static PGresult *finish_query(struct db *db, const char *what, long long deadlin
     char msg[256];
 
     if (res == NULL) {
-        if (why == -2)
+        if (why == -2 && db->soft)
+            abandoned(db, what, e);
+        else if (why == -2)
             timed_out(db, what, e);
         else
             unavailable(db, e);
@@ -396,10 +445,9 @@ static void remember_prepared(struct db *db, const char *name)
     db->prepared[db->nprepared++] = name;
 }
 
-PGresult *db_query(struct db *db, const struct db_stmt *stmt, int nparams,
-                   const char *const *params, int timeout_ms, struct err *e)
+static PGresult *query_by(struct db *db, const struct db_stmt *stmt, int nparams,
+                          const char *const *params, long long deadline, struct err *e)
 {
-    long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : db->timeout_ms);
     PGresult *res;
 
     db->sqlstate[0] = '\0';
@@ -409,14 +457,32 @@ PGresult *db_query(struct db *db, const struct db_stmt *stmt, int nparams,
         if (PQsendPrepare(db->conn, stmt->name, stmt->sql, nparams, NULL) == 0)
             return unavailable(db, e), NULL;
         res = finish_query(db, stmt->name, deadline, e);
-        if (res == NULL)
+        if (res == NULL) {
+            if (db->pending)
+                db->pending_prepare = stmt->name;
             return NULL;
+        }
         PQclear(res);
         remember_prepared(db, stmt->name);
     }
     if (PQsendQueryPrepared(db->conn, stmt->name, nparams, params, NULL, NULL, 0) == 0)
         return unavailable(db, e), NULL;
     return finish_query(db, stmt->name, deadline, e);
+}
+
+PGresult *db_query(struct db *db, const struct db_stmt *stmt, int nparams,
+                   const char *const *params, int timeout_ms, struct err *e)
+{
+    PGresult *res;
+
+    /* A deadline shorter than the connection's own is soft (abandoned()),
+     * outside a transaction only: one left open must not outlive a request. */
+    db->soft = timeout_ms > 0 && timeout_ms < db->timeout_ms &&
+               (db->conn == NULL || db->pending || PQtransactionStatus(db->conn) == PQTRANS_IDLE);
+    res = query_by(db, stmt, nparams, params,
+                   now_ms() + (timeout_ms > 0 ? timeout_ms : db->timeout_ms), e);
+    db->soft = 0;
+    return res;
 }
 
 const char *db_last_sqlstate(const struct db *db)
@@ -504,6 +570,8 @@ void db_request_done(struct db *db)
         db_disconnect(db);
         return;
     }
+    if (db->pending)
+        return; /* a slow statement, no transaction: its answer is collected next time */
     switch (PQtransactionStatus(db->conn)) {
     case PQTRANS_IDLE:
         return;

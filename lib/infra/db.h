@@ -68,7 +68,11 @@ int db_ensure(struct db *db, int timeout_ms, struct err *e);
  * 409 db_duplicate for a unique violation, 410 account_deleted for a
  * write that names an erased learner (a foreign key "<table>_user_id_fkey"
  * to users broken), 500 db_error otherwise. `timeout_ms` bounds the whole
- * call including a reconnect; 0 means the default given to db_new(). params may contain NULLs. */
+ * call including a reconnect; 0 means the default given to db_new(). params may contain NULLs.
+ * A `timeout_ms` shorter than the default, outside a transaction, is soft: when it passes the
+ * answer is 503 db_timeout but the connection stays (no backoff, statements stay prepared);
+ * the late answer is collected at the start of the next call, and only a statement still
+ * running after that call's own deadline drops the connection. */
 PGresult *db_query(struct db *db, const struct db_stmt *stmt, int nparams,
                    const char *const *params, int timeout_ms, struct err *e);
 

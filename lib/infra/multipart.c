@@ -234,7 +234,8 @@ static int part_headers(struct arena *a, const char **p, const char *end,
 int multipart_parse(struct arena *a, const char *content_type, const void *body, size_t len,
                     struct multipart_part **parts, int *nparts, struct err *e)
 {
-    const char *boundary, *p = body, *end = p + len;
+    /* No arithmetic on a NULL body (an empty one): undefined behaviour. */
+    const char *boundary, *p = body, *end = p != NULL ? p + len : p;
     char *delim;
     size_t blen, dlen;
     struct multipart_part *out;

@@ -263,16 +263,27 @@ static const char *member_string(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* s when it is an identifier Stripe uses ([a-z0-9_], [] and . for
+ * nested params), else NULL: what is logged is never free text. */
+static const char *identifier(const char *s)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 100 ||
+        strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_[].") != strlen(s))
+        return NULL;
+    return s;
+}
+
 int stripe_error_map(long status, const char *body, size_t len, struct err *e)
 {
     cJSON *root = body != NULL ? json_parse(body, len, NULL) : NULL;
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
-    const char *type = NULL, *code = NULL, *message = NULL, *log_url = NULL, *ours;
-    char st[16], shown[64];
+    const char *type = NULL, *code = NULL, *param = NULL, *message = NULL, *log_url = NULL, *ours;
+    char st[16], shown[64], mlen[24];
 
     if (cJSON_IsObject(error)) {
         type = member_string(error, "type");
         code = member_string(error, "code");
+        param = member_string(error, "param");
         message = member_string(error, "message");
         log_url = member_string(error, "request_log_url");
     }
@@ -289,8 +300,13 @@ int stripe_error_map(long status, const char *body, size_t len, struct err *e)
     else
         ours = "stripe_invalid_request";
     snprintf(st, sizeof(st), "%ld", status);
-    log_warn("stripe api error", "status", st, "error", ours, "stripe_type", type, "stripe_code",
-             code, "stripe_message", message, "request_log_url", log_url, NULL);
+    /* Type, code and param are Stripe's enums and field names; the message
+     * is prose that can quote what we sent (a customer_email): only its
+     * length is logged, the request log URL leads to the whole of it. */
+    snprintf(mlen, sizeof(mlen), "%zu", message != NULL ? strlen(message) : (size_t)0);
+    log_warn("stripe api error", "status", st, "error", ours, "stripe_type", identifier(type),
+             "stripe_code", identifier(code), "stripe_param", identifier(param),
+             "stripe_message_chars", mlen, "request_log_url", log_url, NULL);
     /* Stripe's code is an enum (resource_missing, ...): safe and useful to
      * show; its message may quote our parameters: log only. */
     snprintf(shown, sizeof(shown), "%s", code != NULL ? code : "");

@@ -1,6 +1,8 @@
 #include "sks/catalogue.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,13 +315,20 @@ static const char *str_field(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int int_field(const cJSON *o, const char *key, int *out)
+/* A JSON number that is an int exactly: the range is checked on the double,
+ * since casting one outside int's range is undefined behaviour. */
+static int as_int(const cJSON *v, int *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX) ||
+        v->valuedouble != floor(v->valuedouble))
         return -1;
     *out = (int)v->valuedouble;
     return 0;
+}
+
+static int int_field(const cJSON *o, const char *key, int *out)
+{
+    return as_int(cJSON_GetObjectItemCaseSensitive(o, key), out);
 }
 
 /* "sks_images/schifffahrtsrecht_q19_q1.gif" -> id, "/media/<file>", alt. */
@@ -394,9 +403,8 @@ static int *int_array(struct catalogue *c, const cJSON *arr, int *n)
     out = arena_alloc(&c->arena, (size_t)(count > 0 ? count : 1) * sizeof(*out));
     cJSON_ArrayForEach(it, arr)
     {
-        if (!cJSON_IsNumber(it) || it->valuedouble != (double)(int)it->valuedouble)
+        if (as_int(it, &out[i++]) < 0)
             return NULL;
-        out[i++] = (int)it->valuedouble;
     }
     *n = count;
     return out;
@@ -603,6 +611,22 @@ out:
 }
 
 /* --- from the database -------------------------------------------------- */
+
+static const struct db_stmt load_version = {
+    "catalogue_version",
+    "SELECT source_sha256 || ' ' || cards || ' ' || tasks || ' ' || loaded_at::text"
+    " FROM catalogue_meta"};
+
+int catalogue_db_version(struct db *db, int timeout_ms, char *out, struct err *e)
+{
+    PGresult *r = db_query(db, &load_version, 0, NULL, timeout_ms, e);
+
+    if (r == NULL)
+        return -1;
+    snprintf(out, CATALOGUE_VERSION_MAX, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return 0;
+}
 
 static const struct db_stmt load_cards = {
     "catalogue_cards",

@@ -3,9 +3,11 @@
  *
  * The catalogue is immutable between deploys. `easysks-migrate seed` reads
  * the source files (../shared/data/sks locally, share/sks in a release),
- * cleans the texts (lib/core/text) and writes the catalogue tables; each worker
- * loads those tables once and answers card content from memory, so SQL only
- * ever joins per-user state. Both paths build the same struct catalogue.
+ * cleans the texts (lib/core/text) and writes the catalogue tables; each
+ * worker loads those tables and answers card content from memory, so SQL
+ * only ever joins per-user state. A worker reloads when catalogue_meta
+ * changes (catalogue_db_version(), app_catalogue_refresh()). Both paths
+ * build the same struct catalogue.
  *
  * Stable ids: card_id = "<topic>_<question number>" (navigation_12),
  * image_id = the figure's file name without extension, task_id =
@@ -121,6 +123,14 @@ struct catalogue *catalogue_from_source(const char *dir, struct err *e);
  * 503 from the database, 503 catalogue_missing when the tables are empty
  * (the seed has not run), 500 catalogue_invalid for rows that do not parse. */
 struct catalogue *catalogue_from_db(struct db *db, struct err *e);
+
+/* What the last seed loaded, as one opaque string (its checksum and time)
+ * into out (at least CATALOGUE_VERSION_MAX bytes; "" before any seed). A
+ * worker reads it before loading the tables and again every second: a
+ * different one means the catalogue changed under it. `timeout_ms` as for
+ * db_query. 0, or -1 with e from the database. */
+#define CATALOGUE_VERSION_MAX 128
+int catalogue_db_version(struct db *db, int timeout_ms, char *out, struct err *e);
 
 void catalogue_free(struct catalogue *c); /* NULL is a no-op */
 

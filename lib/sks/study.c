@@ -512,9 +512,11 @@ static int read_batch(struct db *db, const struct catalogue *cat, const char *us
                 if (strcmp(rv->review_id, id) != 0)
                     continue;
                 if (strcmp(rv->card->card_id, PQgetvalue(r, row, 1)) != 0 || rv->rating != rating) {
+                    /* The message first: id points into r. */
+                    err_set(e, 409, "review_id_conflict",
+                            "review_id %s was already used for another review", id);
                     PQclear(r);
-                    return err_set(e, 409, "review_id_conflict",
-                                   "review_id %s was already used for another review", id);
+                    return -1;
                 }
                 rv->status = STUDY_DUPLICATE;
                 read_state(r, row, &rv->after);

@@ -121,6 +121,12 @@ void studycache_drop(struct studycache *c, long long user)
         remove_at(c, i);
 }
 
+void studycache_clear(struct studycache *c)
+{
+    while (c->n > 0)
+        remove_at(c, c->n - 1);
+}
+
 void studycache_count(struct studycache *c, int hit)
 {
     if (hit)

@@ -84,6 +84,10 @@ void studycache_put(struct studycache *c, struct study_state *s);
 /* Forget `user` (no-op when not held). */
 void studycache_drop(struct studycache *c, long long user);
 
+/* Forget every learner (the catalogue changed: positions mean other cards
+ * now); the counters stay. */
+void studycache_clear(struct studycache *c);
+
 /* Count one read served from the cache (hit) or loaded (miss). */
 void studycache_count(struct studycache *c, int hit);
 

@@ -5,7 +5,7 @@
 #
 # Targets are tests/fuzz/fuzz_<target>.c (all of them unless named), each
 # with its corpus in tests/fuzz/corpus/<target>/. `replay` instead builds the
-# targets with the project's compiler and ASan/UBSan and runs the committed
+# targets with the sanitized build's compiler and ASan/UBSan and runs the committed
 # corpus once (part of `make test`). New interesting inputs found by a
 # fuzzing run are added to a scratch copy of the corpus; crashes are written
 # to build-fuzz/ and fail the run.
@@ -30,6 +30,14 @@ fi
 extra_srcs() {
     case $1 in
     router) echo app/http/router.c ;;
+    query) echo app/http/request.c ;;
+    esac
+}
+
+# Libraries beyond the common ones a target needs (request.c calls libfcgi).
+extra_libs() {
+    case $1 in
+    query) pkg-config --libs fcgi ;;
     esac
 }
 
@@ -42,6 +50,12 @@ cflags="-std=c11 -D_GNU_SOURCE -g -O1 -Ilib -Iapp $(pkg-config --cflags $pkgs fc
 
 if [ "$mode" = replay ]; then
     make -s SANITIZE=address,undefined build-san/libeasysks.a
+    # The compiler and checks of the sanitized build (Makefile: SAN_CC).
+    san_cc=$(make -s --no-print-directory SANITIZE=address,undefined print-san-cc)
+    san=address,undefined
+    case $($san_cc --version 2>/dev/null | head -n1) in
+    *clang*) san=$san,float-cast-overflow ;;
+    esac
     mkdir -p build-san/fuzz
     passed=0 failed=0
     for t in "${targets[@]}"; do
@@ -50,9 +64,9 @@ if [ "$mode" = replay ]; then
         if [ "${#corpus[@]}" -eq 0 ]; then
             echo "not ok - fuzz_$t has no corpus in tests/fuzz/corpus/$t/"
             failed=$((failed + 1))
-        elif ! ${CC:-cc} $cflags -fsanitize=address,undefined -fno-sanitize-recover=all \
+        elif ! $san_cc $cflags -fsanitize=$san -fno-sanitize-recover=all \
             "tests/fuzz/fuzz_$t.c" $(extra_srcs "$t") tests/fuzz/replay.c \
-            build-san/libeasysks.a $libs -lm -o "build-san/fuzz/fuzz_$t"; then
+            build-san/libeasysks.a $libs $(extra_libs "$t") -lm -o "build-san/fuzz/fuzz_$t"; then
             echo "not ok - fuzz_$t does not build"
             failed=$((failed + 1))
         elif "build-san/fuzz/fuzz_$t" "${corpus[@]}"; then
@@ -72,7 +86,7 @@ mkdir -p build-fuzz
 for t in "${targets[@]}"; do
     # shellcheck disable=SC2046,SC2086
     clang $cflags -fsanitize=fuzzer,address,undefined lib/*/*.c $(extra_srcs "$t") \
-        "tests/fuzz/fuzz_$t.c" $libs -lm -o "build-fuzz/fuzz_$t"
+        "tests/fuzz/fuzz_$t.c" $libs $(extra_libs "$t") -lm -o "build-fuzz/fuzz_$t"
     rm -rf "build-fuzz/corpus-$t"
     mkdir -p "build-fuzz/corpus-$t"
     cp -r "tests/fuzz/corpus/$t/." "build-fuzz/corpus-$t/" 2>/dev/null || true

@@ -28,13 +28,27 @@ for f in "$here"/t_*.sh; do
     . "$f"
 done
 
+# Reports a sanitized build wrote since the last call (moved aside, and
+# appended to OUT); 0 when there were some.
+sanitizer_reports() {
+    local f found=1
+    for f in "$IT"/log/asan.* "$IT"/log/ubsan.*; do
+        [ -e "$f" ] || continue
+        found=0
+        { echo "sanitizer report $(basename "$f"):"; head -n 40 "$f"; } >>"$1"
+        mkdir -p "$IT/log/sanitizer-seen"
+        mv "$f" "$IT/log/sanitizer-seen/"
+    done
+    return "$found"
+}
+
 passed=0 failed=0 n=0
 for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
     [ -n "$filter" ] && [[ $t != *$filter* ]] && continue
     n=$((n + 1))
     : >"$IT/log/marker"
     start_lines=$(wc -l <"$IT/log/pool.log" 2>/dev/null || echo 0)
-    if (set -u; "$t") >"$IT/test.out" 2>&1; then
+    if (set -u; "$t") >"$IT/test.out" 2>&1 && ! sanitizer_reports "$IT/test.out"; then
         passed=$((passed + 1))
         echo "ok $n - ${t#test_}"
     else
@@ -60,6 +74,16 @@ if [ -z "$filter" ] || [[ final_logs_hold_no_personal_data == *$filter* ]] || [[
         echo "not ok $n - final_logs_hold_no_personal_data"
         sed 's/^/#   /' "$IT/test.out" | tail -n 30
     fi
+fi
+# Reports written after the last test (the pool and the job process
+# stopping: leaks at exit).
+jobs_stop "$IT" >/dev/null 2>&1
+pool_stop "$IT" >/dev/null 2>&1
+if sanitizer_reports "$IT/test.out"; then
+    n=$((n + 1))
+    failed=$((failed + 1))
+    echo "not ok $n - no sanitizer reports outside the tests"
+    sed 's/^/#   /' "$IT/test.out" | tail -n 40
 fi
 echo "1..$n"
 echo "$passed passed, $failed failed"

@@ -33,6 +33,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export EASYSKS_ENV=dev LOG_LEVEL=info EASYSKS_WORKERS=3
+# The binaries under test: build/, or build-san/ for the sanitized pass
+# (tests/run-all.sh). Sanitizer reports go to files under $IT/log/ that
+# run.sh checks after every test; a sanitized build aborts on its first
+# report (Makefile), leaks included for the short-lived CLIs.
+export EASYSKS_BIN_DIR=${EASYSKS_BIN_DIR:-$EASYSKS_ROOT/build}
+export ASAN_OPTIONS="detect_leaks=1:log_path=$IT/log/asan:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:log_path=$IT/log/ubsan:${UBSAN_OPTIONS:-}"
 EASYSKS_HTTPS_PORT=$(free_port)
 EASYSKS_HTTP_PORT=$(free_port)
 EASYSKS_STATUS_PORT=$(free_port)
@@ -49,13 +56,15 @@ export EASYSKS_SKS_DATA=${EASYSKS_SKS_DATA:-$EASYSKS_ROOT/../shared/data/sks}
 mkdir -p "$IT/run" "$IT/log" "$EASYSKS_MEDIA_ROOT/premium"
 
 stack_start_all() {
-    pg_init "$IT/pg" fast && pg_start "$IT/pg" && pg_setup_db "$IT/pg" || return 1
+    # fast: fsync and synchronous_commit off (a crash loses the last
+    # commits); STACK_PG_MODE=durable keeps PostgreSQL's defaults (make chaos).
+    pg_init "$IT/pg" "${STACK_PG_MODE:-fast}" && pg_start "$IT/pg" && pg_setup_db "$IT/pg" || return 1
     export DATABASE_URL MIGRATE_DATABASE_URL
     DATABASE_URL=$(pg_url "$IT/pg" easysks_web)
     MIGRATE_DATABASE_URL=$(pg_url "$IT/pg" easysks_owner)
-    "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" up >/dev/null || return 1
+    "$EASYSKS_BIN_DIR/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" up >/dev/null || return 1
     pg_setup_app_role "$IT/pg" || return 1
-    "$EASYSKS_ROOT/build/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" seed \
+    "$EASYSKS_BIN_DIR/easysks-migrate" --dir "$EASYSKS_ROOT/sql/migrations" seed \
         --data "$EASYSKS_SKS_DATA" >/dev/null || return 1
     # Statement counts per request (tests) and where the time goes (bench).
     psql "$MIGRATE_DATABASE_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null || return 1

@@ -22,7 +22,7 @@ ai_call() {
 ai_jb() { jq -r "$1" <<<"$BODY"; }
 
 ai_premium() {
-    MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL EASYSKS_OPERATOR=tests "$EASYSKS_ROOT/build/easysks-admin" \
+    MIGRATE_DATABASE_URL=$MIGRATE_DATABASE_URL EASYSKS_OPERATOR=tests "$EASYSKS_BIN_DIR/easysks-admin" \
         grant-premium --sub "$1" --until "$(date -u -d '+30 days' +%F)" --reason "ai test" >/dev/null ||
         fail "grant-premium failed"
 }
@@ -597,7 +597,7 @@ test_ai_queue_library_against_postgres() {
     kill -0 "$pid" 2>/dev/null && fail "easysks-jobs still running"
     grep -q '"msg":"jobs stopped"' "$IT/log/jobs.log" || fail "no clean stop logged"
     out=$(EASYSKS_TEST_DATABASE_URL=$DATABASE_URL EASYSKS_TEST_ADMIN_URL=$MIGRATE_DATABASE_URL \
-        "$EASYSKS_ROOT/build/tests/sks/test_aiqueue" 2>&1)
+        "$EASYSKS_BIN_DIR/tests/sks/test_aiqueue" 2>&1)
     local rc=$?
     jobs_start "$IT" || fail "easysks-jobs did not start again"
     echo "$out" >&2

@@ -130,6 +130,31 @@ test_auth_request_guards_media() {
     expect_status 403
 }
 
+# A figure needs a valid token, nothing more: no user lookup, no
+# last_seen_at write per figure (/media/premium/ still reads the plan).
+test_auth_request_for_media_reads_no_user() {
+    local token seen calls
+    printf 'GIF89a' >"$EASYSKS_MEDIA_ROOT/quiet.gif"
+    token=$(mint --sub media-quiet-user)
+    req GET /api/me -H "Authorization: Bearer $token"
+    expect_status 200
+    psql_owner -c "UPDATE users SET last_seen_at = now() - interval '30 days' WHERE cognito_sub = 'media-quiet-user'"
+    seen=$(psql_owner -c "SELECT last_seen_at FROM users WHERE cognito_sub = 'media-quiet-user'")
+    psql_owner -c "SELECT pg_stat_statements_reset()" >/dev/null
+    for _ in 1 2 3 4 5; do
+        req GET /media/quiet.gif -H "Authorization: Bearer $token"
+        expect_status 200
+    done
+    calls=$(psql_owner -c "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+                           WHERE r.rolname = 'easysks_web' AND s.query NOT ILIKE 'SELECT pg_stat%'
+                           AND s.query NOT ILIKE '%catalogue_meta%' AND s.query NOT ILIKE '%FROM cards WHERE NOT retired%'")
+    [ "$calls" = 0 ] || fail "$calls statements for 5 figures"
+    [ "$(psql_owner -c "SELECT last_seen_at FROM users WHERE cognito_sub = 'media-quiet-user'")" = "$seen" ] ||
+        fail "a figure wrote last_seen_at"
+    req GET /media/quiet.gif -H "Authorization: Bearer $(mint --sub media-quiet-user --exp-offset -100)"
+    expect_status 401
+}
+
 test_auth_check_is_not_reachable_from_outside() {
     req GET /api/_auth -H "Authorization: Bearer $(mint)"
     expect_error 404 not_found
@@ -207,6 +232,29 @@ test_auth_jwks_outage_keeps_cached_keys() {
     curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=0" >/dev/null
     [ "$s1" = 200 ] || fail "cached key refused during the outage: $s1"
     if [ "$s2" != 401 ] || [ "$c2" != unknown_key ]; then fail "unknown kid during the outage: $s2 $c2"; fi
+}
+
+# A worker that starts while the key endpoint is down (recycled after its
+# request budget, respawned after a crash, a reload) verifies with the key
+# set its predecessors fetched, instead of refusing every token.
+test_auth_jwks_outage_new_workers_keep_the_keys() {
+    local old i s=""
+    me "Bearer $(mint --sub outage-new-worker)" # every worker has fetched the keys at start
+    curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=503&delay_ms=0" >/dev/null
+    old=$(worker_pids)
+    kill -HUP "$(pool_pid)"
+    for ((i = 0; i < 150; i++)); do
+        local stale=0 p
+        for p in $old; do kill -0 "$p" 2>/dev/null && stale=1; done
+        [ "$stale" = 0 ] && [ -n "$(worker_pids)" ] && break
+        sleep 0.1
+    done
+    for i in 1 2 3 4 5 6; do
+        me "Bearer $(mint --sub outage-new-worker)"
+        s="$s $STATUS"
+    done
+    curl -sf "http://127.0.0.1:$JWKS_PORT/control?status=200&delay_ms=0" >/dev/null
+    [ "$s" = " 200 200 200 200 200 200" ] || fail "new workers during the outage answered:$s"
 }
 
 test_auth_jwks_stall_does_not_hang_requests() {

@@ -6,7 +6,7 @@
 # learners; and easysks-admin granting and revoking premium.
 # shellcheck disable=SC2154,SC2153,SC2015 # BODY and friends come from lib.sh; `[ a ] && [ b ] || fail` is meant
 
-ADMIN=$EASYSKS_ROOT/build/easysks-admin
+ADMIN=$EASYSKS_BIN_DIR/easysks-admin
 
 examinee() {
     node "$EASYSKS_ROOT/tests/tools/mint-token.mjs" --key "$SIGNING/test-key-1.pem" --kid test-key-1 \

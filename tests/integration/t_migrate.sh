@@ -2,7 +2,7 @@
 # easysks-migrate: ordering, lock, checksums, failure handling.
 # shellcheck disable=SC2154
 
-MIGRATE=$EASYSKS_ROOT/build/easysks-migrate
+MIGRATE=$EASYSKS_BIN_DIR/easysks-migrate
 LOCK_KEY=7301885173520931
 
 new_db() {

@@ -42,7 +42,7 @@ test_pool_socket_is_private() {
 
 test_pool_refuses_a_second_pool_on_the_same_socket() {
     local out
-    if out=$("$EASYSKS_ROOT/build/easysks-fcgi" 2>&1); then
+    if out=$("$EASYSKS_BIN_DIR/easysks-fcgi" 2>&1); then
         fail "second pool started"
     fi
     grep -q "in use by another running pool" <<<"$out" || fail "unexpected: $out"
@@ -52,10 +52,10 @@ test_pool_refuses_a_second_pool_on_the_same_socket() {
 
 test_pool_config_error_names_the_setting() {
     local out rc=0
-    out=$(EASYSKS_WORKERS=0 EASYSKS_CONFIG_FILE='' "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) || rc=$?
+    out=$(EASYSKS_WORKERS=0 EASYSKS_CONFIG_FILE='' "$EASYSKS_BIN_DIR/easysks-fcgi" --check-config 2>&1) || rc=$?
     [ "$rc" = 78 ] || fail "exit $rc"
     grep -q '^easysks-fcgi: configuration error: EASYSKS_WORKERS: must be an integer from 1 to' <<<"$out" || fail "message: $out"
-    out=$(EASYSKS_CONFIG_FILE='' DATABASE_URL='' "$EASYSKS_ROOT/build/easysks-fcgi" --check-config 2>&1) && fail "started without DATABASE_URL"
+    out=$(EASYSKS_CONFIG_FILE='' DATABASE_URL='' "$EASYSKS_BIN_DIR/easysks-fcgi" --check-config 2>&1) && fail "started without DATABASE_URL"
     grep -q 'DATABASE_URL: required' <<<"$out" || fail "message: $out"
 }
 
@@ -74,7 +74,9 @@ test_pool_ttin_and_ttou_resize_at_runtime() {
     wait_pool "$N"
     kill -TTIN "$(pool_pid)"
     wait_pool $((N + 1))
+    # One signal at a time: two sent at once may arrive as one.
     kill -TTOU "$(pool_pid)"
+    wait_pool "$N"
     kill -TTOU "$(pool_pid)"
     wait_pool $((N - 1))
     kill -TTIN "$(pool_pid)"
@@ -279,7 +281,7 @@ test_pool_backs_off_when_workers_keep_dying() {
 test_pool_refuses_to_remove_something_that_is_not_a_socket() {
     local out path=$IT/run/not-a-socket
     echo keep >"$path"
-    out=$(EASYSKS_LISTEN=unix:$path EASYSKS_CONFIG_FILE='' "$EASYSKS_ROOT/build/easysks-fcgi" 2>&1) &&
+    out=$(EASYSKS_LISTEN=unix:$path EASYSKS_CONFIG_FILE='' "$EASYSKS_BIN_DIR/easysks-fcgi" 2>&1) &&
         fail "started on a regular file"
     grep -q 'exists and is not a socket; not removing it' <<<"$out" || fail "message: $out"
     [ "$(cat "$path")" = keep ] || fail "the file was touched"

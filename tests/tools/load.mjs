@@ -6,6 +6,7 @@
 //        [--concurrency 8] [--duration-ms 3000] [--requests N] [--header "Name: value"]
 //
 // --requests stops after N requests in all (the duration still bounds the run).
+// The summary includes the slowest answer (slowest_ms), for reporting only.
 import https from 'node:https';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -41,13 +42,16 @@ let started = 0;
 const statuses = {};
 let errors = 0;
 const errorSamples = [];
+let slowest = 0;
 
 function once() {
   return new Promise((resolve) => {
+    const t0 = Date.now();
     const req = lib.request(url, { agent, headers, rejectUnauthorized: false, timeout: 10000 }, (res) => {
       res.resume();
       res.on('end', () => {
         statuses[res.statusCode] = (statuses[res.statusCode] || 0) + 1;
+        slowest = Math.max(slowest, Date.now() - t0);
         resolve();
       });
     });
@@ -71,4 +75,6 @@ async function loop() {
 await Promise.all(Array.from({ length: Number(values.concurrency) }, loop));
 agent.destroy();
 const total = Object.values(statuses).reduce((a, b) => a + b, 0) + errors;
-console.log(JSON.stringify({ total, statuses, errors, errorSamples }));
+console.log(JSON.stringify({
+  total, statuses, errors, errorSamples, slowest_ms: slowest,
+}));

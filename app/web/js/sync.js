@@ -40,8 +40,33 @@ function rejected(count) {
   syncEvents.dispatchEvent(new CustomEvent('rejected', { detail: count }));
 }
 
-// Permanent refusals: sending the same thing again cannot succeed.
-const permanent = (e) => [400, 404, 422].includes(e.status);
+// Which refusals are final. Sending the same thing again cannot succeed
+// after a 400 or 422, or a 409 review_id_conflict (the id was used for
+// another review). Everything else is sent again: offline, 401 (after the
+// next sign-in), 409 db_conflict, 429 and 5xx (also 503 catalogue_changed).
+// A 404 card_not_found is final only once the card has stayed unknown for
+// UNKNOWN_GRACE: during a rolling deploy that adds a card, a server that has
+// not loaded the new catalogue yet answers 404 for a card another one served.
+const UNKNOWN_GRACE = 15 * 60 * 1000;
+const unknownCard = (e) => e.status === 404 && e.code === 'card_not_found';
+const refused = (e) => !isOffline(e)
+  && ([400, 422].includes(e.status) || (e.status === 409 && e.code === 'review_id_conflict') || unknownCard(e));
+
+// Whether a refusal of `items` is final; a first card_not_found is noted on
+// the items (kept in the outbox) and is final only after UNKNOWN_GRACE.
+async function final(e, items) {
+  if (!unknownCard(e)) return true;
+  const now = Date.now();
+  let all = true;
+  for (const item of items) {
+    if (!item.unknown_since) {
+      item.unknown_since = now;
+      await outboxAdd(item);
+    }
+    if (now - item.unknown_since < UNKNOWN_GRACE) all = false;
+  }
+  return all;
+}
 
 // Resolves once the review is stored on this device; sending happens after.
 export async function recordReview(cardId, rating) {
@@ -67,7 +92,7 @@ async function sendOne(item) {
     });
     await outboxDelete([item.review_id]);
   } catch (e) {
-    if (!isOffline(e) && permanent(e)) {
+    if (refused(e) && await final(e, [item])) {
       await outboxDelete([item.review_id]);
       rejected(1);
     } else if (e.code !== 'session_expired') {
@@ -119,14 +144,17 @@ async function send() {
         const now = new Date(serverNow() - 1000).toISOString();
         for (const r of chunk) if (r.reviewed_at > now) r.reviewed_at = now;
         batches.unshift(chunk);
-      } else if (!isOffline(e) && permanent(e) && chunk.length > 1) {
+      } else if (refused(e) && chunk.length > 1) {
         // One review the server refuses (a card gone from the catalogue, a
         // time out of range) refuses its whole batch: send that batch one
         // by one, so only the refused one is dropped.
         batches.unshift(...chunk.map((r) => [r]));
-      } else if (!isOffline(e) && permanent(e)) {
+      } else if (refused(e) && await final(e, chunk)) {
         await outboxDelete(chunk.map((r) => r.review_id));
         rejected(chunk.length);
+      } else if (refused(e)) {
+        // A card not known yet: the others go on, this one is sent again.
+        later();
       } else if (e.code !== 'session_expired') {
         later();
         break;

@@ -162,7 +162,7 @@ int main(void)
 {
     const char *url = getenv("EASYSKS_TEST_DATABASE_URL");
     const char *admin_url = getenv("EASYSKS_TEST_ADMIN_URL");
-    struct db *db, *far, *fresh, *listener, *holder;
+    struct db *db, *far, *fresh, *listener, *holder, *hard;
     struct err e;
     PGresult *r;
     char sql[128], val[64], relay_url[256];
@@ -311,12 +311,29 @@ int main(void)
     old = backend_pid(db);
     ok(old > 0, "the same connection is usable after a server-side timeout");
 
-    /* The client deadline: the call returns, the connection is dropped, and
-     * the server ends the abandoned query by itself (client connection
-     * check), without a cancel request. */
-    params[0] = "30";
+    /* A soft deadline (shorter than the connection's own, as the readiness
+     * check's): 503, but the connection stays, and the next call collects
+     * the late answer first and runs on the same backend. */
+    params[0] = "1";
     t0 = mono_ms();
     r = db_query(db, &sleep_s, 1, params, 200, &e);
+    took = mono_ms() - t0;
+    ok(r == NULL && e.status == 503 && strcmp(e.code, "db_timeout") == 0 && took < 1000,
+       "soft deadline -> 503 db_timeout after %lld ms", took);
+    db_request_done(db);
+    ok(backend_pid(db) == old, "the same connection after a soft deadline (no reconnect)");
+    r = db_query(db, &echo, 2, (const char *[]){"after", NULL}, 0, &e);
+    ok(r != NULL && strcmp(PQgetvalue(r, 0, 0), "after") == 0, "and it answers the next query");
+    PQclear(r);
+
+    /* The connection's own deadline: the call returns, the connection is
+     * dropped, and the server ends the abandoned query by itself (client
+     * connection check), without a cancel request. */
+    hard = db_new(url, 500);
+    old = backend_pid(hard);
+    params[0] = "30";
+    t0 = mono_ms();
+    r = db_query(hard, &sleep_s, 1, params, 0, &e);
     took = mono_ms() - t0;
     ok(r == NULL && e.status == 503 && strcmp(e.code, "db_timeout") == 0 && took < 1500,
        "client deadline -> 503 db_timeout after %lld ms", took);
@@ -329,8 +346,8 @@ int main(void)
     }
     ok(strcmp(val, "0") == 0, "the server ended the abandoned query's backend");
     usleep(250000);
-    r = db_query(db, &echo, 2, (const char *[]){"again", NULL}, 0, &e);
-    ok(r != NULL && backend_pid(db) != old, "a new connection after the abandoned query");
+    r = db_query(hard, &echo, 2, (const char *[]){"again", NULL}, 0, &e);
+    ok(r != NULL && backend_pid(hard) != old, "a new connection after the abandoned query");
     PQclear(r);
 
     /* A server that stops answering (frozen relay): nothing may block past
@@ -364,6 +381,7 @@ int main(void)
     ok(r == NULL && took < 1500, "one deadline covers connect and query (%lld ms)", took);
     db_free(fresh);
     db_free(far);
+    db_free(hard);
     kill(relay_pid, SIGKILL);
     waitpid(relay_pid, NULL, 0);
 

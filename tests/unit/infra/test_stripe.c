@@ -337,15 +337,19 @@ static void api_calls(void)
        "the form arrives as given");
 
     stub_set_status(&s, 400);
-    stub_set_body(&s,
-                  "{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"resource_missing\","
-                  "\"message\":\"No such customer\"}}");
+    stub_set_body(&s, "{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"email_invalid\","
+                      "\"param\":\"customer_email\",\"message\":\"Invalid email address: "
+                      "learner.name@example.com\"}}");
     err_clear(&e);
     rc = post_captured(&api, "customer=cus_x", "k2", &out, &e, logbuf, sizeof(logbuf));
     ok(rc < 0 && out == NULL && e.status == 502 && strcmp(e.code, "stripe_invalid_request") == 0,
        "Stripe's 400 -> 502 stripe_invalid_request");
-    ok(strstr(logbuf, "resource_missing") != NULL && strstr(logbuf, "No such customer") != NULL,
-       "Stripe's code and message are logged");
+    ok(strstr(logbuf, "\"stripe_code\":\"email_invalid\"") != NULL &&
+           strstr(logbuf, "\"stripe_type\":\"invalid_request_error\"") != NULL &&
+           strstr(logbuf, "\"stripe_param\":\"customer_email\"") != NULL,
+       "Stripe's code, type and param are logged: %s", logbuf);
+    ok(strstr(logbuf, "example.com") == NULL && strstr(logbuf, "learner.name") == NULL,
+       "Stripe's message (it may echo an e-mail address) is not logged: %s", logbuf);
     ok(strstr(logbuf, "SECRETkey") == NULL, "the key is not in the log");
 
     stub_set_status(&s, 200);

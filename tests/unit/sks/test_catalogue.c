@@ -23,7 +23,7 @@ static const char *data_dir(void)
 static const char *broken_dir(const char *text)
 {
     static char dir[64];
-    char path[128], cmd[256];
+    char path[128], cmd[1024];
     FILE *f;
 
     snprintf(dir, sizeof(dir), "/tmp/easysks-cat-test.%d", (int)getpid());
@@ -136,6 +136,26 @@ int main(void)
              "\"short_answer\":[],\"exam_sheets\":[1]}]");
     ok(catalogue_from_source(broken_dir(msg), &e) == NULL && strstr(e.msg, "exactly 30") != NULL,
        "a sheet without 30 questions is refused (%s)", e.msg);
+    /* Numbers outside int's range are refused before any cast (under
+     * clang's UBSan, float-cast-overflow aborts on a cast that overflows). */
+    {
+        static const char *const huge[] = {
+            "[{\"topic\":\"navigation\",\"question_number\":1e10,\"question\":\"q\",\"answer\":"
+            "\"a\"}]",
+            "[{\"topic\":\"navigation\",\"question_number\":-1e300,\"question\":\"q\",\"answer\":"
+            "\"a\"}]",
+            ("[{\"topic\":\"navigation\",\"question_number\":1,\"question\":\"q\",\"answer\":\"a\","
+             "\"short_answer\":[],\"exam_sheets\":[1e10]}]"),
+            "[{\"topic\":\"navigation\",\"question_number\":2.5,\"question\":\"q\",\"answer\":"
+            "\"a\"}]",
+        };
+        for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+            memset(&e, 0, sizeof(e));
+            ok(catalogue_from_source(broken_dir(huge[i]), &e) == NULL && e.code != NULL &&
+                   strcmp(e.code, "catalogue_invalid") == 0,
+               "a number that is no int is refused (%zu: %s)", i, e.msg);
+        }
+    }
     if (system("rm -rf /tmp/easysks-cat-test.*") != 0)
         ok(0, "scratch directory removed");
     return tap_done();

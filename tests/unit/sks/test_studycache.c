@@ -95,6 +95,12 @@ int main(void)
     studycache_stats(c, &st);
     ok(st.hits == 2 && st.misses == 1, "hits and misses are counted");
 
+    studycache_clear(c);
+    studycache_stats(c, &st);
+    ok(st.entries == 0 && st.bytes == 0 && st.hits == 2 && st.misses == 1,
+       "clear forgets every learner and keeps the counters");
+    ok(studycache_get(c, 4, &cat_a) == NULL, "nothing held after clear");
+
     /* Many learners through a small cache: never more than its capacity. */
     for (long long u = 100; u < 1100; u++) {
         s = make(u, 1, &cat_a, (int)(u % 7));
