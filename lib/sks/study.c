@@ -138,7 +138,8 @@ static void state_from_rows(const PGresult *r, const struct catalogue *cat, long
             s->flags[s->nflags++] = card->position;
         }
     }
-    qsort(s->days, (size_t)s->ndays, sizeof(*s->days), by_day);
+    if (s->ndays > 1)
+        qsort(s->days, (size_t)s->ndays, sizeof(*s->days), by_day);
 }
 
 /* The state of `user_id` for one read, from `cache` when it still holds
@@ -285,7 +286,8 @@ static int pick_scheduled(const struct view *v, const unsigned char *ok, int mis
         tmp[n].card = &cat->cards[s->pos];
         n++;
     }
-    qsort(tmp, (size_t)n, sizeof(*tmp), by_due);
+    if (n > 1)
+        qsort(tmp, (size_t)n, sizeof(*tmp), by_due);
     if (n > max)
         n = max;
     for (int i = 0; i < n; i++) {
