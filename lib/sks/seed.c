@@ -14,6 +14,16 @@ static const char upsert_cards[] =
     "    question_number integer, position integer, front_text text, answer_text text,"
     "    front_images jsonb, answer_images jsonb, short_answer jsonb, exam_sheets jsonb,"
     "    new_rank integer)"
+    "), edited AS ("
+    /* Cards whose content changes; a new_rank that moved only because other
+     * cards came or went (lib/sks/order.h ranks the whole set) is written
+     * but not counted as a change. */
+    "  SELECT c.card_id FROM cards c JOIN src USING (card_id)"
+    "  WHERE (c.topic, c.question_number, c.position, c.front_text, c.answer_text,"
+    "         c.front_images, c.answer_images, c.short_answer, c.exam_sheets, c.retired)"
+    "    IS DISTINCT FROM (src.topic, src.question_number, src.position, src.front_text,"
+    "         src.answer_text, src.front_images, src.answer_images, src.short_answer,"
+    "         ARRAY(SELECT jsonb_array_elements_text(src.exam_sheets)::integer), false)"
     "), up AS ("
     "  INSERT INTO cards AS c (card_id, topic, question_number, position, front_text,"
     "    answer_text, front_images, answer_images, short_answer, exam_sheets, retired, new_rank)"
@@ -33,12 +43,13 @@ static const char upsert_cards[] =
     "         EXCLUDED.front_text, EXCLUDED.answer_text, EXCLUDED.front_images,"
     "         EXCLUDED.answer_images, EXCLUDED.short_answer, EXCLUDED.exam_sheets, false,"
     "         EXCLUDED.new_rank)"
-    "  RETURNING xmax = 0 AS inserted"
+    "  RETURNING xmax = 0 AS inserted, c.card_id"
     "), gone AS ("
     "  UPDATE cards SET retired = true"
     "  WHERE NOT retired AND card_id NOT IN (SELECT card_id FROM src) RETURNING 1"
     ")"
-    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
+    " SELECT count(*) FILTER (WHERE inserted),"
+    "  count(*) FILTER (WHERE NOT inserted AND card_id IN (SELECT card_id FROM edited)),"
     "  (SELECT count(*) FROM gone) FROM up";
 
 static const char upsert_tasks[] =
