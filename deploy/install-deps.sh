@@ -13,6 +13,8 @@ packages=(
     nginx-light postgresql postgresql-contrib openssl gettext-base curl ca-certificates
     shellcheck wrk awscli cloud-init systemd systemd-container nftables procps iproute2 psmisc jq python3
     chromium
+    # the sanitized build and the fuzzers (clang's UBSan adds float-cast-overflow)
+    clang libclang-rt-14-dev
 )
 
 missing=()
