@@ -28,8 +28,7 @@
 #define SETTINGS_CTE                                                                               \
     "st AS (SELECT coalesce(s.timezone, '" STUDY_TIMEZONE_DEFAULT "') AS tz,"                      \
     " coalesce(s.new_cards_per_day, 20) AS per_day, s.exam_date,"                                  \
-    " coalesce(s.variant, 'sail') AS variant, CASE s.variant WHEN 'motor' THEN 'seemannschaft_i'"  \
-    " ELSE 'seemannschaft_ii' END AS ex"                                                           \
+    " coalesce(s.variant, 'sail') AS variant"                                                      \
     " FROM (SELECT 1) AS one LEFT JOIN user_settings s ON s.user_id = $1::bigint)"
 
 /* Everything a study read is computed from, in one statement ($1 user, $2
